@@ -1,0 +1,1 @@
+"""Meterline's domain: plain Python, no Textual, no SQLite, no clock."""

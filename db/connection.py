@@ -1,0 +1,115 @@
+"""Opening the district database: pragmas, migrations by PRAGMA user_version, clear refusals."""
+from __future__ import annotations
+
+import sqlite3
+from importlib import resources
+from pathlib import Path
+
+BUSY_TIMEOUT_MS = 5000
+
+
+class DatabaseError(RuntimeError):
+    """The database cannot be used; the message is one sentence a clerk can act on."""
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """The numbered migrations shipped with Meterline: (number, name, SQL), in order."""
+    folder = resources.files("db") / "migrations"
+    found = []
+    for item in folder.iterdir():
+        name = item.name
+        if name.endswith(".sql") and name[:4].isdigit():
+            found.append((int(name[:4]), name, item.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def schema_version() -> int:
+    """The schema version this Meterline writes."""
+    return max(number for number, _, _ in migrations())
+
+
+def _configure(conn: sqlite3.Connection) -> None:
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+
+
+def open_database(path: str | Path, *, create: bool = False,
+                  check_same_thread: bool = True) -> sqlite3.Connection:
+    """Open (or with `create`, make) a Meterline database and bring its schema up to date.
+
+    Refuses, with one sentence, a missing file, a file that is not a Meterline database and
+    a database written by a newer Meterline.
+    """
+    db_path = Path(path)
+    if not create and not db_path.exists():
+        raise DatabaseError(
+            f"No database at {db_path}. Build the demo district with "
+            f"`meterline demo --db {db_path}` or give the right path with --db.")
+    if db_path.exists() and db_path.is_dir():
+        raise DatabaseError(f"{db_path} is a folder, not a Meterline database file.")
+    if create:
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        conn = sqlite3.connect(db_path, isolation_level=None,
+                               check_same_thread=check_same_thread)
+        conn.row_factory = sqlite3.Row
+        _configure(conn)
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version == 0:
+            has_tables = conn.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
+            if has_tables:
+                conn.close()
+                raise DatabaseError(f"{db_path} is a SQLite file but not a Meterline database.")
+            if not create:
+                conn.close()
+                raise DatabaseError(
+                    f"{db_path} is empty, not a Meterline database. Build one with "
+                    f"`meterline demo --db {db_path}`.")
+        newest = schema_version()
+        if version > newest:
+            conn.close()
+            raise DatabaseError(
+                f"{db_path} was written by a newer Meterline (schema {version}; this one "
+                f"knows up to {newest}). Upgrade Meterline before opening it.")
+        _migrate(conn, version)
+        return conn
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseError(
+            f"{db_path} cannot be read as a Meterline database ({exc}).") from exc
+
+
+def _migrate(conn: sqlite3.Connection, current: int) -> None:
+    """Apply each migration newer than `current` in its own transaction."""
+    for number, name, sql in migrations():
+        if number <= current:
+            continue
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            # executescript would commit; run statement by statement inside our transaction.
+            for statement in _statements(sql):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {number}")
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            conn.execute("ROLLBACK")
+            raise DatabaseError(f"Migration {name} failed: {exc}") from exc
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a migration into statements, keeping trigger bodies whole."""
+    statements: list[str] = []
+    buffer = ""
+    for line in sql.splitlines(keepends=True):
+        stripped = line.strip()
+        if stripped.startswith("--") and not buffer.strip():
+            continue
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return statements
