@@ -7,7 +7,7 @@ positive means the customer owes more, negative means a credit to the customer.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
@@ -194,25 +194,21 @@ class Aging:
 
 def aging(entries: Iterable[Posting], today: date) -> Aging:
     """Age an account's receivable: credits settle the oldest open charge first."""
-    charges: list[list[object]] = []
-    credit_pool = 0
     ordered = sorted((e for e in entries if e.book == Book.RECEIVABLE),
                      key=lambda e: e.effective_on)
-    for entry in ordered:
-        if entry.amount_cents > 0:
-            charges.append([entry.effective_on, entry.amount_cents])
-        else:
-            credit_pool += -entry.amount_cents
-    for charge in charges:  # oldest first
-        paid = min(credit_pool, int(charge[1]))  # type: ignore[call-overload]
-        charge[1] = int(charge[1]) - paid  # type: ignore[call-overload]
+    charge_dates = [e.effective_on for e in ordered if e.amount_cents > 0]
+    open_cents = [e.amount_cents for e in ordered if e.amount_cents > 0]
+    credit_pool = -sum(e.amount_cents for e in ordered if e.amount_cents < 0)
+    for index, amount in enumerate(open_cents):  # oldest first
+        paid = min(credit_pool, amount)
+        open_cents[index] = amount - paid
         credit_pool -= paid
     buckets = [0, 0, 0, 0]
-    for charged_on, open_cents in charges:
-        age = (today - charged_on).days  # type: ignore[operator]
-        index = 0 if age < 30 else 1 if age < 60 else 2 if age < 90 else 3
-        buckets[index] += int(open_cents)  # type: ignore[call-overload]
-    return Aging(*buckets, credit=-credit_pool)
+    for charged_on, remaining in zip(charge_dates, open_cents, strict=True):
+        age = (today - charged_on).days
+        buckets[0 if age < 30 else 1 if age < 60 else 2 if age < 90 else 3] += remaining
+    return Aging(current=buckets[0], d30=buckets[1], d60=buckets[2], d90=buckets[3],
+                 credit=-credit_pool)
 
 
 def with_id(posting: Posting, entry_id: int, posted_at: str) -> LedgerEntry:
@@ -222,5 +218,5 @@ def with_id(posting: Posting, entry_id: int, posted_at: str) -> LedgerEntry:
 
 __all__ = [
     "AGING_BUCKETS", "Aging", "Book", "EntryType", "LedgerEntry", "Posting", "aging", "balance",
-    "replace", "reversal_for", "running_balances", "validate_posting", "with_id",
+    "reversal_for", "running_balances", "validate_posting", "with_id",
 ]

@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
+from core.users import Role, User
+
 
 class AccountStatus(StrEnum):
     ACTIVE = "active"
@@ -34,13 +36,6 @@ class ServiceType(StrEnum):
     WATER_BUDGET = "water_budget"
     BULK = "bulk"
     FLAT = "flat"
-
-
-class Role(StrEnum):
-    CLERK = "clerk"
-    SUPERVISOR = "supervisor"
-    TRAINER = "trainer"
-    ADMIN = "admin"
 
 
 class AccountFlagKind(StrEnum):
@@ -149,8 +144,4 @@ class Cycle:
     routes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class User:
-    login: str
-    role: Role
-    full_name: str = ""
+__all__ = ["Role", "User"]

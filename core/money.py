@@ -36,8 +36,8 @@ def parse_money(text: str) -> Cents:
     negative = False
     if raw.startswith("(") and raw.endswith(")"):
         negative, raw = True, raw[1:-1].strip()
-    if raw.startswith("-"):
-        negative, raw = not negative, raw[1:].strip()
+    if raw.startswith(("-", "+")):  # "+" as format_money(sign=True) writes it
+        negative, raw = negative != raw.startswith("-"), raw[1:].strip()
     if raw.startswith("$"):
         raw = raw[1:].strip()
     cleaned = raw.replace(",", "")

@@ -16,8 +16,8 @@ from core.errors import InputError, InputProblem
 class DistrictSettings:
     """Every district policy value Meterline reads; stored as key/value rows in `settings`."""
 
-    district_name: str = "Mesa Verde Water District"
-    district_short: str = "MVWD"
+    district_name: str = "Water District"
+    district_short: str = "WD"
     office_phone: str = "(760) 555-0142"
     timezone: str = "America/Los_Angeles"
     # Billing calendar (calendar issue): bill date + due_days calendar days.
@@ -69,7 +69,7 @@ def settings_from_mapping(values: Mapping[str, Any], *, source: str = "settings"
             problems.append(InputProblem("is not a setting Meterline knows", source=source, field=key))
             continue
         expected = getattr(defaults, key)
-        if isinstance(expected, bool) or isinstance(expected, int):
+        if isinstance(expected, (bool, int)):
             if not isinstance(raw, int) or isinstance(raw, bool) or raw < 0:
                 problems.append(InputProblem(f"must be a whole number >= 0, not {raw!r}",
                                              source=source, field=key))

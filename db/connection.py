@@ -31,7 +31,9 @@ def schema_version() -> int:
 def _configure(conn: sqlite3.Connection) -> None:
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute("PRAGMA journal_mode = WAL")
+    # REPLACE deletes the row it replaces without firing DELETE triggers unless recursive
+    # triggers are on; on, the append-only triggers also refuse INSERT OR REPLACE.
+    conn.execute("PRAGMA recursive_triggers = ON")
     conn.execute("PRAGMA synchronous = NORMAL")
 
 
@@ -51,6 +53,7 @@ def open_database(path: str | Path, *, create: bool = False,
         raise DatabaseError(f"{db_path} is a folder, not a Meterline database file.")
     if create:
         db_path.parent.mkdir(parents=True, exist_ok=True)
+    conn: sqlite3.Connection | None = None
     try:
         conn = sqlite3.connect(db_path, isolation_level=None,
                                check_same_thread=check_same_thread)
@@ -74,9 +77,13 @@ def open_database(path: str | Path, *, create: bool = False,
             raise DatabaseError(
                 f"{db_path} was written by a newer Meterline (schema {version}; this one "
                 f"knows up to {newest}). Upgrade Meterline before opening it.")
+        # WAL is written into the file, so it is set only once the file is known to be ours.
+        conn.execute("PRAGMA journal_mode = WAL")
         _migrate(conn, version)
         return conn
     except sqlite3.DatabaseError as exc:
+        if conn is not None:
+            conn.close()
         raise DatabaseError(
             f"{db_path} cannot be read as a Meterline database ({exc}).") from exc
 
@@ -113,3 +120,24 @@ def _statements(sql: str) -> list[str]:
     if buffer.strip():
         statements.append(buffer.strip())
     return statements
+
+
+class Connector:
+    """Hands each worker thread its own short-lived connection to one database file."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def __call__(self) -> _Closing:
+        return _Closing(open_database(self.path))
+
+
+class _Closing:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        return self.conn
+
+    def __exit__(self, *exc: object) -> None:
+        self.conn.close()

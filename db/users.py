@@ -4,7 +4,7 @@ from __future__ import annotations
 import sqlite3
 
 from core.errors import InputError, InputProblem, PermissionDenied
-from core.model import Role, User
+from core.users import Role, User
 from db import audit
 from db.transaction import write_transaction
 

@@ -1,0 +1,1 @@
+"""Meterline's terminal console: the Textual app, its screens, and the `meterline` CLI."""

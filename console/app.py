@@ -1,0 +1,163 @@
+"""The Meterline Textual app: screens by F-key, command palette, help, one error modal."""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, cast
+
+from rich.markup import escape
+from textual.app import App
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.screen import Screen
+from textual.worker import WorkerState
+
+from console.config import ConsoleConfig
+from console.screens.home import HomeScreen
+from console.session import Session
+from core.errors import ConflictError, InputError, PermissionDenied
+from db.connection import Connector, DatabaseError
+
+
+@dataclass(frozen=True)
+class Area:
+    """A screen area reached by an F-key; only areas that really work are listed."""
+
+    key: str
+    name: str
+    help: str
+    screen: Callable[[], Screen[Any]]
+
+
+def _accounts_screen() -> Screen[Any]:
+    from console.screens.accounts import AccountsScreen
+
+    return AccountsScreen()
+
+
+# Screens other than Home are imported when first opened: the first paint is a budget.
+AREAS = (
+    Area("f10", "Home", "district summary and the work due today", HomeScreen),
+    Area("f3", "Accounts", "every account, paged; Enter opens one", _accounts_screen),
+)
+
+
+def _meterline(app: App[Any]) -> MeterlineApp:
+    return cast("MeterlineApp", app)
+
+
+class ScreensCommands(Provider):
+    """Command palette: jump to any working screen area."""
+
+    async def discover(self) -> Hits:
+        app = _meterline(self.app)
+        for area in AREAS:
+            yield DiscoveryHit(f"Go to {area.name} ({area.key.upper()})",
+                               partial(app.go_to_area, area.name), help=area.help)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for area in AREAS:
+            text = f"Go to {area.name} ({area.key.upper()})"
+            score = matcher.match(text)
+            if score > 0:
+                yield Hit(score, matcher.highlight(text),
+                          partial(_meterline(self.app).go_to_area, area.name), help=area.help)
+
+
+class AccountCommands(Provider):
+    """Command palette: type an account number (or its start) to open the account."""
+
+    async def search(self, query: str) -> Hits:
+        prefix = query.strip()
+        if len(prefix) < 2 or not prefix[0].isdigit():
+            return
+        rows = await asyncio.to_thread(self._lookup, prefix)
+        for number, name, line1 in rows:
+            yield Hit(100 if number == prefix else 50, f"Open account {number}",
+                      partial(_meterline(self.app).open_account, number),
+                      help=escape(f"{name} — {line1}"))
+
+    def _lookup(self, prefix: str) -> list[tuple[str, str, str]]:
+        from db.accounts import account_numbers_like
+
+        with _meterline(self.app).connect() as conn:
+            return [(r[0], r[1], r[2]) for r in account_numbers_like(conn, prefix)]
+
+
+class MeterlineApp(App[int]):
+    """The console a clerk signs into over SSH."""
+
+    TITLE = "Meterline"
+    CSS_PATH = "app.tcss"
+    COMMANDS = App.COMMANDS | {ScreensCommands, AccountCommands}
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        Binding("f1", "help", "Help", id="app.help"),
+        Binding("f10", "go_to_area('Home')", "Home", id="app.home"),
+        Binding("f3", "go_to_area('Accounts')", "Accounts", id="app.accounts"),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True, show=False),
+        Binding("ctrl+p", "command_palette", "Commands", id="app.commands", show=False),
+    ]
+
+    def __init__(self, session: Session, config: ConsoleConfig) -> None:
+        super().__init__()
+        self.session = session
+        self.config = config
+        self.connect = Connector(session.db_path)
+        self.animation_level = "full" if config.animations else "none"
+
+    def on_mount(self) -> None:
+        self.theme = self.config.theme
+        if self.config.keymap:
+            self.set_keymap(self.config.keymap)
+        self.push_screen(HomeScreen())
+
+    def areas_text(self) -> str:
+        lines = [f"{area.key.upper():>4}  {area.name:<10} {area.help}" for area in AREAS]
+        lines.append("  F1  Help       every key on the current screen")
+        lines.append("ctrl+p Commands  jump to a screen or type an account number")
+        lines.append("ctrl+q Quit")
+        return "\n".join(lines)
+
+    def action_help(self) -> None:
+        from console.screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(self.screen))
+
+    def go_to_area(self, name: str) -> None:
+        area = next(a for a in AREAS if a.name == name)
+        # Return to Home first so the stack never grows without bound.
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        if area.name != "Home":
+            self.push_screen(area.screen())
+
+    def action_go_to_area(self, name: str) -> None:
+        self.go_to_area(name)
+
+    def open_account(self, number: str) -> None:
+        from console.screens.account import AccountScreen
+
+        self.push_screen(AccountScreen(number))
+
+    def on_worker_state_changed(self, event: Any) -> None:
+        """One place turns a failed worker into the error modal; a clerk never sees a traceback."""
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        if isinstance(error, (InputError, DatabaseError, PermissionDenied, ConflictError)):
+            self.show_error("That did not work", str(error))
+        else:
+            self.show_error("Something went wrong",
+                            f"{type(error).__name__}: {error}. Nothing was changed by this "
+                            "screen; try again, and tell your supervisor if it repeats.")
+
+    def show_error(self, title: str, message: str) -> None:
+        from console.screens.error import ErrorModal
+
+        self.push_screen(ErrorModal(title, message))

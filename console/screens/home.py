@@ -1,0 +1,74 @@
+"""Home: the district, who is signed in, today's date, and the work due today and this week."""
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Label, Static
+
+from console.messages import SummaryLoaded
+from core.money import format_money
+
+
+class HomeScreen(Screen[None]):
+    """The first screen: paints its frame at once, then fills in figures from a worker."""
+
+    CSS_PATH = "home.tcss"
+    BINDINGS = [Binding("r", "reload", "Refresh", id="home.refresh")]
+
+    def compose(self) -> ComposeResult:
+        session = self.app.session  # type: ignore[attr-defined]
+        yield Label("Meterline", id="home-title")
+        yield Label(
+            f"{session.who}  role: {session.user.role.value.upper()}  "
+            f"today: {session.today:%a %Y-%m-%d}", id="home-who", markup=False)
+        with VerticalScroll(id="home-body"):
+            yield Static("Loading the district…", id="home-district", markup=False)
+            yield Label("Due today and this week", classes="home-heading")
+            yield Static("", id="home-agenda", markup=False)
+            yield Label("Areas", classes="home-heading")
+            yield Static(self.app.areas_text(), id="home-areas",  # type: ignore[attr-defined]
+                         markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.action_reload()
+
+    def action_reload(self) -> None:
+        self._load()
+
+    @work(thread=True, exclusive=True, group="home", exit_on_error=False)
+    def _load(self) -> None:
+        # Imported here, on the worker thread, so the frame paints before they load.
+        from core.agenda import agenda
+        from db.accounts import district_summary
+        from db.settings import load_settings
+
+        session = self.app.session  # type: ignore[attr-defined]
+        with self.app.connect() as conn:  # type: ignore[attr-defined]
+            settings = load_settings(conn)
+            summary = district_summary(conn, session.today, settings.district_name)
+        items = agenda(session.today, [(name, day, n) for _, name, day, n in summary.cycles],
+                       summary.expiring_flags)
+        self.post_message(SummaryLoaded(summary, items))
+
+    @on(SummaryLoaded)
+    def _show(self, event: SummaryLoaded) -> None:
+        s = event.summary
+        status = ", ".join(f"{s.accounts_by_status.get(k, 0):,} {k}"
+                           for k in ("active", "inactive", "closed"))
+        self.query_one("#home-title", Label).update(f"Meterline — {s.district_name}")
+        self.query_one("#home-district", Static).update(
+            f"Accounts: {status}\n"
+            f"Owed to the district: {format_money(s.receivable_cents)}   "
+            f"Credits: {format_money(-s.credit_cents)}   "
+            f"Deposits held: {format_money(s.deposits_cents)}")
+        today = self.app.session.today  # type: ignore[attr-defined]
+        lines = []
+        for item in event.agenda:
+            when = "TODAY" if item.due_on == today else f"{item.due_on:%a %m-%d}"
+            lines.append(f"{when:>9}  {item.what}\n{'':>11}why: {item.why}")
+        self.query_one("#home-agenda", Static).update(
+            "\n".join(lines) if lines else "Nothing falls due today or this week.")

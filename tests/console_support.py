@@ -1,0 +1,37 @@
+"""Helpers for console tests: a small demo district built once per session, and a fixed session."""
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+from console.config import ConsoleConfig
+from console.session import Session
+from core.model import Role, User
+
+TODAY = date(2026, 11, 20)
+
+
+def build_small_district(folder: Path, accounts: int = 120) -> Path:
+    from fixtures.demo import build_demo
+
+    path = folder / "district.db"
+    build_demo(path, accounts=accounts, seed=3, today=TODAY, admin_login="tester")
+    return path
+
+
+def copy_district(source: Path, folder: Path) -> Path:
+    target = folder / "district.db"
+    shutil.copy(source, target)
+    return target
+
+
+def session_for(db_path: Path, role: Role = Role.CLERK, login: str = "clerk1") -> Session:
+    return Session(db_path=db_path, user=User(login, role, "Test Clerk"),
+                   host="district-server", today=TODAY)
+
+
+def make_app(db_path: Path, **config: object):  # type: ignore[no-untyped-def]
+    from console.app import MeterlineApp
+
+    return MeterlineApp(session_for(db_path), ConsoleConfig(**config))  # type: ignore[arg-type]
