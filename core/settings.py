@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from datetime import date
 from typing import Any
 
 from core.errors import InputError, InputProblem
@@ -54,6 +55,16 @@ FLOORS: tuple[tuple[str, str, int, str], ...] = (
 _PERCENT_CAP = 10  # WC §35470.5: penalty <= 10% (district legal form to be confirmed, RULES.md §3.1)
 
 
+def _is_iso_date(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return len(value) == 10
+
+
 def setting_names() -> list[str]:
     return [f.name for f in fields(DistrictSettings)]
 
@@ -75,8 +86,9 @@ def settings_from_mapping(values: Mapping[str, Any], *, source: str = "settings"
                                              source=source, field=key))
                 continue
         elif isinstance(expected, tuple):
-            if not isinstance(raw, (list, tuple)) or not all(isinstance(v, str) for v in raw):
-                problems.append(InputProblem("must be a list of dates", source=source, field=key))
+            if not isinstance(raw, (list, tuple)) or not all(_is_iso_date(v) for v in raw):
+                problems.append(InputProblem("must be a list of dates as \"YYYY-MM-DD\"",
+                                             source=source, field=key))
                 continue
             raw = tuple(raw)
         elif isinstance(expected, str):

@@ -6,6 +6,9 @@ from importlib import resources
 from pathlib import Path
 
 BUSY_TIMEOUT_MS = 5000
+# Written into the file header by migration 0001, so another program's SQLite file is told apart
+# from a Meterline database even when it has a user_version of its own ("MTLN").
+APPLICATION_ID = 0x4D544C4E
 
 
 class DatabaseError(RuntimeError):
@@ -71,6 +74,9 @@ def open_database(path: str | Path, *, create: bool = False,
                 raise DatabaseError(
                     f"{db_path} is empty, not a Meterline database. Build one with "
                     f"`meterline demo --db {db_path}`.")
+        elif conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+            conn.close()
+            raise DatabaseError(f"{db_path} is a SQLite file but not a Meterline database.")
         newest = schema_version()
         if version > newest:
             conn.close()

@@ -26,6 +26,8 @@ def save_settings(conn: sqlite3.Connection, changes: dict[str, Any], *, actor: s
     stored = settings_to_mapping(validated)
     with write_transaction(conn):
         for key in changes:
+            if current.get(key) == stored[key]:
+                continue  # unchanged: nothing to store or audit
             conn.execute(
                 "INSERT INTO settings (key, value, updated_by, updated_at) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (key) DO UPDATE SET value = excluded.value,"

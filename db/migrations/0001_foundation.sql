@@ -1,6 +1,8 @@
 -- Meterline foundation schema. Money is INTEGER cents; dates are ISO 8601 TEXT.
 -- The ledger and the audit log are append-only: triggers refuse UPDATE and DELETE.
 
+PRAGMA application_id = 1297370190;  -- 0x4D544C4E, "MTLN": marks the file as Meterline's
+
 CREATE TABLE settings (
     key         TEXT PRIMARY KEY,
     value       TEXT NOT NULL,            -- JSON

@@ -1,0 +1,64 @@
+"""Shared test helpers: a migrated district database in tmp_path, quick accounts in SQL."""
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from core.ledger import Book, EntryType, Posting
+from db.connection import open_database
+
+POSTED_AT = "2026-03-01T09:00:00"
+
+
+def open_new_database(path: Path) -> sqlite3.Connection:
+    """A new, empty, migrated district database at `path`."""
+    return open_database(path, create=True)
+
+
+def add_account(conn: sqlite3.Connection, number: str = "100-0001", *,
+                name: str = "Rosa Delgado", service_class: str = "residential",
+                opened_on: str = "2025-01-01") -> int:
+    """Add a customer, a premise and an account in plain SQL; returns the account id."""
+    customer_id = conn.execute(
+        "INSERT INTO customers (name, created_at) VALUES (?, ?)",
+        (name, f"{opened_on}T08:00:00")).lastrowid
+    kind = "single_family" if service_class == "residential" else "commercial"
+    premise_id = conn.execute(
+        "INSERT INTO premises (line1, city, service_class, kind, owner_customer_id)"
+        " VALUES (?, 'Mesa Verde', ?, ?, ?)",
+        (f"{number} Canyon Rd", service_class, kind, customer_id)).lastrowid
+    account_id = conn.execute(
+        "INSERT INTO accounts (number, customer_id, premise_id, status, mail_line1, mail_city,"
+        " opened_on) VALUES (?, ?, ?, 'active', ?, 'Mesa Verde', ?)",
+        (number, customer_id, premise_id, f"{number} Canyon Rd", opened_on)).lastrowid
+    assert account_id is not None
+    return int(account_id)
+
+
+def posting(account_id: int, entry_type: EntryType, amount_cents: int, *,
+            book: Book = Book.RECEIVABLE, effective_on: date = date(2026, 3, 1),
+            reverses_id: int | None = None) -> Posting:
+    """A posting with a clerk, a reason and a comment filled in."""
+    return Posting(account_id=account_id, entry_type=entry_type, amount_cents=amount_cents,
+                   effective_on=effective_on, actor="mreyes", reason_code="TEST",
+                   comment="posted by a test", book=book, reverses_id=reverses_id)
+
+
+@pytest.fixture
+def conn(tmp_path: Path) -> Iterator[sqlite3.Connection]:
+    """An opened, empty, migrated database file in tmp_path."""
+    connection = open_new_database(tmp_path / "district.db")
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def new_account(conn: sqlite3.Connection) -> Callable[..., int]:
+    """Add an account to `conn` by number: `new_account("100-0002")`."""
+    def make(number: str = "100-0001", **kwargs: str) -> int:
+        return add_account(conn, number, **kwargs)
+    return make

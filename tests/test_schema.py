@@ -1,0 +1,167 @@
+"""Opening the database: clear refusals, migrations by user_version, pragmas, STRICT tables."""
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from db.connection import BUSY_TIMEOUT_MS, DatabaseError, migrations, open_database, schema_version
+
+
+def make_foreign_sqlite_file(path: Path, user_version: int = 0) -> None:
+    other = sqlite3.connect(path)
+    other.execute("CREATE TABLE moz_places (id INTEGER PRIMARY KEY, url TEXT)")
+    other.execute(f"PRAGMA user_version = {user_version}")
+    other.commit()
+    other.close()
+
+
+def tables(conn: sqlite3.Connection) -> list[str]:
+    return [r[0] for r in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        " ORDER BY name")]
+
+
+# --- refusals ----------------------------------------------------------------------------
+
+
+def test_a_missing_file_points_at_meterline_demo(tmp_path: Path) -> None:
+    path = tmp_path / "nowhere" / "district.db"
+    with pytest.raises(DatabaseError, match="`meterline demo --db") as refused:
+        open_database(path)
+    assert str(path) in str(refused.value)
+    assert not path.exists() and not path.parent.exists()
+
+
+def test_a_folder_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(DatabaseError, match="is a folder"):
+        open_database(tmp_path)
+
+
+def test_a_garbage_file_is_refused_in_one_sentence(tmp_path: Path) -> None:
+    path = tmp_path / "district.db"
+    garbage = os.urandom(8192)
+    path.write_bytes(garbage)
+    with pytest.raises(DatabaseError, match="cannot be read as a Meterline database") as refused:
+        open_database(path)
+    assert not isinstance(refused.value, sqlite3.Error)  # the console shows it, no traceback
+    assert str(path) in str(refused.value)
+    assert path.read_bytes() == garbage
+
+
+def test_an_empty_file_is_refused_unless_creating(tmp_path: Path) -> None:
+    path = tmp_path / "district.db"
+    path.touch()
+    with pytest.raises(DatabaseError, match=r"is empty.*meterline demo"):
+        open_database(path)
+    assert path.stat().st_size == 0
+    open_database(path, create=True).close()
+    open_database(path).close()
+
+
+def test_another_programs_sqlite_file_is_refused_and_left_as_it_was(tmp_path: Path) -> None:
+    path = tmp_path / "places.sqlite"
+    make_foreign_sqlite_file(path)
+    before = path.read_bytes()
+    with pytest.raises(DatabaseError, match="is a SQLite file but not a Meterline database"):
+        open_database(path)
+    with pytest.raises(DatabaseError, match="not a Meterline database"):
+        open_database(path, create=True)
+    assert path.read_bytes() == before  # not switched to WAL, not migrated
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["places.sqlite"]
+
+
+def test_a_database_from_a_newer_meterline_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "district.db"
+    open_database(path, create=True).close()
+    newer = schema_version() + 1
+    raw = sqlite3.connect(path)
+    raw.execute(f"PRAGMA user_version = {newer}")
+    raw.close()
+    with pytest.raises(DatabaseError, match="newer Meterline") as refused:
+        open_database(path)
+    assert f"schema {newer}" in str(refused.value)
+
+
+# --- migrations and pragmas -------------------------------------------------------------
+
+
+def test_migrations_are_numbered_from_one_without_gaps() -> None:
+    numbers = [number for number, _, _ in migrations()]
+    assert numbers == list(range(1, len(numbers) + 1))
+    assert schema_version() == numbers[-1]
+
+
+def test_a_new_database_is_migrated_to_the_shipped_schema(conn: sqlite3.Connection) -> None:
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == schema_version()
+    assert {"accounts", "ledger_entries", "account_balances", "ledger_control", "audit_log",
+            "settings", "users"} <= set(tables(conn))
+
+
+def test_reopening_changes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "district.db"
+    first = open_database(path, create=True)
+    schema = first.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall()
+    first.close()
+    again = open_database(path)
+    assert again.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name"
+                         ).fetchall() == schema
+    assert again.execute("PRAGMA user_version").fetchone()[0] == schema_version()
+    again.close()
+
+
+def test_connection_pragmas(conn: sqlite3.Connection) -> None:
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == BUSY_TIMEOUT_MS > 0
+    assert conn.isolation_level is None  # transactions are explicit (BEGIN IMMEDIATE)
+
+
+def test_foreign_keys_are_enforced(conn: sqlite3.Connection) -> None:
+    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+        conn.execute("INSERT INTO notes (account_id, author, at, body)"
+                     " VALUES (999, 'mreyes', '2026-03-01T09:00:00', 'hello')")
+
+
+# --- table definitions ------------------------------------------------------------------
+
+
+def test_every_table_is_strict(conn: sqlite3.Connection) -> None:
+    rows = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'"
+                        " AND name NOT LIKE 'sqlite_%'").fetchall()
+    assert rows
+    loose = [r["name"] for r in rows if not r["sql"].rstrip().upper().endswith("STRICT")]
+    assert loose == []
+    strict_flags = {r["name"]: r["strict"] for r in conn.execute("PRAGMA table_list")
+                    if r["schema"] == "main" and not r["name"].startswith("sqlite_")}
+    assert strict_flags and all(strict_flags.values()), strict_flags
+
+
+def test_money_columns_are_integer_cents(conn: sqlite3.Connection) -> None:
+    money = [(table, col["name"], col["type"]) for table in tables(conn)
+             for col in conn.execute(f"PRAGMA table_info({table})")
+             if col["name"].endswith("_cents")]
+    assert ("ledger_entries", "amount_cents", "INTEGER") in money
+    assert [m for m in money if m[2] != "INTEGER"] == []
+
+
+@pytest.mark.parametrize(("value", "kind"), [("'twelve'", "TEXT"), ("'12.34'", "REAL"),
+                                             ("12.34", "REAL")])
+def test_strict_tables_refuse_anything_but_whole_cents(conn: sqlite3.Connection, value: str,
+                                                       kind: str) -> None:
+    with pytest.raises(sqlite3.IntegrityError, match=f"cannot store {kind} value in INTEGER"):
+        conn.execute("INSERT INTO ledger_control (entry_type, book, total_cents)"
+                     f" VALUES ('bill', 'receivable', {value})")
+
+
+def test_a_foreign_sqlite_file_with_a_user_version_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "other-program.db"
+    other = sqlite3.connect(path)
+    other.execute("CREATE TABLE things (id INTEGER PRIMARY KEY)")
+    other.execute("PRAGMA user_version = 1")
+    other.commit()
+    other.close()
+    with pytest.raises(DatabaseError, match="not a Meterline database"):
+        open_database(path)
