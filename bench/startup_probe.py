@@ -32,7 +32,10 @@ Minimal().run(mouse=False)
 
 def time_to_text(argv: list[str], marker: bytes, env: dict[str, str], timeout: float = 30.0
                  ) -> float:
-    """Seconds from spawn until `marker` is written to the terminal; the process is then ended."""
+    """Seconds from spawn until `marker` is written to the terminal; the process is then ended.
+
+    The console's marker is its home screen's "role: " line, which only a painted screen shows.
+    """
     start = time.perf_counter()
     pid, fd = pty.fork()
     if pid == 0:  # child
@@ -53,7 +56,8 @@ def time_to_text(argv: list[str], marker: bytes, env: dict[str, str], timeout: f
             seen = (seen + chunk)[-200_000:]
             if marker in seen:
                 return time.perf_counter() - start
-        raise RuntimeError(f"{argv[0]} did not paint {marker!r} within {timeout} s")
+        tail = seen[-300:].decode("utf-8", "replace")
+        raise RuntimeError(f"{argv[0]} did not paint {marker!r} within {timeout} s: {tail}")
     finally:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
@@ -68,7 +72,7 @@ def measure_cold_start(db_path: Path, runs: int = 5) -> tuple[float, float, floa
     meterline = str(Path(python).with_name("meterline"))
     console_times, minimal_times = [], []
     for _ in range(runs):  # alternate so both see the same machine load
-        console_times.append(time_to_text([meterline, "--db", str(db_path)], b"Meterline", env))
+        console_times.append(time_to_text([meterline, "--db", str(db_path)], b"role: ", env))
         minimal_times.append(time_to_text([python, "-c", MINIMAL_APP], b"minimal-ready", env))
     console = statistics.median(console_times)
     minimal = statistics.median(minimal_times)

@@ -1,4 +1,7 @@
-"""The Meterline Textual app: screens by F-key, command palette, help, one error modal."""
+"""The Meterline Textual app: screens by F-key, command palette, help, one error modal.
+
+Adding a screen area, a CLI command or a migration: follow docs/development.md.
+"""
 from __future__ import annotations
 
 import asyncio

@@ -13,7 +13,7 @@ from core.errors import ConflictError, InputError, PermissionDenied
 from db.connection import DatabaseError
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     from console.commands import register_all
 
     common = argparse.ArgumentParser(add_help=False)
@@ -31,7 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--mouse", action="store_true", default=None,
                         help="turn the mouse on (off by default for SSH)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    register_all(commands, common)
+    register_all(commands, common, argv)
     return parser
 
 
@@ -39,7 +39,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; bad input and refusals print one sentence and exit non-zero."""
     from console.commands import CommandContext
 
-    args = _parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    args = _parser(words).parse_args(words)
     try:
         config = load_config(flags={"db": getattr(args, "db", None), "theme": args.theme,
                                     "color_system": args.color_system, "mouse": args.mouse})

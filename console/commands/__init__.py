@@ -1,7 +1,8 @@
 """The CLI's commands, one module per area; each registers its own subcommands.
 
 A module here exposes `register(commands, common)`, adding parsers whose `handler` default is
-a function `handler(args, context) -> int`. Add a new area by listing its module below.
+a function `handler(args, context) -> int`. Add a new area by listing its module below
+(conventions for a whole new capability: docs/development.md).
 """
 from __future__ import annotations
 
@@ -34,8 +35,22 @@ class CommandContext:
         return Path(self.config.db)
 
 
-def register_all(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register_all(commands: argparse._SubParsersAction, common: argparse.ArgumentParser,
+                 argv: list[str] | None = None) -> None:
+    """Register the command named in `argv`, or every command when none is named (for --help).
+
+    A module's last name is its command's name ("console.commands.ledger" is `meterline
+    ledger`), so opening the console imports no command module: start-up is a budget.
+    """
     from importlib import import_module
 
-    for name in COMMAND_MODULES:
-        import_module(name).register(commands, common)
+    names = {module.rsplit(".", 1)[-1]: module for module in COMMAND_MODULES}
+    words = [word for word in (argv or []) if not word.startswith("-")]
+    wanted = [names[word] for word in words if word in names][:1]
+    if argv is not None and not wanted and not any(w in ("-h", "--help") for w in argv):
+        # No command named: still list them all in usage errors, without importing them.
+        for name in names:
+            commands.add_parser(name, help=f"see `meterline {name} --help`")
+        return
+    for module in wanted or COMMAND_MODULES:
+        import_module(module).register(commands, common)
