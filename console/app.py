@@ -40,10 +40,47 @@ def _accounts_screen() -> Screen[Any]:
     return AccountsScreen()
 
 
+def _read_audit_screen() -> Screen[Any]:
+    from console.screens.read_audit import ReadAuditScreen
+
+    return ReadAuditScreen()
+
+
+def _calendar_screen() -> Screen[Any]:
+    from console.screens.calendar import CalendarScreen
+
+    return CalendarScreen()
+
+
+def _payments_screen() -> Screen[Any]:
+    from console.screens.payments import PaymentsScreen
+
+    return PaymentsScreen()
+
+
+def _adjustments_screen() -> Screen[Any]:
+    from console.screens.adjustments import AdjustmentsScreen
+
+    return AdjustmentsScreen()
+
+
+def _search_screen() -> Screen[Any]:
+    from console.screens.search import SearchScreen
+
+    return SearchScreen()
+
+
 # Screens other than Home are imported when first opened: the first paint is a budget.
 AREAS = (
     Area("f10", "Home", "district summary and the work due today", HomeScreen),
+    Area("f2", "Search", "find an account by number, name, address, meter or phone",
+         _search_screen),
     Area("f3", "Accounts", "every account, paged; Enter opens one", _accounts_screen),
+    Area("f4", "Calendar", "billing calendar: every cycle's dates and why", _calendar_screen),
+    Area("f5", "Read audit", "read exceptions: import, triage, dispositions", _read_audit_screen),
+    Area("f7", "Payments", "payment batches, lockbox files, returned checks", _payments_screen),
+    Area("f9", "Adjustments", "adjustments, leak and meter re-rates, approvals",
+         _adjustments_screen),
 )
 
 
@@ -100,7 +137,12 @@ class MeterlineApp(App[int]):
     BINDINGS = [
         Binding("f1", "help", "Help", id="app.help"),
         Binding("f10", "go_to_area('Home')", "Home", id="app.home"),
+        Binding("f2", "search", "Search", id="app.search"),
         Binding("f3", "go_to_area('Accounts')", "Accounts", id="app.accounts"),
+        Binding("f4", "go_to_area('Calendar')", "Calendar", id="app.calendar"),
+        Binding("f5", "go_to_area('Read audit')", "Read audit", id="app.reads"),
+        Binding("f7", "go_to_area('Payments')", "Payments", id="app.payments"),
+        Binding("f9", "go_to_area('Adjustments')", "Adjustments", id="app.adjustments"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True, show=False),
         Binding("ctrl+p", "command_palette", "Commands", id="app.commands", show=False),
     ]
@@ -143,16 +185,28 @@ class MeterlineApp(App[int]):
     def action_go_to_area(self, name: str) -> None:
         self.go_to_area(name)
 
+    def action_search(self) -> None:
+        """F2 from anywhere: the search opens over the current screen; Esc returns to it."""
+        from console.screens.search import SearchScreen
+
+        if not isinstance(self.screen, SearchScreen):
+            self.push_screen(SearchScreen())
+
     def open_account(self, number: str) -> None:
         from console.screens.account import AccountScreen
 
-        self.push_screen(AccountScreen(number))
+        # One account at a time: opening another replaces it, so the stack never piles up.
+        if isinstance(self.screen, AccountScreen):
+            self.switch_screen(AccountScreen(number))
+        else:
+            self.push_screen(AccountScreen(number))
 
     def on_worker_state_changed(self, event: Any) -> None:
+        if event.state == WorkerState.ERROR:
+            self.worker_failed(event.worker.error)
+
+    def worker_failed(self, error: BaseException | None) -> None:
         """One place turns a failed worker into the error modal; a clerk never sees a traceback."""
-        if event.state != WorkerState.ERROR:
-            return
-        error = event.worker.error
         if isinstance(error, (InputError, DatabaseError, PermissionDenied, ConflictError)):
             self.show_error("That did not work", str(error))
         else:

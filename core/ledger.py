@@ -193,22 +193,20 @@ class Aging:
 
 
 def aging(entries: Iterable[Posting], today: date) -> Aging:
-    """Age an account's receivable: credits settle the oldest open charge first."""
-    ordered = sorted((e for e in entries if e.book == Book.RECEIVABLE),
-                     key=lambda e: e.effective_on)
-    charge_dates = [e.effective_on for e in ordered if e.amount_cents > 0]
-    open_cents = [e.amount_cents for e in ordered if e.amount_cents > 0]
-    credit_pool = -sum(e.amount_cents for e in ordered if e.amount_cents < 0)
-    for index, amount in enumerate(open_cents):  # oldest first
-        paid = min(credit_pool, amount)
-        open_cents[index] = amount - paid
-        credit_pool -= paid
+    """Age an account's receivable: credits settle the oldest open charge first.
+
+    The allocation rule is core.allocation's: a reversal and its original cancel, so a
+    returned check reopens the charges its payment paid with their own dates.
+    """
+    from core.allocation import allocate
+
+    allocation = allocate(e for e in entries if e.book == Book.RECEIVABLE)
     buckets = [0, 0, 0, 0]
-    for charged_on, remaining in zip(charge_dates, open_cents, strict=True):
-        age = (today - charged_on).days
-        buckets[0 if age < 30 else 1 if age < 60 else 2 if age < 90 else 3] += remaining
+    for charge in allocation.charges:
+        age = (today - charge.charged_on).days
+        buckets[0 if age < 30 else 1 if age < 60 else 2 if age < 90 else 3] += charge.open_cents
     return Aging(current=buckets[0], d30=buckets[1], d60=buckets[2], d90=buckets[3],
-                 credit=-credit_pool)
+                 credit=allocation.credit_cents)
 
 
 def with_id(posting: Posting, entry_id: int, posted_at: str) -> LedgerEntry:

@@ -20,6 +20,19 @@ def round_half_up(amount: Decimal) -> Cents:
     return int((amount.quantize(_CENT, rounding=ROUND_HALF_UP) * 100).to_integral_value())
 
 
+def round_ratio_half_up(numerator: int, denominator: int) -> Cents:
+    """Round an exact ratio of cents (numerator / denominator) to whole cents, half-up.
+
+    The same rule as `round_half_up`, on integers: the rate engine keeps every quantity as an
+    exact fraction and rounds each bill line once, here. Half-up is away from zero.
+    """
+    if denominator <= 0:
+        raise ValueError("denominator must be positive")
+    if numerator >= 0:
+        return (2 * numerator + denominator) // (2 * denominator)
+    return -((-2 * numerator + denominator) // (2 * denominator))
+
+
 def cents_from_rate(rate: Decimal, quantity: Decimal) -> Cents:
     """Price a quantity at a rate that may carry more decimals, rounded once half-up."""
     return round_half_up(rate * quantity)

@@ -4,6 +4,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import NamedTuple
 
+from core.errors import PermissionDenied
+
 
 class Role(StrEnum):
     CLERK = "clerk"
@@ -18,3 +20,13 @@ class User(NamedTuple):
     login: str
     role: Role
     full_name: str = ""
+
+
+SUPERVISOR_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN})
+
+
+def require_supervisor(user: User, action: str) -> None:
+    """Refuse, in one sentence, a supervisor-only action by anyone else."""
+    if user.role not in SUPERVISOR_ROLES:
+        raise PermissionDenied(f"only a supervisor can {action}; {user.login} is a "
+                               f"{user.role.value}")

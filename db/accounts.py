@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from core.ledger import LedgerEntry
-from core.model import AccountFlag, AccountFlagKind
+from core.model import AccountFlag, AccountFlagKind, Address
 from db.ledger import entries_for
 
 ACCOUNT_LIST_SQL = """
@@ -33,7 +33,8 @@ def account_page(conn: sqlite3.Connection, *, after: str | None, offset: int,
                         (limit, offset)).fetchall()
 
 
-def account_numbers_like(conn: sqlite3.Connection, prefix: str, limit: int = 10) -> list[sqlite3.Row]:
+def account_numbers_like(conn: sqlite3.Connection, prefix: str,
+                         limit: int = 10) -> list[sqlite3.Row]:
     """Accounts whose number starts with `prefix` (for the command palette)."""
     return conn.execute(
         "SELECT a.number, c.name, p.line1 FROM accounts a JOIN customers c ON c.id = a.customer_id"
@@ -64,6 +65,16 @@ class AccountDetail:
     flags: tuple[AccountFlag, ...]
     entries: tuple[LedgerEntry, ...]
     version: int
+    customer_id: int = 0
+    premise_id: int = 0
+    meter_id: int | None = None
+    route: str = ""
+    email: str = ""
+    tax_id_last4: str = ""
+    updated_by: str = ""
+    updated_at: str = ""
+    mailing: Address | None = None
+    service: Address | None = None
 
 
 def _address(line1: str, line2: str, city: str, state: str, zip_code: str) -> str:
@@ -72,19 +83,21 @@ def _address(line1: str, line2: str, city: str, state: str, zip_code: str) -> st
 
 
 def account_detail(conn: sqlite3.Connection, number: str) -> AccountDetail | None:
+    """The account's header, flags and every ledger entry; None when there is no such account."""
     row = conn.execute(
-        "SELECT a.*, c.name, c.phone, p.line1, p.line2, p.city, p.state, p.zip,"
-        " p.service_class, p.kind, p.dwelling_units, p.id AS pid,"
+        "SELECT a.*, c.name, c.phone, c.email, c.tax_id_last4, p.line1, p.line2, p.city,"
+        " p.state, p.zip, p.service_class, p.kind, p.dwelling_units, p.id AS pid,"
+        " p.walk_order, COALESCE(r.code, '') AS route,"
         " COALESCE(b.balance_cents, 0) AS bal, COALESCE(b.deposit_cents, 0) AS dep"
         " FROM accounts a JOIN customers c ON c.id = a.customer_id"
-        " JOIN premises p ON p.id = a.premise_id"
+        " JOIN premises p ON p.id = a.premise_id LEFT JOIN routes r ON r.id = p.route_id"
         " LEFT JOIN account_balances b ON b.account_id = a.id WHERE a.number = ?",
-        (number,)).fetchone()
+        (number.strip(),)).fetchone()
     if row is None:
         return None
     meter = conn.execute(
-        "SELECT serial, size, location FROM meters WHERE premise_id = ? AND removed_on IS NULL"
-        " ORDER BY installed_on DESC LIMIT 1", (row["pid"],)).fetchone()
+        "SELECT id, serial, size, location FROM meters WHERE premise_id = ?"
+        " AND removed_on IS NULL ORDER BY installed_on DESC LIMIT 1", (row["pid"],)).fetchone()
     flags = tuple(
         AccountFlag(AccountFlagKind(f["flag"]), f["reason"], f["author"],
                     date.fromisoformat(f["set_on"]),
@@ -101,9 +114,20 @@ def account_detail(conn: sqlite3.Connection, number: str) -> AccountDetail | Non
         mailing_address=_address(row["mail_line1"], row["mail_line2"], row["mail_city"],
                                  row["mail_state"], row["mail_zip"]),
         opened_on=row["opened_on"], closed_on=row["closed_on"],
-        meter=(f"{meter['serial']} ({meter['size']}\")" if meter else "no meter"),
+        meter=(f"{meter['serial']} ({meter['size']}\")"
+               + (f" at {meter['location']}" if meter["location"] else "")
+               if meter else "no meter"),
         balance_cents=row["bal"], deposit_cents=row["dep"], flags=flags,
-        entries=tuple(entries_for(conn, row["id"])), version=row["version"])
+        entries=tuple(entries_for(conn, row["id"])), version=row["version"],
+        customer_id=row["customer_id"], premise_id=row["pid"],
+        meter_id=meter["id"] if meter else None,
+        route=f"{row['route']} #{row['walk_order']}" if row["route"] else "",
+        email=row["email"], tax_id_last4=row["tax_id_last4"],
+        updated_by=row["updated_by"], updated_at=row["updated_at"],
+        mailing=Address(line1=row["mail_line1"], line2=row["mail_line2"],
+                        city=row["mail_city"], state=row["mail_state"], zip=row["mail_zip"]),
+        service=Address(line1=row["line1"], line2=row["line2"], city=row["city"],
+                        state=row["state"], zip=row["zip"]))
 
 
 @dataclass(frozen=True)

@@ -90,8 +90,10 @@ def test_late_fee_percent_must_be_a_number_written_as_text(percent: object) -> N
     ("due_days", 0),
     ("due_days", 91),
     ("district_name", "  "),
-    ("holidays_added", "2026-07-03"),
-    ("holidays_added", [20260703]),
+    ("lockoff_skip_day_before_closure", 1),
+    ("lockoff_skip_day_before_closure", "yes"),
+    ("read_window_business_days", 0),
+    ("door_hanger_lead_hours", 12),
 ])
 def test_badly_typed_values_are_refused_by_key(key: str, value: object) -> None:
     assert [p.field for p in refusal({key: value}).problems] == [key]
@@ -120,17 +122,18 @@ def test_an_empty_settings_table_loads_the_defaults(conn: sqlite3.Connection) ->
 def test_save_writes_an_audit_row_per_changed_key_and_load_round_trips(
         conn: sqlite3.Connection) -> None:
     saved = save_settings(conn, {"due_days": 25, "late_fee_flat_cents": 1500,
-                                 "holidays_added": ["2026-12-24"]}, actor="admin1", at=AT)
+                                 "lockoff_skip_day_before_closure": False}, actor="admin1",
+                          at=AT)
     assert load_settings(conn) == saved
-    assert (saved.due_days, saved.late_fee_flat_cents, saved.holidays_added) == (
-        25, 1500, ("2026-12-24",))
+    assert (saved.due_days, saved.late_fee_flat_cents,
+            saved.lockoff_skip_day_before_closure) == (25, 1500, False)
     rows = audit_rows(conn)
     assert [(r["object_id"], r["action"], r["actor"], r["at"]) for r in rows] == [
         ("due_days", "settings.change", "admin1", AT),
         ("late_fee_flat_cents", "settings.change", "admin1", AT),
-        ("holidays_added", "settings.change", "admin1", AT)]
+        ("lockoff_skip_day_before_closure", "settings.change", "admin1", AT)]
     assert [(json.loads(r["before"]), json.loads(r["after"])) for r in rows] == [
-        (21, 25), (1000, 1500), ([], ["2026-12-24"])]
+        (21, 25), (1000, 1500), (True, False)]
 
     save_settings(conn, {"due_days": 30}, actor="admin2", at="2026-03-02T09:00:00")
     reloaded = load_settings(conn)

@@ -18,6 +18,15 @@ COMMAND_MODULES = (
     "console.commands.demo",
     "console.commands.users",
     "console.commands.ledger",
+    "console.commands.rates",
+    "console.commands.calendar",
+    "console.commands.reads",
+    "console.commands.workorders",
+    "console.commands.account",
+    "console.commands.payments",
+    "console.commands.deposits",
+    "console.commands.refunds",
+    "console.commands.adjust",
 )
 
 

@@ -26,6 +26,9 @@ def check_ledger(args: argparse.Namespace, context: CommandContext) -> int:
     conn = open_database(path)
     try:
         result = check(conn)
+        from db.payment_checks import batch_problems
+
+        result.problems.extend(batch_problems(conn))  # payment batches vs control totals
     finally:
         conn.close()
     print(f"Checked {result.entries_checked:,} entries on {result.accounts_checked:,} accounts: "

@@ -10,6 +10,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label
 
 from console.widgets.paged_table import Column, PagedRow, PagedTable
+from console.worker_errors import ReportsWorkerErrors
 from core.money import format_money
 from db.accounts import account_page, count_accounts
 
@@ -30,12 +31,15 @@ class AccountListSource:
                 for r in account_page(conn, after=after, offset=offset, limit=limit)]
 
 
-class AccountsScreen(Screen[None]):
+class AccountsScreen(ReportsWorkerErrors, Screen[None]):
     """Browse all accounts; the list never holds more than a few pages."""
 
     BINDINGS = [Binding("escape", "app.pop_screen", "Back", id="accounts.back"),
+                Binding("slash", "app.search", "Search", id="accounts.search"),
+                Binding("o", "move_in", "Open acct (move-in)", id="accounts.move_in"),
                 Binding("r", "reload", "Refresh", id="accounts.refresh")]
-    DEFAULT_CSS = "#accounts-title { text-style: bold; padding: 0 1; background: $primary; width: 100%; }"
+    DEFAULT_CSS = ("#accounts-title { text-style: bold; padding: 0 1; background: $primary;"
+                   " width: 100%; }")
 
     def compose(self) -> ComposeResult:
         yield Label("Accounts — Enter opens, j/k or arrows move, PgUp/PgDn page",
@@ -49,6 +53,15 @@ class AccountsScreen(Screen[None]):
 
     def action_reload(self) -> None:
         self.query_one(PagedTable).reload()
+
+    def action_move_in(self) -> None:
+        from console.screens.move_in import start_move_in
+
+        start_move_in(self)
+
+    def on_screen_resume(self) -> None:
+        if self.is_mounted:  # an account opened or closed meanwhile
+            self.query_one(PagedTable).reload()
 
     @on(PagedTable.RowChosen)
     def _open(self, event: PagedTable.RowChosen) -> None:

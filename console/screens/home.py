@@ -9,10 +9,11 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
 from console.messages import SummaryLoaded
+from console.worker_errors import ReportsWorkerErrors
 from core.money import format_money
 
 
-class HomeScreen(Screen[None]):
+class HomeScreen(ReportsWorkerErrors, Screen[None]):
     """The first screen: paints its frame at once, then fills in figures from a worker."""
 
     CSS_PATH = "home.tcss"
@@ -36,26 +37,42 @@ class HomeScreen(Screen[None]):
     def on_mount(self) -> None:
         self.action_reload()
 
+    def on_screen_resume(self) -> None:
+        # Back from another area (a calendar just generated, a payment posted): fresh figures.
+        # Not after a failed load: closing its error modal would only fail again (r retries).
+        if self.is_mounted and self._last_load_ok:
+            self.action_reload()
+
+    _last_load_ok = True
+
     def action_reload(self) -> None:
+        self._last_load_ok = False
         self._load()
 
     @work(thread=True, exclusive=True, group="home", exit_on_error=False)
     def _load(self) -> None:
         # Imported here, on the worker thread, so the frame paints before they load.
+        from datetime import timedelta
+
         from core.agenda import agenda
         from db.accounts import district_summary
+        from db.schedule import schedule_between
         from db.settings import load_settings
 
         session = self.app.session  # type: ignore[attr-defined]
+        today, horizon, margin = session.today, 7, timedelta(days=14)
         with self.app.connect() as conn:  # type: ignore[attr-defined]
             settings = load_settings(conn)
-            summary = district_summary(conn, session.today, settings.district_name)
-        items = agenda(session.today, [(name, day, n) for _, name, day, n in summary.cycles],
-                       summary.expiring_flags)
+            summary = district_summary(conn, today, settings.district_name, horizon)
+            schedule = schedule_between(conn, today - margin,
+                                        today + timedelta(days=horizon) + margin)
+        items = agenda(today, [(name, day, n) for _, name, day, n in summary.cycles],
+                       summary.expiring_flags, horizon, schedule)
         self.post_message(SummaryLoaded(summary, items))
 
     @on(SummaryLoaded)
     def _show(self, event: SummaryLoaded) -> None:
+        self._last_load_ok = True
         s = event.summary
         status = ", ".join(f"{s.accounts_by_status.get(k, 0):,} {k}"
                            for k in ("active", "inactive", "closed"))
@@ -65,10 +82,9 @@ class HomeScreen(Screen[None]):
             f"Owed to the district: {format_money(s.receivable_cents)}   "
             f"Credits: {format_money(-s.credit_cents)}   "
             f"Deposits held: {format_money(s.deposits_cents)}")
+        from core.agenda import agenda_text  # loaded already by the worker: no first-paint cost
+
         today = self.app.session.today  # type: ignore[attr-defined]
-        lines = []
-        for item in event.agenda:
-            when = "TODAY" if item.due_on == today else f"{item.due_on:%a %m-%d}"
-            lines.append(f"{when:>9}  {item.what}\n{'':>11}why: {item.why}")
+        text = agenda_text(event.agenda, today, self.size.width - 4)
         self.query_one("#home-agenda", Static).update(
-            "\n".join(lines) if lines else "Nothing falls due today or this week.")
+            text or "Nothing falls due today or this week.")

@@ -23,6 +23,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from console.worker_errors import ReportsWorkerErrors
+
 
 @dataclass(frozen=True)
 class Column:
@@ -35,6 +37,9 @@ class Column:
 class PagedRow:
     key: str
     cells: tuple[str, ...]
+    # What a detail pane shows for the row, loaded with its page so moving the cursor never
+    # waits on the database (the read audit's explanation and usage history).
+    detail: Any = None
 
 
 class PageSource(Protocol):
@@ -49,7 +54,7 @@ class PageSource(Protocol):
              limit: int) -> list[PagedRow]: ...
 
 
-class PagedTable(ScrollView, can_focus=True):
+class PagedTable(ReportsWorkerErrors, ScrollView, can_focus=True):
     """A keyboard list over any number of rows; Enter posts `RowChosen` with the row's key."""
 
     COMPONENT_CLASSES = {"paged-table--header", "paged-table--cursor"}

@@ -1,0 +1,139 @@
+"""The read audit's dialogs: a one-line-per-field form and a pick-one list, keyboard only.
+
+A form checks its values with a parse function; a problem is shown in the dialog in words and
+the clerk fixes it there, so nothing reaches the database until the values make sense.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList
+from textual.widgets.option_list import Option
+
+from core.errors import InputError
+
+T = TypeVar("T")
+
+FORM_CSS = """
+{name} {{ align: center middle; }}
+{name} > Vertical {{ width: 78; max-width: 100%; height: auto; max-height: 22;
+                     border: thick $accent; background: $surface; padding: 0 1; }}
+{name} .form-title {{ text-style: bold; }}
+{name} Horizontal {{ height: 1; }}
+{name} .form-label {{ width: 30; }}
+{name} Input {{ height: 1; border: none; padding: 0 1; width: 1fr; }}
+{name} Input:focus {{ border: none; background: $boost; }}
+{name} OptionList {{ height: auto; max-height: 8; }}
+{name} #form-problem {{ color: $error; }}
+"""
+
+
+class FormInput(Input):
+    """An Input whose Enter moves to the next field at once, so typed-ahead keys (a fast clerk,
+    a paste over SSH) land in the right field; on the last field Enter submits the form."""
+
+    async def action_submit(self) -> None:
+        inputs = list(self.screen.query(FormInput))
+        if self is not inputs[-1]:
+            self.screen.set_focus(inputs[inputs.index(self) + 1])
+            return
+        await super().action_submit()
+
+
+@dataclass(frozen=True)
+class FormField:
+    name: str
+    label: str
+    value: str = ""
+    placeholder: str = ""
+
+
+class FormModal(ModalScreen[T | None], Generic[T]):
+    """Fields one per line; Enter moves to the next field and submits on the last; Esc cancels."""
+
+    DEFAULT_CSS = FORM_CSS.format(name="FormModal")
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="reads.form_cancel")]
+
+    def __init__(self, title: str, fields: Sequence[FormField],
+                 parse: Callable[[dict[str, str]], T], note: str = "") -> None:
+        super().__init__()
+        self.title_text = title
+        self.fields = tuple(fields)
+        self.parse = parse
+        self.note = note
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.title_text, classes="form-title", markup=False)
+            if self.note:
+                yield Label(self.note, markup=False)
+            for field in self.fields:
+                with Horizontal():
+                    yield Label(field.label, classes="form-label", markup=False)
+                    yield FormInput(field.value, placeholder=field.placeholder,
+                                    id=f"form-{field.name}")
+            yield Label("", id="form-problem", markup=False)
+            yield Label("Enter: next field, then save · Esc: cancel, nothing changes",
+                        markup=False)
+
+    def values(self) -> dict[str, str]:
+        return {f.name: self.query_one(f"#form-{f.name}", Input).value.strip()
+                for f in self.fields}
+
+    @on(Input.Submitted)
+    def _submit(self) -> None:
+        try:
+            result = self.parse(self.values())
+        except InputError as error:
+            self.query_one("#form-problem", Label).update(
+                "; ".join(p.message if not p.field else f"{p.field}: {p.message}"
+                          for p in error.problems))
+            return
+        self.dismiss(result)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ChoiceModal(ModalScreen[str | None]):
+    """Pick one option with the arrows and Enter (or its number); Esc cancels."""
+
+    DEFAULT_CSS = FORM_CSS.format(name="ChoiceModal")
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="reads.choice_cancel")]
+
+    def __init__(self, title: str, options: Sequence[tuple[str, str]], note: str = "") -> None:
+        super().__init__()
+        self.title_text = title
+        self.options = tuple(options)
+        self.note = note
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.title_text, classes="form-title", markup=False)
+            if self.note:
+                yield Label(self.note, markup=False)
+            yield OptionList(*[Option(f"{i}  {text}", id=key)
+                               for i, (key, text) in enumerate(self.options, start=1)])
+            yield Label("Arrows and Enter, or the number · Esc: cancel", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    def on_key(self, event: object) -> None:
+        key = getattr(event, "key", "")
+        if key.isdigit() and 1 <= int(key) <= len(self.options):
+            self.dismiss(self.options[int(key) - 1][0])
+
+    @on(OptionList.OptionSelected)
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,179 @@
+"""The closing bill: the period since the last bill, its usage with the final read, and its price.
+
+The period starts at the read the account was last billed through (the last read on or
+before its latest bill's date; the opening read when it was never billed) and ends on the
+final read. It is priced by the rate engine as a closing bill: monthly charges × days/30
+(RULES.md §5.1), usage between the two reads summed over every meter at the premise.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from decimal import Decimal
+
+from core.bill_lines import Period, PricedBill, Service, hcf
+from core.errors import InputError, InputProblem
+from core.move_out import LastRead
+from core.reads import MeterChain, ReadPoint, period_usage, premise_periods
+from db.read_history import HISTORY_DAYS
+from db.reads import premise_chains
+
+# Register units on the meters (settings.read_unit, FORMATS.md §6.1) in HCF (748 gallons).
+UNIT_HCF = {"CCF": Decimal(1), "CF": Decimal("0.01"), "GAL": Decimal(1) / Decimal(748),
+            "KGAL": Decimal(1000) / Decimal(748)}
+
+
+@dataclass(frozen=True)
+class ServiceFacts:
+    """What prices an account: its premise, meter and service type."""
+
+    account_id: int
+    premise_id: int
+    premise_kind: str
+    service_type: str
+    dwelling_units: int
+    landscape_sqft: int
+    opened_on: date
+    meter_id: int | None
+    meter_serial: str
+    meter_size: str | None
+    dials: int
+
+
+def service_facts(conn: sqlite3.Connection, account_id: int) -> ServiceFacts:
+    row = conn.execute(
+        "SELECT a.id, a.premise_id, p.kind, a.service_type, p.dwelling_units, p.landscape_sqft,"
+        " a.opened_on, m.id AS meter_id, m.serial, m.size, m.dials FROM accounts a"
+        " JOIN premises p ON p.id = a.premise_id"
+        " LEFT JOIN meters m ON m.id = (SELECT id FROM meters WHERE premise_id = a.premise_id"
+        "   AND removed_on IS NULL ORDER BY installed_on DESC LIMIT 1)"
+        " WHERE a.id = ?", (account_id,)).fetchone()
+    return ServiceFacts(row[0], row[1], row[2], row[3], row[4], row[5],
+                        date.fromisoformat(row[6]), row[7], row[8] or "", row[9], row[10] or 0)
+
+
+def billed_through(conn: sqlite3.Connection, facts: ServiceFacts) -> date:
+    """The read day the account was last billed through (its opening day if never billed)."""
+    last_bill = conn.execute(
+        "SELECT max(e.effective_on) FROM ledger_entries e WHERE e.account_id = ?"
+        " AND e.entry_type = 'bill' AND e.reverses_id IS NULL AND NOT EXISTS"
+        " (SELECT 1 FROM ledger_entries r WHERE r.reverses_id = e.id)",
+        (facts.account_id,)).fetchone()[0]
+    if last_bill is None:
+        return facts.opened_on
+    row = conn.execute(
+        "SELECT max(r.read_on) FROM meter_reads r JOIN meters m ON m.id = r.meter_id"
+        " WHERE m.premise_id = ? AND r.read_on <= ? AND r.read_on >= ?",
+        (facts.premise_id, last_bill, facts.opened_on.isoformat())).fetchone()
+    return date.fromisoformat(row[0]) if row[0] else facts.opened_on
+
+
+def last_read(conn: sqlite3.Connection, facts: ServiceFacts, before: date) -> LastRead | None:
+    """The current meter's latest reading before a day (its install reading if none)."""
+    if facts.meter_id is None:
+        return None
+    row = conn.execute(
+        "SELECT read_on, reading FROM meter_reads WHERE meter_id = ? AND read_on < ?"
+        " ORDER BY read_on DESC, id DESC LIMIT 1", (facts.meter_id, before.isoformat())).fetchone()
+    if row is not None:
+        return LastRead(date.fromisoformat(row[0]), row[1], facts.meter_serial)
+    meter = conn.execute("SELECT installed_on, install_read FROM meters WHERE id = ?",
+                         (facts.meter_id,)).fetchone()
+    return LastRead(date.fromisoformat(meter[0]), meter[1], facts.meter_serial)
+
+
+def _with_final(chains: tuple[MeterChain, ...], meter_id: int | None, day: date,
+                reading: int) -> tuple[MeterChain, ...]:
+    out = []
+    for chain in chains:
+        if chain.meter_id == meter_id and not any(p.day == day for p in chain.points):
+            points = tuple(sorted((*chain.points, ReadPoint(day, reading)), key=lambda p: p.day))
+            chain = replace(chain, points=points)
+        out.append(chain)
+    return tuple(out)
+
+
+def winter_average(chains: tuple[MeterChain, ...], close_on: date) -> Decimal | None:
+    """Average use of the periods ending in December to February within the year before."""
+    year_ago = close_on - timedelta(days=365)
+    winter = [p.usage for p in premise_periods(chains)
+              if p.end.month in (12, 1, 2) and year_ago <= p.end <= close_on]
+    return (Decimal(sum(winter)) / len(winter)).quantize(Decimal("0.0001")) if winter else None
+
+
+@dataclass(frozen=True)
+class ClosingBill:
+    """The priced closing bill and what it was priced from."""
+
+    start: date
+    end: date
+    start_reading: int | None
+    final_reading: int
+    usage_units: int
+    usage_hcf: Decimal
+    bill: PricedBill
+
+
+def price_closing_bill(conn: sqlite3.Connection, facts: ServiceFacts, *, final_reading: int,
+                       close_on: date) -> ClosingBill:
+    """Price the closing bill with the final read as if it were stored (nothing is written)."""
+    from core.rate_engine import price
+    from db.rates import load_rate_book
+    from db.settings import load_settings
+
+    start = billed_through(conn, facts)
+    if close_on <= start:
+        raise InputError(InputProblem(f"{close_on} is not after {start}, the read the account "
+                                      "was last billed through", field="date"))
+    chains = premise_chains(conn, facts.premise_id, start - timedelta(days=HISTORY_DAYS),
+                            close_on + timedelta(days=1))
+    chains = _with_final(chains, facts.meter_id, close_on, final_reading)
+    usage = period_usage(chains, start, close_on) if facts.meter_id else None
+    units = usage.usage if usage else 0
+    start_reading = usage.meters[0].from_reading if usage and usage.meters else None
+    unit = load_settings(conn).read_unit
+    usage_hcf = (Decimal(units) * UNIT_HCF.get(unit, Decimal(1))).quantize(Decimal("0.0001"))
+    book = load_rate_book(conn)
+    rate_class = book.class_for(facts.premise_kind, facts.service_type)
+    service = Service(rate_class=rate_class, meter_size=facts.meter_size,
+                      dwelling_units=max(facts.dwelling_units, 1),
+                      landscape_sqft=facts.landscape_sqft,
+                      winter_average_hcf=winter_average(chains, close_on),
+                      rental_started_on=facts.opened_on)
+    bill = price(book, service, Period(start, close_on, prorated=True), usage_hcf)
+    return ClosingBill(start, close_on, start_reading, final_reading, units, usage_hcf, bill)
+
+
+def store_closing_bill(conn: sqlite3.Connection, closing: ClosingBill, *, account_id: int,
+                       read_id: int | None, entry_id: int | None, actor: str, at: str) -> int:
+    """The closing bill and its explained lines; the caller owns the transaction."""
+    bill = closing.bill
+    files = [{"file": s.ref.file, "version": s.ref.version, "effective": str(s.ref.effective),
+              "sha256": s.ref.sha256, "days": s.days} for s in bill.segments]
+    bill_id = int(conn.execute(
+        "INSERT INTO closing_bills (account_id, period_start, period_end, days, start_reading,"
+        " final_reading, final_read_id, usage_hcf, rate_class, total_cents, ledger_entry_id,"
+        " rate_files, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (account_id, closing.start.isoformat(), closing.end.isoformat(), bill.period.days,
+         closing.start_reading, closing.final_reading, read_id, hcf(closing.usage_hcf),
+         bill.service.rate_class, bill.total_cents, entry_id, json.dumps(files), actor,
+         at)).lastrowid or 0)
+    conn.executemany(
+        "INSERT INTO closing_bill_lines (bill_id, seq, component, label, quantity, unit, rate,"
+        " factor, amount_cents, explanation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(bill_id, seq, line.component, line.label, hcf(line.quantity), line.unit,
+          str(line.rate), line.factor_text, line.amount_cents, line.explain())
+         for seq, line in enumerate(bill.lines, start=1)])
+    return bill_id
+
+
+def bill_comment(closing: ClosingBill) -> str:
+    """The ledger comment of the closing bill: the period and each line's amount."""
+    from core.money import format_money
+
+    lines = "; ".join(f"{line.label} {format_money(line.amount_cents)}"
+                      for line in closing.bill.lines)
+    return (f"Closing bill {closing.start} to {closing.end} ({closing.bill.period.days} days, "
+            f"{hcf(closing.usage_hcf)} HCF): {lines}")

@@ -1,0 +1,334 @@
+"""Importing a read file: check every line, then store reads and audit them in one transaction.
+
+All-or-nothing and idempotent (PRODUCT.md): the file is streamed and checked line by line into
+a connection-private staging table; any problem refuses the whole file and nothing is written.
+The file's SHA-256 is recorded, so the same file imports once.
+"""
+from __future__ import annotations
+
+import gc
+import hashlib
+import sqlite3
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import NamedTuple
+
+from core.csv_file import CsvRows, ProblemLog
+from core.errors import InputError, InputProblem
+from core.read_audit import audit_read
+from core.read_bands import ReadAuditPolicy, read_audit_policy
+from core.read_import import (
+    READ_IMPORT_COLUMNS,
+    ImportedRead,
+    MeterRef,
+    ReadChecker,
+    ReadWindow,
+)
+from core.read_rules import Finding
+from core.reads import AmrFlags, Occupancy, ReadUnderAudit
+from db.read_exceptions import ExceptionPlace, insert_exceptions, open_missing_meters
+from db.read_history import fill_premises, load_chains, premise_occupancy
+from db.read_lookups import cycle_windows, load_accounts, load_meters, reads_in_windows
+from db.settings import load_settings
+from db.transaction import write_transaction
+
+BATCH = 5000
+NO_FLAGS = AmrFlags()
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector during a bulk import: the import makes and frees
+    hundreds of thousands of small objects and holds no cycles, and the collector would rescan
+    them again and again (about 2 s of a 100,000-read import)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+STAGED_COLUMNS = ImportedRead._fields
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import stored, for the clerk's confirmation line."""
+
+    import_id: int
+    file_name: str
+    reads: int
+    skips: int
+    missing: int
+    exceptions: int
+    by_rule: dict[str, int] = field(default_factory=dict)
+
+    def headline(self) -> str:
+        """The summary without the count by rule (the queue shows the rules)."""
+        return (f"Imported {self.file_name} (import {self.import_id}): {self.reads:,} reads, "
+                f"{self.skips:,} skipped, {self.missing:,} not in the file; "
+                f"{self.exceptions:,} exceptions.")
+
+    def summary(self) -> str:
+        rules = ", ".join(f"{rule} {n}" for rule, n in sorted(self.by_rule.items()))
+        return (f"Imported {self.file_name} as import {self.import_id}: {self.reads:,} reads, "
+                f"{self.skips:,} skipped, {self.missing:,} not in the file; "
+                f"{self.exceptions:,} exceptions{f' ({rules})' if rules else ''}.")
+
+
+def file_sha256(path: Path) -> tuple[str, int]:
+    digest, size = hashlib.sha256(), 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def already_imported(conn: sqlite3.Connection, sha256: str) -> sqlite3.Row | None:
+    return conn.execute("SELECT id, file_name, imported_by, imported_at, reads FROM read_imports"
+                        " WHERE file_sha256 = ?", (sha256,)).fetchone()
+
+
+def _refuse_repeat(name: str, row: sqlite3.Row) -> InputError:
+    return InputError(InputProblem(
+        f"this file was already imported on {row['imported_at'].replace('T', ' at ')} by "
+        f"{row['imported_by']} (import {row['id']}, {row['reads']:,} reads, as "
+        f"{row['file_name']}); the same file imports once", source=name))
+
+
+def _stage(conn: sqlite3.Connection, reads: Iterator[ImportedRead]) -> None:
+    conn.execute("DROP TABLE IF EXISTS temp.staged_reads")
+    conn.execute(f"CREATE TEMP TABLE staged_reads ({', '.join(STAGED_COLUMNS)})")
+    insert = (f"INSERT INTO temp.staged_reads VALUES "
+              f"({', '.join('?' for _ in STAGED_COLUMNS)})")
+    batch: list[ImportedRead] = []
+    for read in reads:
+        batch.append(read)
+        if len(batch) >= BATCH:
+            conn.executemany(insert, batch)
+            batch.clear()
+    if batch:
+        conn.executemany(insert, batch)
+
+
+def import_reads(conn: sqlite3.Connection, path: Path, *, actor: str, at: str, today: date,
+                 cycle_id: int | None = None, encoding: str = "utf-8",
+                 name: str | None = None) -> ImportResult:
+    """Check the whole file, then store its reads and their exceptions; raises InputError."""
+    name = name or path.name
+    if not path.is_file():
+        raise InputError(InputProblem("no such file", source=str(path)))
+    sha256, size = file_sha256(path)
+    if size == 0:
+        raise InputError(InputProblem("the file is empty: it has no header row", source=name))
+    repeat = already_imported(conn, sha256)
+    if repeat is not None:
+        raise _refuse_repeat(name, repeat)
+    if cycle_id is not None and conn.execute("SELECT 1 FROM cycles WHERE id = ?",
+                                             (cycle_id,)).fetchone() is None:
+        raise InputError(InputProblem(f"there is no cycle {cycle_id}", field="--cycle"))
+    policy = read_audit_policy(load_settings(conn))
+    meters = load_meters(conn)
+    accounts, premise_accounts = load_accounts(conn)
+    windows = cycle_windows(conn, today, policy)
+    log = ProblemLog(name, closing="nothing was imported")
+    with _collector_paused(), path.open("rb") as handle:
+        rows = CsvRows(handle, READ_IMPORT_COLUMNS, log, encoding)
+        checker = ReadChecker(log=log, index=rows.index, meters=meters, accounts=accounts,
+                              premise_accounts=premise_accounts, windows=windows, today=today,
+                              cycle_id=cycle_id)
+        checked = (checker.check(line, fields) for line, fields in rows)
+        _stage(conn, (read for read in checked if read is not None))
+        lines = rows.lines.line_no
+        existing = reads_in_windows(conn, "SELECT meter_id FROM temp.staged_reads", windows,
+                                    meters)
+        if existing:
+            for line, meter_id in conn.execute("SELECT line, meter_id FROM temp.staged_reads"):
+                if meter_id in existing:
+                    checker.already_read(line, meter_id, existing[meter_id])
+    try:
+        log.raise_if_any()
+        with _collector_paused():
+            # The audit only reads history, so it runs before the write transaction: other
+            # clerks' work waits only for the writes, not for the audit.
+            staged = conn.execute("SELECT count(*), count(reading) FROM temp.staged_reads"
+                                  ).fetchone()
+            in_file = {r[0] for r in conn.execute("SELECT meter_id FROM temp.staged_reads")}
+            missing = _missing_meters(conn, checker.routes, in_file, meters, windows)
+            staged_rows = conn.execute(
+                "SELECT line, meter_id, account_id, read_on, reading, method, skip_code,"
+                " note_text, leak, backflow, tamper, no_usage_days FROM temp.staged_reads"
+                " ORDER BY line").fetchall()
+            found = _audit(conn, staged_rows, meters, windows, missing, policy)
+            with write_transaction(conn):
+                repeat = already_imported(conn, sha256)  # another clerk may have just imported it
+                if repeat is not None:
+                    raise _refuse_repeat(name, repeat)
+                _refuse_reads_since_checked(conn, name, windows, meters)
+                counts = ImportCounts(lines, staged[1], staged[0] - staged[1], len(missing))
+                return _store(conn, name=name, sha256=sha256, size=size, encoding=encoding,
+                              cycle_id=cycle_id, counts=counts, found=found, actor=actor, at=at)
+    finally:
+        conn.execute("DROP TABLE IF EXISTS temp.staged_reads")
+
+
+class ImportCounts(NamedTuple):
+    lines: int
+    reads: int
+    skips: int
+    missing: int
+
+
+def _refuse_reads_since_checked(conn: sqlite3.Connection, name: str,
+                                windows: dict[int, ReadWindow], meters: dict[int, MeterRef]
+                                ) -> None:
+    """Inside the write: a read stored for one of the file's meters since the check (another
+    clerk's file) refuses this file, so no meter gets two reads in a window."""
+    existing = reads_in_windows(conn, "SELECT meter_id FROM temp.staged_reads", windows, meters)
+    if existing:
+        log = ProblemLog(name, closing="nothing was imported")
+        for line, meter_id in conn.execute("SELECT line, meter_id FROM temp.staged_reads"):
+            if meter_id in existing:
+                log.add(f"meter {meter_id} got a read on {existing[meter_id].isoformat()} "
+                        "from another import while this file was checked", line=line,
+                        field="meter_id")
+        log.raise_if_any()
+
+
+def _store(conn: sqlite3.Connection, *, name: str, sha256: str, size: int, encoding: str,
+           cycle_id: int | None, counts: ImportCounts,
+           found: list[tuple[ExceptionPlace, Finding]], actor: str, at: str) -> ImportResult:
+    """The writes: the import, its reads and its exceptions; the caller owns the transaction."""
+    import_id = int(conn.execute(
+        "INSERT INTO read_imports (file_name, file_sha256, byte_size, encoding, cycle_id, lines,"
+        " reads, skips, exceptions, imported_by, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?,"
+        " ?, ?)", (name, sha256, size, encoding, cycle_id, counts.lines, counts.reads,
+                   counts.skips, len(found), actor, at)).lastrowid or 0)
+    conn.execute(
+        "INSERT INTO meter_reads (meter_id, account_id, read_on, reading, kind, source, read_code,"
+        " created_by, created_at, import_id, source_line, read_at, read_method, trouble_code,"
+        " note_text, hi_lo, leak, backflow, tamper, no_usage_days, reader_id, endpoint_id)"
+        " SELECT meter_id, account_id, read_on, reading,"
+        " CASE method WHEN 'ESTIMATE' THEN 'estimated' ELSE 'actual' END, ?, read_code, ?, ?, ?,"
+        " line, read_at, method, trouble_code, note_text, hi_lo, leak, backflow, tamper,"
+        " no_usage_days, reader_id, endpoint_id FROM temp.staged_reads"
+        " WHERE reading IS NOT NULL", (name, actor, at, import_id))  # staged in line order
+    read_ids = dict(conn.execute("SELECT source_line, id FROM meter_reads WHERE import_id = ?",
+                                 (import_id,)).fetchall())
+    placed = [(place._replace(import_id=import_id,
+                              read_id=read_ids.get(place.source_line)
+                              if place.source_line else None), finding)
+              for place, finding in found]
+    insert_exceptions(conn, placed, actor=actor, at=at)
+    _supersede_missing(conn, import_id, actor, at)
+    by_rule = Counter(f.rule_id for _, f in found)
+    return ImportResult(import_id, name, counts.reads, counts.skips, counts.missing, len(found),
+                        dict(by_rule))
+
+
+def _missing_meters(conn: sqlite3.Connection, routes: set[str], in_file: set[int],
+                    meters: dict[int, MeterRef], windows: dict[int, ReadWindow]) -> list[MeterRef]:
+    """Meters on the file's routes with no line in it and no read yet in their window."""
+    if not routes:
+        return []
+    earliest = min(w.first for w in windows.values())
+    already = open_missing_meters(conn, earliest)
+    candidates = []
+    for meter in meters.values():
+        if meter.route not in routes or meter.id in in_file or meter.id in already \
+                or meter.cycle_id is None:
+            continue
+        window = windows[meter.cycle_id]
+        if meter.removed_on is not None or meter.installed_on > window.last:
+            continue
+        candidates.append(meter)
+    if not candidates:
+        return []
+    read = reads_in_windows(conn, ", ".join(str(m.id) for m in candidates), windows, meters)
+    return [m for m in candidates if m.id not in read]
+
+
+def _audit(conn: sqlite3.Connection, staged: list[sqlite3.Row], meters: dict[int, MeterRef],
+           windows: dict[int, ReadWindow], missing: list[MeterRef], policy: ReadAuditPolicy
+           ) -> list[tuple[ExceptionPlace, Finding]]:
+    """Run the rules on every staged read, skip and missing meter."""
+    premises = {meters[row[1]].premise_id for row in staged} | {m.premise_id for m in missing}
+    fill_premises(conn, (p for p in premises if p is not None))
+    days = [date.fromisoformat(row[3]) for row in staged] + [
+        windows[m.cycle_id].scheduled for m in missing if m.cycle_id is not None]
+    if not days:
+        return []
+    chains = load_chains(conn, min(days) - timedelta(days=policy.history_days),
+                         max(days))
+    occupancy = premise_occupancy(conn)
+    statuses = {row[0]: row[1] for row in conn.execute(
+        "SELECT a.id, a.status FROM accounts a JOIN temp.audit_premises t"
+        " ON t.premise_id = a.premise_id")}
+    found: list[tuple[ExceptionPlace, Finding]] = []
+    for (line, meter_id, account_id, _read_on, reading, method, skip, note, leak, backflow,
+         tamper, no_usage), day in zip(staged, days, strict=False):
+        meter = meters[meter_id]
+        status = statuses.get(account_id) if account_id is not None else None
+        state = Occupancy.VACANT if status is None else (
+            Occupancy.ACTIVE if status == "active" else Occupancy.INACTIVE)
+        flags = AmrFlags(leak, backflow, tamper, no_usage) if leak or backflow or tamper \
+            or no_usage else NO_FLAGS
+        read = ReadUnderAudit(
+            meter_id, meter.serial, meter.dials, day, reading, state,
+            chains.get(meter.premise_id, ()) if meter.premise_id else (),
+            method == "ESTIMATE", flags, skip, note)
+        findings = audit_read(read, policy)
+        if findings:
+            place = ExceptionPlace(None, meter_id, account_id, meter.cycle_id or 0, meter.route,
+                                   meter.walk_order, day, skip, None, line)
+            found.extend((place, f) for f in findings)
+    for meter in missing:
+        assert meter.cycle_id is not None and meter.premise_id is not None
+        window = windows[meter.cycle_id]
+        account = occupancy.get(meter.premise_id)
+        read = ReadUnderAudit(meter.id, meter.serial, meter.dials, window.scheduled, None,
+                              account[2] if account else Occupancy.VACANT,
+                              chains.get(meter.premise_id, ()))
+        place = ExceptionPlace(None, meter.id, account[0] if account else None, meter.cycle_id,
+                               meter.route, meter.walk_order, window.scheduled)
+        found.extend((place, f) for f in audit_read(read, policy))
+    return found
+
+
+def _supersede_missing(conn: sqlite3.Connection, import_id: int, actor: str, at: str) -> None:
+    """A read that arrives for a meter already reported missing resolves that exception."""
+    rows = conn.execute(
+        "SELECT e.id, r.id AS read_id FROM read_exceptions e JOIN meter_reads r"
+        " ON r.meter_id = e.meter_id AND r.import_id = ? WHERE e.rule_id = 'MISSING'"
+        " AND e.read_id IS NULL AND e.status IN ('open', 'waiting')"
+        " AND (e.import_id IS NULL OR e.import_id <> ?)", (import_id, import_id)).fetchall()
+    for row in rows:
+        conn.execute("UPDATE read_exceptions SET status = 'resolved', disposition = 'superseded',"
+                     " resolved_by = ?, resolved_at = ?, version = version + 1 WHERE id = ?",
+                     (actor, at, row["id"]))
+        conn.execute("INSERT INTO read_dispositions (exception_id, disposition, actor, at, comment,"
+                     " details) VALUES (?, 'superseded', ?, ?, ?, ?)",
+                     (row["id"], actor, at, f"the read arrived in import {import_id}",
+                      f'{{"read_id": {row["read_id"]}}}'))
+
+
+def report_missing(conn: sqlite3.Connection, cycle_id: int, *, today: date, actor: str,
+                   at: str) -> int:
+    """Queue MISSING for every meter of the cycle not read in its window (a route that never
+    came back); meters already reported are not reported twice. Returns how many."""
+    policy = read_audit_policy(load_settings(conn))
+    with write_transaction(conn):
+        meters = load_meters(conn)
+        windows = cycle_windows(conn, today, policy)
+        if cycle_id not in windows:
+            raise InputError(InputProblem(f"there is no cycle {cycle_id}", field="--cycle"))
+        routes = {m.route for m in meters.values() if m.cycle_id == cycle_id}
+        missing = _missing_meters(conn, routes, set(), meters, windows)
+        found = _audit(conn, [], meters, windows, missing, policy)
+        insert_exceptions(conn, found, actor=actor, at=at)
+    return len(found)

@@ -1,0 +1,135 @@
+"""The account workflows driven as a clerk drives them, at 80x24."""
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable, Label, Static
+
+from console.screens.account import AccountScreen
+from console.screens.error import ErrorModal
+from console.screens.search import SearchScreen
+from tests.accounts_support import active_account, build_accounts_district, copy_to, last_reading
+from tests.console_support import make_app
+
+SIZE = (80, 24)
+
+
+@pytest.fixture(scope="module")
+def district(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_accounts_district(tmp_path_factory.mktemp("account-screen"))
+
+
+@pytest.fixture
+def db_path(district: Path, tmp_path: Path) -> Path:
+    return copy_to(district, tmp_path)
+
+
+async def _settle(app, pilot) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(3):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def _until_screen(app, pilot, name: str) -> None:  # type: ignore[no-untyped-def]
+    """Pause until a dialog shows: a guided flow's worker waits on it, so do not wait for it."""
+    for _ in range(100):
+        if type(app.screen).__name__ == name:
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"{name} never showed; the screen is {type(app.screen).__name__}")
+
+
+async def test_search_open_account_add_note_and_see_it(db_path: Path) -> None:
+    conn = sqlite3.connect(db_path)
+    number = active_account(conn)
+    name = conn.execute("SELECT c.name FROM customers c JOIN accounts a ON a.customer_id = c.id"
+                        " WHERE a.number = ?", (number,)).fetchone()[0]
+    app = make_app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f2")
+        await pilot.pause()
+        assert isinstance(app.screen, SearchScreen)
+        await pilot.press(*number)
+        await _settle(app, pilot)
+        results = app.screen.query_one(DataTable)
+        assert str(results.get_row_at(0)[0]) == number
+        await pilot.press("enter")
+        await _settle(app, pilot)
+        assert isinstance(app.screen, AccountScreen) and app.screen.number == number
+        assert name in str(app.screen.query_one("#account-header", Static).render())
+        assert "Aging:" in str(app.screen.query_one("#account-money", Static).render())
+        await pilot.press("n")
+        await _until_screen(app, pilot, "AccountForm")
+        await pilot.press(*"Called about a leak at the hose bib", "enter")
+        await _settle(app, pilot)
+        assert isinstance(app.screen, AccountScreen)
+        notes = app.screen.query_one("#account-notes", DataTable)
+        assert notes.row_count >= 1
+        newest = [str(cell) for cell in notes.get_row_at(0)]
+        assert newest[1:] == ["clerk1", "Called about a leak at the hose bib"]
+        await pilot.press("escape")
+        assert not isinstance(app.screen, AccountScreen)
+
+
+async def test_slash_on_the_account_list_searches_and_esc_returns(db_path: Path) -> None:
+    app = make_app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f3")
+        await _settle(app, pilot)
+        await pilot.press("slash")
+        await pilot.pause()
+        assert isinstance(app.screen, SearchScreen)
+        await pilot.press(*"contenta")
+        await _settle(app, pilot)
+        assert "match" in str(app.screen.query_one("#search-status", Label).render())
+        await pilot.press("escape")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "AccountsScreen"
+
+
+async def test_move_out_guided_closes_the_account(db_path: Path) -> None:
+    conn = sqlite3.connect(db_path)
+    number = active_account(conn, deposit=True)
+    final = str(last_reading(conn, number) + 3)
+    conn.close()
+    app = make_app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_account(number)
+        await _settle(app, pilot)
+        await pilot.press("m")
+        await _until_screen(app, pilot, "AccountForm")
+        await pilot.press(*final, "enter", "enter", "enter", "enter", "enter")
+        await _until_screen(app, pilot, "ConfirmModal")
+        assert "Deposit applied" in str(app.screen.query_one("VerticalScroll Static",
+                                                             Static).render())
+        await pilot.press("y")
+        await _settle(app, pilot)
+        assert isinstance(app.screen, AccountScreen)
+        assert "CLOSED" in str(app.screen.query_one("#account-title", Label).render())
+        assert "CLOSING BILL" in str(app.screen.query_one("#account-bills", Static).render())
+    status = sqlite3.connect(db_path).execute(
+        "SELECT status FROM accounts WHERE number = ?", (number,)).fetchone()[0]
+    assert status == "closed"
+
+
+async def test_a_stale_save_is_refused_with_who_and_when(db_path: Path) -> None:
+    conn = sqlite3.connect(db_path)
+    number = active_account(conn)
+    app = make_app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_account(number)
+        await _settle(app, pilot)
+        # Another clerk saves the account after this screen read it.
+        conn.execute("UPDATE accounts SET version = version + 1, updated_by = 'tester',"
+                     " updated_at = '2026-11-20T09:41:00' WHERE number = ?", (number,))
+        conn.commit()
+        await pilot.press("e")
+        await _until_screen(app, pilot, "AccountForm")
+        await pilot.press("enter", "enter")
+        await _settle(app, pilot)
+        assert isinstance(app.screen, ErrorModal)
+        message = str(app.screen.query_one("#error-message", Label).render())
+        assert f"Account {number} was changed by" in message
+        assert "at 2026-11-20 09:41 — reload" in message
