@@ -58,6 +58,12 @@ def _payments_screen() -> Screen[Any]:
     return PaymentsScreen()
 
 
+def _lockoff_screen() -> Screen[Any]:
+    from console.screens.lockoff import LockoffScreen
+
+    return LockoffScreen()
+
+
 def _adjustments_screen() -> Screen[Any]:
     from console.screens.adjustments import AdjustmentsScreen
 
@@ -79,6 +85,8 @@ AREAS = (
     Area("f4", "Calendar", "billing calendar: every cycle's dates and why", _calendar_screen),
     Area("f5", "Read audit", "read exceptions: import, triage, dispositions", _read_audit_screen),
     Area("f7", "Payments", "payment batches, lockbox files, returned checks", _payments_screen),
+    Area("f8", "Lock-off", "lock-off list: every SB 998 gate, make, re-check, print",
+         _lockoff_screen),
     Area("f9", "Adjustments", "adjustments, leak and meter re-rates, approvals",
          _adjustments_screen),
 )
@@ -142,6 +150,7 @@ class MeterlineApp(App[int]):
         Binding("f4", "go_to_area('Calendar')", "Calendar", id="app.calendar"),
         Binding("f5", "go_to_area('Read audit')", "Read audit", id="app.reads"),
         Binding("f7", "go_to_area('Payments')", "Payments", id="app.payments"),
+        Binding("f8", "go_to_area('Lock-off')", "Lock-off", id="app.lockoff"),
         Binding("f9", "go_to_area('Adjustments')", "Adjustments", id="app.adjustments"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True, show=False),
         Binding("ctrl+p", "command_palette", "Commands", id="app.commands", show=False),

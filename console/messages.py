@@ -9,6 +9,7 @@ from textual.message import Message
 if TYPE_CHECKING:  # imported for types only: the first paint does not wait for them
     from core.adjustments import AdjustmentPreview
     from core.agenda import AgendaItem
+    from core.ledger import Aging
     from core.payments import BatchTotals
     from db.account_search import SearchResult
     from db.account_view import AccountView
@@ -55,6 +56,15 @@ class ReadExceptionWorked(Message):
     """A disposition was stored; `message` says what it did (and what the read still fails)."""
 
     message: str
+
+
+@dataclass
+class AccountHeaderLoaded(Message):
+    """The account's header, balance and aging were read; the tabs follow."""
+
+    detail: AccountDetail | None
+    aging: Aging | None
+    number: str
 
 
 @dataclass

@@ -113,4 +113,15 @@ def search_accounts(conn: sqlite3.Connection, text: str, limit: int = 50) -> Sea
     return SearchResult(plan.text, tuple(hits), max(total + number_only, len(hits)))
 
 
-__all__ = ["STATUS_ORDER", "SearchHit", "SearchResult", "search_accounts"]
+def rebuild_search_index(conn: sqlite3.Connection) -> int:
+    """Rebuild the whole search index from its source view (a bulk load, a repair); the
+    caller owns the transaction. Returns the accounts indexed."""
+    conn.execute("DELETE FROM account_search")
+    conn.execute("INSERT INTO account_search (rowid, name, service, number, meter, phone,"
+                 " mailing) SELECT account_id, name, service, number, meter, phone, mailing"
+                 " FROM account_search_source")
+    return int(conn.execute("SELECT count(*) FROM account_search").fetchone()[0])
+
+
+__all__ = ["STATUS_ORDER", "SearchHit", "SearchResult", "rebuild_search_index",
+           "search_accounts"]

@@ -45,6 +45,11 @@ class AccountView:
     addresses: tuple[tuple[str, ...], ...]  # date, kind, old, new, how, by, reason
 
 
+def _has_table(conn: sqlite3.Connection, name: str) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                        (name,)).fetchone() is not None
+
+
 def _bills(conn: sqlite3.Connection, account_id: int) -> tuple[BillRow, ...]:
     closing = {}
     for bill in conn.execute("SELECT * FROM closing_bills WHERE account_id = ?", (account_id,)):
@@ -54,6 +59,13 @@ def _bills(conn: sqlite3.Connection, account_id: int) -> tuple[BillRow, ...]:
         closing[bill["ledger_entry_id"]] = (bill, lines)
     invoices = {r["ledger_entry_id"]: r for r in conn.execute(
         "SELECT * FROM misc_invoices WHERE account_id = ?", (account_id,))}
+    cycle_lines: dict[int, list[str]] = {}
+    if _has_table(conn, "bill_lines"):  # the billing run's bills (migration 0008)
+        for entry_id, explanation in conn.execute(
+                "SELECT b.ledger_entry_id, l.explanation FROM bills b"
+                " JOIN bill_lines l ON l.bill_id = b.id WHERE b.account_id = ?"
+                " AND b.ledger_entry_id IS NOT NULL ORDER BY b.id, l.seq", (account_id,)):
+            cycle_lines.setdefault(entry_id, []).append(explanation)
     rows = []
     for entry in conn.execute(
             "SELECT id, entry_type, amount_cents, effective_on, comment, reference, reverses_id"
@@ -76,7 +88,8 @@ def _bills(conn: sqlite3.Connection, account_id: int) -> tuple[BillRow, ...]:
         else:
             kind = "BILL" if entry["entry_type"] == "bill" else "FEE"
             text = entry["comment"] + (f" [{entry['reference']}]" if entry["reference"] else "")
-            rows.append(BillRow(on, kind + reversal, entry["amount_cents"], text))
+            rows.append(BillRow(on, kind + reversal, entry["amount_cents"], text,
+                                tuple(cycle_lines.get(entry["id"], ()))))
     return tuple(rows)
 
 
@@ -85,6 +98,11 @@ def account_view(conn: sqlite3.Connection, number: str, today: date) -> AccountV
     detail = account_detail(conn, number)
     if detail is None:
         return None
+    return account_tabs(conn, detail, today)
+
+
+def account_tabs(conn: sqlite3.Connection, detail: AccountDetail, today: date) -> AccountView:
+    """The rest of the account, once its header (`account_detail`) is read."""
     account_id = detail.id
     usage = tuple(usage_history(conn, detail.meter_id, today)) if detail.meter_id else ()
     reads = tuple(

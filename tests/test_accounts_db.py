@@ -344,3 +344,12 @@ def test_move_in_refuses_an_occupied_premise_and_a_low_read(db: sqlite3.Connecti
     with pytest.raises(InputError, match="after today"):
         move_in_preview(db, MoveInRequest(premise_id=vacant, start_on=date(2027, 1, 1),
                                           start_reading=0, name="X"), TODAY)
+
+
+def test_the_search_index_can_be_rebuilt_from_its_source(db: sqlite3.Connection) -> None:
+    from db.account_search import rebuild_search_index
+
+    number = active_account(db)
+    before = [h.number for h in search_accounts(db, number).hits]
+    assert rebuild_search_index(db) == db.execute("SELECT count(*) FROM accounts").fetchone()[0]
+    assert [h.number for h in search_accounts(db, number).hits] == before

@@ -27,6 +27,8 @@ COMMAND_MODULES = (
     "console.commands.deposits",
     "console.commands.refunds",
     "console.commands.adjust",
+    "console.commands.lockoff",
+    "console.commands.bill",
 )
 
 

@@ -14,9 +14,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Label, Static, TabbedContent, TabPane
 
-from console.messages import AccountChanged, AccountViewLoaded
+from console.messages import AccountChanged, AccountHeaderLoaded, AccountViewLoaded
+from console.widgets.key_line import KeyLine
 from console.widgets.paged_table import Column, PagedRow, PagedTable
 from console.widgets.usage_chart import UsageBar, UsageChart
 from console.worker_errors import ReportsWorkerErrors
@@ -119,9 +120,10 @@ class AccountScreen(ReportsWorkerErrors, Screen[None]):
                     yield Static("Loading…", markup=False)
             with TabPane("7 Red Flag", id="flags"), VerticalScroll():
                 yield Static("", id="account-flags", markup=False)
-        yield Footer()
+        yield KeyLine(extra="1-7 tabs")
 
     def on_mount(self) -> None:
+        self.query_one(PagedTable).focus()  # j/k and PgUp/PgDn move in the ledger at once
         self.action_reload()
 
     def action_reload(self) -> None:
@@ -129,22 +131,31 @@ class AccountScreen(ReportsWorkerErrors, Screen[None]):
 
     @work(thread=True, exclusive=True, group="account", exit_on_error=False)
     def _load(self) -> None:
-        from db.account_view import account_view
+        # The header first, so the clerk sees the account at once; then the tabs' data.
+        from core.ledger import aging
+        from db.account_view import account_tabs
+        from db.accounts import account_detail
 
         today = self.app.session.today  # type: ignore[attr-defined]
         with self.app.connect() as conn:  # type: ignore[attr-defined]
-            view = account_view(conn, self.number, today)
-        self.post_message(AccountViewLoaded(view, self.number))
+            detail = account_detail(conn, self.number)
+            ages = aging(detail.entries, today) if detail else None
+            self.post_message(AccountHeaderLoaded(detail, ages, self.number))
+            if detail is not None:
+                self.post_message(AccountViewLoaded(account_tabs(conn, detail, today),
+                                                    self.number))
 
-    @on(AccountViewLoaded)
-    def _show(self, event: AccountViewLoaded) -> None:
-        view = event.view
-        self.view = view
-        if view is None:
+    @on(AccountHeaderLoaded)
+    def _show_header(self, event: AccountHeaderLoaded) -> None:
+        d = event.detail
+        if d is None or event.aging is None:
             self.query_one("#account-header", Static).update(
                 f"There is no account {event.number}. Press / to search.")
             return
-        d = view.detail
+        self.show_header(d, event.aging)
+
+    def show_header(self, d: Any, ages: Any) -> None:
+        """Title, header lines with the flags in words, balance and aging."""
         self.version = d.version
         today = self.app.session.today  # type: ignore[attr-defined]
         flags = [f.kind.value for f in d.flags if f.active_on(today)]
@@ -162,13 +173,17 @@ class AccountScreen(ReportsWorkerErrors, Screen[None]):
         header.append("Flags:   ")
         header.append(" · ".join(flags) if flags else "none", style="bold" if flags else "")
         self.query_one("#account-header", Static).update(header)
-        ages = view.aging
         self.query_one("#account-money", Static).update(
             f"Balance {format_credit(d.balance_cents)}   Deposit held "
             f"{format_money(d.deposit_cents)}\nAging: current {format_money(ages.current)} · "
             f"30 days {format_money(ages.d30)} · 60 days {format_money(ages.d60)} · "
             f"90+ days {format_money(ages.d90)}")
-        self._fill_tabs(view)
+
+    @on(AccountViewLoaded)
+    def _show(self, event: AccountViewLoaded) -> None:
+        self.view = event.view
+        if event.view is not None:
+            self._fill_tabs(event.view)
 
     def _fill_tabs(self, view: Any) -> None:
         bills = []
@@ -272,4 +287,11 @@ class AccountScreen(ReportsWorkerErrors, Screen[None]):
     def action_move_in(self) -> None:
         from console.screens.move_in import start_move_in
 
-        start_move_in(self, premise_id=self.view.detail.premise_id if self.view else None)
+        if self.view is None:
+            return
+        if self.view.detail.status == "active":
+            self.app.show_error(  # type: ignore[attr-defined]
+                "The premise is served", f"Account {self.number} is active at this premise: "
+                "close it first (m, move-out), then press i to open the next account here.")
+            return
+        start_move_in(self, premise_id=self.view.detail.premise_id)

@@ -1,0 +1,65 @@
+"""The print vendor's bill file (FORMATS.md §4.2; docs/formats/bill-print-file.md): one
+pipe-delimited record a line, a leading record type, cents, ISO dates, a trailer of counts."""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+LAYOUT_VERSION = "1"
+RECORD_TYPES = ("H", "B", "R", "C", "U", "M", "T")
+B_FIELDS = ("account", "bill_id", "customer_name", "mail_line1", "mail_line2", "mail_city",
+            "mail_state", "mail_zip", "service_address", "bill_date", "due_date", "period_from",
+            "period_to", "days", "previous_balance", "payments", "adjustments",
+            "current_charges", "past_due", "total_due", "amount_after_due", "autopay",
+            "autopay_text", "paperless", "email", "delinquency", "imb_tracking",
+            "imb_routing", "scan_line")
+R_FIELDS = ("meter_id", "register", "prev_read_date", "prev_read", "curr_read_date",
+            "curr_read", "read_type", "multiplier", "consumption", "unit")
+C_FIELDS = ("service", "description", "tier_text", "quantity", "rate", "amount")
+HISTORY_PERIODS = 13
+
+
+def clean(value: object) -> str:
+    """A field as written: no pipes or line breaks inside (customer text is replaced, not
+    escaped: the vendor's parser splits on every pipe)."""
+    text = "" if value is None else str(value)
+    return text.replace("|", "/").replace("\r", " ").replace("\n", " ").strip()
+
+
+def record(rec: str, values: Sequence[object]) -> str:
+    return "|".join([rec, *(clean(v) for v in values)])
+
+
+@dataclass
+class PrintFile:
+    """Records in order, with the counts and totals the trailer and the manifest carry."""
+
+    lines: list[str] = field(default_factory=list)
+    counts: Counter[str] = field(default_factory=Counter)
+    current_cents: int = 0
+    total_due_cents: int = 0
+    bills: int = 0
+
+    def add(self, rec: str, values: Sequence[object]) -> None:
+        self.lines.append(record(rec, values))
+        self.counts[rec] += 1
+
+    def add_bill(self, bill: dict[str, object]) -> None:
+        self.add("B", [bill[name] for name in B_FIELDS])
+        self.bills += 1
+        self.current_cents += int(bill["current_charges"])  # type: ignore[call-overload]
+        self.total_due_cents += int(bill["total_due"])  # type: ignore[call-overload]
+
+    def history(self, periods: Sequence[tuple[str, int]]) -> None:
+        """The 13-period usage chart: (period end, use) pairs, oldest first, blank-padded."""
+        pairs = list(periods)[-HISTORY_PERIODS:]
+        pairs = [("", 0)] * (HISTORY_PERIODS - len(pairs)) + pairs
+        self.add("U", [part for day, use in pairs for part in (day, use if day else "")])
+
+    def trailer(self) -> None:
+        counts = [f"{rec}={self.counts[rec]}" for rec in RECORD_TYPES[:-1]]
+        self.add("T", [*counts, self.bills, self.current_cents, self.total_due_cents])
+
+    def text(self) -> str:
+        return "\n".join(self.lines) + "\n"

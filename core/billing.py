@@ -1,0 +1,138 @@
+"""A billing run in plain Python: each account's outcome, the diff against last cycle, the
+draft's fingerprint and the remittance scan line (FORMATS.md §4.3)."""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from core.bill_lines import BillLine, PricedBill
+from core.money import Cents
+
+
+class Outcome(StrEnum):
+    """Every active account of a cycle is exactly one of these (issue 5, reconciliation)."""
+
+    BILLED = "billed"
+    HELD = "held"
+    EXCLUDED = "excluded"
+
+
+@dataclass(frozen=True)
+class StoredLine:
+    """A bill line as the run keeps it: exact quantity, rate, amount and its explanation."""
+
+    component: str
+    label: str
+    quantity: str
+    unit: str
+    rate: str
+    amount_cents: Cents
+    explanation: str
+    rate_files: str
+    rate_sha256: str
+
+
+@dataclass(frozen=True)
+class AccountBill:
+    """One account's outcome in a run: its bill and lines, or why it is held or excluded."""
+
+    account_id: int
+    number: str
+    outcome: Outcome
+    reason: str = ""
+    rate_class: str = ""
+    period_start: date | None = None
+    period_end: date | None = None
+    usage_hcf: Decimal = Decimal(0)
+    estimated: bool = False
+    total_cents: Cents = 0
+    lines: tuple[StoredLine, ...] = field(default=())
+
+    def key(self) -> str:
+        """The bill as one line of text, for the draft's fingerprint."""
+        parts = [str(self.account_id), self.outcome.value, self.reason, self.rate_class,
+                 str(self.period_start), str(self.period_end), str(self.usage_hcf),
+                 str(int(self.estimated)), str(self.total_cents)]
+        parts += [f"{ln.component}:{ln.quantity}:{ln.rate}:{ln.amount_cents}:{ln.rate_sha256}"
+                  for ln in self.lines]
+        return "|".join(parts)
+
+
+def stored_lines(bill: PricedBill) -> tuple[StoredLine, ...]:
+    """The engine's explained lines, as the run stores them (rate files by version and hash)."""
+    by_file = {s.ref.file: s.ref for s in bill.segments}
+    return tuple(_stored(line, by_file) for line in bill.lines)
+
+
+def _stored(line: BillLine, by_file: dict[str, object]) -> StoredLine:
+    refs = [by_file.get(name) for name in line.rate_files]
+    versions = ", ".join(r.version if r is not None else name  # type: ignore[attr-defined]
+                         for r, name in zip(refs, line.rate_files, strict=True))
+    hashes = ",".join(r.sha256 for r in refs if r is not None)  # type: ignore[attr-defined]
+    quantity = line.quantity
+    return StoredLine(line.component, line.label, str(quantity), line.unit, str(line.rate),
+                      line.amount_cents, line.explain(), versions, hashes)
+
+
+def fingerprint(bills: Iterable[AccountBill]) -> str:
+    """SHA-256 over every outcome, in account order: the draft a supervisor approved."""
+    digest = hashlib.sha256()
+    for bill in sorted(bills, key=lambda b: b.account_id):
+        digest.update(bill.key().encode("utf-8"))
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class DiffRow:
+    """One account this cycle against last cycle: usage and amount, and the change."""
+
+    account_id: int
+    number: str
+    outcome: Outcome
+    reason: str
+    usage_hcf: Decimal
+    total_cents: Cents
+    last_usage_hcf: Decimal | None
+    last_cents: Cents | None
+
+    @property
+    def change_cents(self) -> Cents:
+        return self.total_cents - (self.last_cents or 0)
+
+    @property
+    def change_percent(self) -> Decimal | None:
+        if not self.last_cents:
+            return None
+        return (Decimal(self.change_cents) * 100 / Decimal(self.last_cents)).quantize(Decimal(1))
+
+
+def biggest_changes_first(rows: Sequence[DiffRow]) -> list[DiffRow]:
+    """Holds and exclusions first (they need a decision), then the largest changes in dollars."""
+    return sorted(rows, key=lambda r: (r.outcome == Outcome.BILLED, -abs(r.change_cents),
+                                       r.number))
+
+
+def mod10_check_digit(payload: str) -> str:
+    """FORMATS.md §4.3: weights 2,1,2,1… from the left, add the digits of each product,
+    check = (10 − sum mod 10) mod 10 (Luhn for an odd-length payload)."""
+    if not payload.isdigit():
+        raise ValueError(f"a scan line holds digits only: {payload!r}")
+    total = 0
+    for index, char in enumerate(payload):
+        product = int(char) * (2 if index % 2 == 0 else 1)
+        total += product // 10 + product % 10
+    return str((10 - total % 10) % 10)
+
+
+def scan_line(account_number: str, due_on: date, rate_code: int, gross_cents: Cents,
+              net_cents: Cents) -> str:
+    """Account 11 + due date 6 (MMDDYY) + rate code 4 + gross 10 + net 10 + check = 42 digits."""
+    digits = "".join(ch for ch in account_number if ch.isdigit())
+    payload = (digits.zfill(11)[-11:] + f"{due_on:%m%d%y}" + f"{rate_code:04d}"[-4:]
+               + f"{max(gross_cents, 0):010d}"[-10:] + f"{max(net_cents, 0):010d}"[-10:])
+    return payload + mod10_check_digit(payload)

@@ -1,0 +1,158 @@
+"""Writing a frozen run's print file and manifest; its totals are the run's ledger entries."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from core.bill_print import LAYOUT_VERSION, RECORD_TYPES, PrintFile
+from core.billing import scan_line
+from core.errors import InputError, InputProblem
+from core.money import round_ratio_half_up
+from core.reads import period_usage, premise_periods
+from db.billing_run import Run, reconcile, require_run
+from db.read_history import fill_premises, load_chains
+from db.settings import load_settings
+
+BILLS_SQL = """
+SELECT b.id, b.account_id, b.rate_class, b.period_start, b.period_end, b.usage_hcf,
+       b.estimated, b.total_cents, b.ledger_entry_id, a.number, a.premise_id, a.mail_line1,
+       a.mail_line2, a.mail_city, a.mail_state, a.mail_zip, c.name, c.email,
+       p.line1, p.line2, p.city,
+       EXISTS (SELECT 1 FROM account_flags f WHERE f.account_id = a.id AND f.flag = 'AUTOPAY'
+               AND f.cleared_on IS NULL) AS autopay,
+       (SELECT COALESCE(SUM(e.amount_cents), 0) FROM ledger_entries e
+         WHERE e.account_id = a.id AND e.book = 'receivable'
+           AND e.id < b.ledger_entry_id) AS before_cents,
+       (SELECT COALESCE(SUM(e.amount_cents), 0) FROM ledger_entries e
+         WHERE e.account_id = a.id AND e.book = 'receivable' AND e.id < b.ledger_entry_id
+           AND e.entry_type IN ('payment', 'returned_payment')
+           AND e.effective_on > b.period_start) AS payments_cents,
+       (SELECT COALESCE(SUM(e.amount_cents), 0) FROM ledger_entries e
+         WHERE e.account_id = a.id AND e.book = 'receivable' AND e.id < b.ledger_entry_id
+           AND e.entry_type NOT IN ('payment', 'returned_payment', 'bill')
+           AND e.effective_on > b.period_start) AS adjustments_cents
+  FROM bills b
+  JOIN accounts a ON a.id = b.account_id
+  JOIN customers c ON c.id = a.customer_id
+  JOIN premises p ON p.id = a.premise_id
+ WHERE b.run_id = ? AND b.outcome = 'billed'
+ ORDER BY a.number
+"""
+
+
+@dataclass(frozen=True)
+class Written:
+    path: Path
+    manifest: Path
+    sha256: str
+    bills: int
+    current_cents: int
+    total_due_cents: int
+
+
+def write_print_file(conn: sqlite3.Connection, cycle_id: int, month: date, out: Path, *,
+                     generated_at: str) -> Written:
+    """The frozen run's bills in the record-typed layout, then the manifest beside it."""
+    run = require_run(conn, cycle_id, month)
+    if run.status != "frozen":
+        raise InputError(InputProblem(f"run {run.id} is {run.status}: only a frozen run is "
+                                      "printed", field="--cycle"))
+    built = build_print_file(conn, run, generated_at)
+    ledger = conn.execute("SELECT COALESCE(SUM(e.amount_cents), 0), COUNT(*) FROM bills b"
+                          " JOIN ledger_entries e ON e.id = b.ledger_entry_id"
+                          " WHERE b.run_id = ?", (run.id,)).fetchone()
+    if (built.current_cents, built.bills) != (ledger[0], ledger[1]):
+        raise InputError(InputProblem(  # FORMATS.md §4.2: the T totals = the ledger postings
+            f"the file's current charges {built.current_cents} do not equal the run's ledger "
+            f"bills {ledger[0]}; nothing was written", field="--cycle"))
+    found = reconcile(conn, cycle_id, month)
+    data = built.text().encode("utf-8")
+    digest = hashlib.sha256(data).hexdigest()
+    _write(out, data)
+    manifest = out.with_name(out.name + ".manifest.json")
+    _write(manifest, (json.dumps({
+        "file": out.name, "sha256": digest, "bytes": len(data), "layout_version": LAYOUT_VERSION,
+        "run_id": run.id, "cycle": cycle_id, "month": run.month, "bill_date": run.bill_date,
+        "counts": {rec: built.counts[rec] for rec in RECORD_TYPES},
+        "bill_count": built.bills, "current_charges_cents": built.current_cents,
+        "total_due_cents": built.total_due_cents, "ledger_bill_cents": ledger[0],
+        "held_count": len(found.held), "excluded_count": len(found.excluded),
+        "unaccounted_count": len(found.unaccounted), "generated_at": generated_at},
+        indent=2) + "\n").encode("utf-8"))
+    return Written(out, manifest, digest, built.bills, built.current_cents,
+                   built.total_due_cents)
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Write beside, then rename: the vendor never picks up half a file."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_bytes(data)
+    os.replace(partial, path)
+
+
+def build_print_file(conn: sqlite3.Connection, run: Run, generated_at: str) -> PrintFile:
+    settings = load_settings(conn)
+    percent = Decimal(settings.late_fee_percent)
+    rows = conn.execute(BILLS_SQL, (run.id,)).fetchall()
+    fill_premises(conn, {r["premise_id"] for r in rows})
+    last_end = max((r["period_end"] for r in rows), default=run.bill_date)
+    chains = load_chains(conn, date.fromisoformat(last_end) - timedelta(days=420),
+                         date.fromisoformat(last_end) + timedelta(days=1))
+    out = PrintFile()
+    out.add("H", [run.id, run.cycle_id, run.bill_date, generated_at, LAYOUT_VERSION])
+    out.add("M", ["global", f"{settings.district_name}: questions about your bill? "
+                            "Call the billing office."])
+    due = date.fromisoformat(run.due_date)
+    for r in rows:
+        current = r["total_cents"]
+        before = r["before_cents"]
+        total = before + current
+        past_due = max(before, 0)
+        # The late fee after the due date: the larger of the flat fee and the percent of the
+        # bill (settings; Water Code §35470.5 caps the percent at 10).
+        percent_fee = round_ratio_half_up(current * percent.as_integer_ratio()[0],
+                                          100 * percent.as_integer_ratio()[1])
+        after_due = total + max(settings.late_fee_flat_cents, percent_fee)
+        autopay = bool(r["autopay"])
+        out.add_bill({
+            "account": r["number"], "bill_id": r["id"], "customer_name": r["name"],
+            "mail_line1": r["mail_line1"], "mail_line2": r["mail_line2"],
+            "mail_city": r["mail_city"], "mail_state": r["mail_state"], "mail_zip": r["mail_zip"],
+            "service_address": ", ".join(x for x in (r["line1"], r["line2"], r["city"]) if x),
+            "bill_date": run.bill_date, "due_date": run.due_date,
+            "period_from": r["period_start"], "period_to": r["period_end"],
+            "days": (date.fromisoformat(r["period_end"])
+                     - date.fromisoformat(r["period_start"])).days,
+            "previous_balance": before - r["payments_cents"] - r["adjustments_cents"],
+            "payments": r["payments_cents"], "adjustments": r["adjustments_cents"],
+            "current_charges": current, "past_due": past_due, "total_due": total,
+            "amount_after_due": after_due, "autopay": "Y" if autopay else "N",
+            "autopay_text": f"DO NOT PAY - ACH ON {due:%m/%d}" if autopay else "",
+            "paperless": "N", "email": r["email"],
+            "delinquency": "PAST DUE" if past_due > 0 else "",
+            "imb_tracking": "", "imb_routing": "",
+            "scan_line": scan_line(r["number"], due, 0, max(total, 0), max(after_due, 0))})
+        chain = chains.get(r["premise_id"], ())
+        start, end = date.fromisoformat(r["period_start"]), date.fromisoformat(r["period_end"])
+        for meter in period_usage(chain, start, end).meters:
+            out.add("R", [meter.meter_id, "S", meter.from_day, meter.from_reading,
+                          meter.to_day, meter.to_reading, "E" if meter.estimated else "A", 1,
+                          meter.usage, "CCF"])
+        for line in conn.execute("SELECT component, label, explanation, quantity, unit, rate,"
+                                 " amount_cents FROM bill_lines WHERE bill_id = ? ORDER BY seq",
+                                 (r["id"],)):
+            out.add("C", ["sewer" if line[0] == "wastewater" else "water", line[1], line[2],
+                          line[3], line[5], line[6]])
+        out.history([(p.end.isoformat(), p.usage) for p in premise_periods(chain)
+                     if p.end <= end])
+        if r["estimated"]:
+            out.add("M", ["account", "Your meter could not be read this month; this bill "
+                                     "is estimated and will be trued up at the next read."])
+    out.trailer()
+    return out

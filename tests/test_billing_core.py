@@ -1,0 +1,60 @@
+"""The billing run's pure parts: outcomes, the diff's order, the fingerprint, the scan line."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from core.billing import (
+    AccountBill,
+    DiffRow,
+    Outcome,
+    biggest_changes_first,
+    fingerprint,
+    mod10_check_digit,
+    scan_line,
+)
+
+
+def test_check_digit_matches_creditrons_worked_example() -> None:
+    # FORMATS.md §4.3: stdnum.luhn.calc_check_digit of this payload is '8'.
+    assert mod10_check_digit("00345678901110296000000000010000000001000") == "8"
+
+
+@given(st.text(alphabet="0123456789", min_size=1, max_size=60), st.integers(0, 9))
+def test_check_digit_catches_every_single_digit_error(payload: str, wrong: int) -> None:
+    digit = mod10_check_digit(payload)
+    changed = str(wrong) + payload[1:]
+    if changed != payload:
+        assert mod10_check_digit(changed) != digit
+
+
+def test_scan_line_is_42_digits_ending_in_its_check_digit() -> None:
+    line = scan_line("0100996-01", date(2026, 12, 11), 3, 13213, 13213)
+    assert len(line) == 42 and line.isdigit()
+    assert line[:11] == "00010099601" and line[11:17] == "121126"
+    assert mod10_check_digit(line[:-1]) == line[-1]
+
+
+def row(number: str, outcome: Outcome, cents: int, last: int | None) -> DiffRow:
+    return DiffRow(int(number), number, outcome, "" if outcome == Outcome.BILLED else "why",
+                   Decimal(10), cents, Decimal(9), last)
+
+
+def test_diff_shows_holds_first_then_the_biggest_changes_either_way() -> None:
+    rows = [row("1", Outcome.BILLED, 5000, 4900), row("2", Outcome.BILLED, 1000, 9000),
+            row("3", Outcome.HELD, 0, 3000), row("4", Outcome.BILLED, 9000, 3000),
+            row("5", Outcome.BILLED, 2000, None)]
+    assert [r.number for r in biggest_changes_first(rows)] == ["3", "2", "4", "5", "1"]
+    assert rows[1].change_percent == Decimal(-89)
+    assert rows[4].change_percent is None
+
+
+def test_fingerprint_ignores_order_but_not_a_cent() -> None:
+    a = AccountBill(1, "1", Outcome.BILLED, total_cents=100)
+    b = AccountBill(2, "2", Outcome.HELD, reason="missing read")
+    assert fingerprint([a, b]) == fingerprint([b, a])
+    assert fingerprint([a, b]) != fingerprint([AccountBill(1, "1", Outcome.BILLED,
+                                                           total_cents=101), b])

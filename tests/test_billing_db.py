@@ -1,0 +1,176 @@
+"""The billing run on a real demo district: draft, diff, approve, freeze, reconcile."""
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+import db.billing_run as billing_run
+from core.billing import Outcome
+from core.errors import InputError, PermissionDenied
+from core.model import Role, User
+from db.billing_diff import diff_run
+from db.billing_run import approve_run, draft_run, freeze_run, reconcile, stored_bills
+from db.connection import open_database
+from db.rates import load_rate_book
+from tests.billing_support import read_cycle
+from tests.console_support import build_small_district, copy_district
+
+NOV = date(2026, 11, 1)
+CLERK = User("clerk1", Role.CLERK, "Clerk")
+SUPER = User("super1", Role.SUPERVISOR, "Supervisor")
+AT = "2026-11-20T09:00:00"
+
+
+@pytest.fixture(scope="module")
+def district_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = build_small_district(tmp_path_factory.mktemp("billing"))
+    conn = open_database(path)
+    read_cycle(conn, 3, date(2026, 11, 17))  # cycle 3's November reads, as an import would
+    conn.close()
+    return path
+
+
+@pytest.fixture
+def conn(district_source: Path, tmp_path: Path) -> Iterator[sqlite3.Connection]:
+    connection = open_database(copy_district(district_source, tmp_path))
+    yield connection
+    connection.close()
+
+
+def bill_entries(conn: sqlite3.Connection) -> tuple[int, int]:
+    row = conn.execute("SELECT COUNT(*), COALESCE(SUM(amount_cents), 0) FROM ledger_entries"
+                       " WHERE entry_type = 'bill' AND reason_code = 'BILL'").fetchone()
+    return row[0], row[1]
+
+
+def add_unmetered_account(conn: sqlite3.Connection, kind: str = "single_family") -> str:
+    """An active account on a cycle 3 premise with no meter: nothing to read."""
+    route = conn.execute("SELECT id FROM routes WHERE cycle_id = 3 LIMIT 1").fetchone()[0]
+    customer = conn.execute("SELECT id FROM customers LIMIT 1").fetchone()[0]
+    with conn:
+        premise = conn.execute(
+            "INSERT INTO premises (line1, city, service_class, kind, route_id)"
+            " VALUES ('1 New Rd', 'Mesa Verde', 'residential', ?, ?)", (kind, route)).lastrowid
+        conn.execute("INSERT INTO accounts (number, customer_id, premise_id, status, mail_line1,"
+                     " mail_city, opened_on) VALUES (?, ?, ?, 'active', '1 New Rd',"
+                     " 'Mesa Verde', '2025-01-01')", (f"9{premise:06d}-01", customer, premise))
+    return f"9{premise:06d}-01"
+
+
+def test_draft_prices_every_account_explains_each_line_and_posts_nothing(
+        conn: sqlite3.Connection) -> None:
+    missing = add_unmetered_account(conn)
+    no_class = add_unmetered_account(conn, kind="hydrant")
+    before = bill_entries(conn)
+    run, draft = draft_run(conn, 3, NOV, load_rate_book(conn), user=CLERK, at=AT)
+    assert bill_entries(conn) == before
+    assert run.status == "draft" and run.billed > 0
+    assert run.billed + run.held + run.excluded == len(draft.bills)
+    by_number = {b.number: b for b in draft.bills}
+    assert by_number[missing].outcome == Outcome.HELD
+    assert "missing read" in by_number[missing].reason
+    assert by_number[no_class].outcome == Outcome.HELD
+    assert "no rate class" in by_number[no_class].reason
+    billed = [b for b in draft.bills if b.outcome == Outcome.BILLED]
+    for bill in billed:
+        assert sum(line.amount_cents for line in bill.lines) == bill.total_cents
+        assert all(line.explanation and len(line.rate_sha256) >= 64 for line in bill.lines)
+    stored = conn.execute("SELECT COUNT(*) FROM bill_lines").fetchone()[0]
+    assert stored == sum(len(b.lines) for b in billed)
+    again, _ = draft_run(conn, 3, NOV, load_rate_book(conn), user=CLERK, at=AT)
+    assert again.id == run.id and again.fingerprint == run.fingerprint
+    assert conn.execute("SELECT COUNT(*) FROM bill_lines").fetchone()[0] == stored
+
+
+def test_freeze_posts_the_approved_draft_once_with_the_stored_dates(
+        conn: sqlite3.Connection) -> None:
+    book = load_rate_book(conn)
+    run, _ = draft_run(conn, 3, NOV, book, user=CLERK, at=AT)
+    with pytest.raises(InputError, match="not approved"):
+        freeze_run(conn, 3, NOV, book, user=SUPER, at=AT)
+    with pytest.raises(PermissionDenied):
+        approve_run(conn, 3, NOV, user=CLERK, at=AT)
+    approve_run(conn, 3, NOV, user=SUPER, at=AT)
+    before = bill_entries(conn)
+    done = freeze_run(conn, 3, NOV, book, user=SUPER, at=AT)
+    assert done.posted == run.billed and not done.already
+    count, cents = bill_entries(conn)
+    assert (count - before[0], cents - before[1]) == (run.billed, run.total_cents)
+    due = conn.execute("SELECT on_date, used_by FROM schedule_dates WHERE cycle_id = 3"
+                       " AND month = '2026-11' AND event = 'due'").fetchone()
+    assert due[1].startswith("billing run")
+    assert {r[0] for r in conn.execute("SELECT due_on FROM ledger_entries"
+                                       " WHERE reason_code = 'BILL'")} == {due[0]}
+    assert freeze_run(conn, 3, NOV, book, user=SUPER, at=AT).already
+    assert bill_entries(conn) == (count, cents)
+    with pytest.raises(InputError, match="never billed twice"):
+        draft_run(conn, 3, NOV, book, user=CLERK, at=AT)
+    with pytest.raises(sqlite3.DatabaseError, match="frozen"):
+        conn.execute("UPDATE bills SET total_cents = 1 WHERE run_id = ?", (run.id,))
+    found = reconcile(conn, 3, NOV)
+    assert found.ok and found.billed == run.billed and found.ledger_cents == run.total_cents
+
+
+def test_freeze_refuses_a_draft_that_moved_since_approval(conn: sqlite3.Connection) -> None:
+    book = load_rate_book(conn)
+    draft_run(conn, 3, NOV, book, user=CLERK, at=AT)
+    approve_run(conn, 3, NOV, user=SUPER, at=AT)
+    add_unmetered_account(conn)
+    before = bill_entries(conn)
+    with pytest.raises(InputError, match="changed since the draft was approved"):
+        freeze_run(conn, 3, NOV, book, user=SUPER, at=AT)
+    assert bill_entries(conn) == before
+
+
+def test_a_crash_half_way_through_freeze_posts_nothing(
+        conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+    book = load_rate_book(conn)
+    draft_run(conn, 3, NOV, book, user=CLERK, at=AT)
+    approve_run(conn, 3, NOV, user=SUPER, at=AT)
+    calls = []
+    real_post = billing_run.post
+
+    def failing_post(*args: object, **kwargs: object) -> int:
+        calls.append(1)
+        if len(calls) == 5:
+            raise RuntimeError("power cut")
+        return real_post(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(billing_run, "post", failing_post)
+    before = bill_entries(conn)
+    with pytest.raises(RuntimeError):
+        freeze_run(conn, 3, NOV, book, user=SUPER, at=AT)
+    assert bill_entries(conn) == before
+    assert billing_run.require_run(conn, 3, NOV).status == "approved"
+    monkeypatch.setattr(billing_run, "post", real_post)
+    assert freeze_run(conn, 3, NOV, book, user=SUPER, at=AT).posted > 0
+
+
+def test_reconcile_names_an_account_the_run_does_not_cover(conn: sqlite3.Connection) -> None:
+    book = load_rate_book(conn)
+    draft_run(conn, 3, NOV, book, user=CLERK, at=AT)
+    assert not reconcile(conn, 3, NOV).ok  # a draft bills nothing yet
+    approve_run(conn, 3, NOV, user=SUPER, at=AT)
+    freeze_run(conn, 3, NOV, book, user=SUPER, at=AT)
+    late = add_unmetered_account(conn)
+    found = reconcile(conn, 3, NOV)
+    assert not found.ok and [n for n, _ in found.unaccounted] == [late]
+
+
+def test_diff_against_demo_history_puts_holds_and_big_changes_first(
+        conn: sqlite3.Connection) -> None:
+    add_unmetered_account(conn)
+    run, _ = draft_run(conn, 3, NOV, load_rate_book(conn), user=CLERK, at=AT)
+    found = diff_run(conn, 3, NOV)
+    assert "demo history" in found.basis
+    assert found.rows[0].outcome == Outcome.HELD
+    billed = [r for r in found.rows if r.outcome == Outcome.BILLED]
+    changes = [abs(r.change_cents) for r in billed]
+    assert changes == sorted(changes, reverse=True)
+    assert found.total_cents == run.total_cents
+    assert all(r.last_cents is not None for r in billed)
+    assert len(stored_bills(conn, run.id)) == len(found.rows)
