@@ -79,7 +79,7 @@ def deposit_for(facts: DepositFacts, settings: Any) -> DepositDecision:
         if multiple * average > minimum:
             amount = multiple * average
             rule = (f"{multiple} × the premise's average monthly bill {format_money(average)} "
-                    f"over {facts.months_of_bills} months")
+                    f"(its last {facts.months_of_bills} bills)")
         else:
             rule += f" ({multiple} × the average bill {format_money(average)} is less)"
     return DepositDecision(bool(reasons) and amount > 0, amount if reasons else 0,

@@ -84,17 +84,18 @@ def _deposit_facts(conn: sqlite3.Connection, request: MoveInRequest,
             "SELECT a.number FROM accounts a JOIN account_balances b ON b.account_id = a.id"
             " WHERE a.customer_id = ? AND a.status = 'closed' AND b.balance_cents > 0",
             (request.customer_id,)))
+    # The premise's monthly bills of the last 12 months (at most 12), whoever lived there.
     since = (request.start_on - timedelta(days=365)).isoformat()
-    bills = conn.execute(
-        "SELECT e.amount_cents, substr(e.effective_on, 1, 7) FROM ledger_entries e"
+    bills = [r[0] for r in conn.execute(
+        "SELECT e.amount_cents FROM ledger_entries e"
         " JOIN accounts a ON a.id = e.account_id WHERE a.premise_id = ?"
-        " AND e.entry_type = 'bill' AND e.reverses_id IS NULL AND e.effective_on >= ?"
-        " AND e.effective_on <= ?", (request.premise_id, since,
-                                     request.start_on.isoformat())).fetchall()
+        " AND e.entry_type = 'bill' AND e.reverses_id IS NULL AND e.effective_on > ?"
+        " AND e.effective_on <= ? ORDER BY e.effective_on DESC LIMIT 12",
+        (request.premise_id, since, request.start_on.isoformat()))]
     return DepositFacts(
         is_owner=request.customer_id is not None and request.customer_id == owner_id,
         disconnected_recently=request.disconnected_recently, unpaid_closed_accounts=unpaid,
-        recent_bills_cents=[b[0] for b in bills], months_of_bills=len({b[1] for b in bills}))
+        recent_bills_cents=bills, months_of_bills=len(bills))
 
 
 def move_in_preview(conn: sqlite3.Connection, request: MoveInRequest,

@@ -12,9 +12,9 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Container, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Label, Static, TabbedContent, TabPane
+from textual.widgets import ContentSwitcher, DataTable, Label, Static
 
 from console.messages import AccountChanged, AccountHeaderLoaded, AccountViewLoaded
 from console.widgets.key_line import KeyLine
@@ -70,6 +70,21 @@ SHORT_LISTS: dict[str, tuple[tuple[str, int], ...]] = {
 }
 
 
+TAB_TITLES = ("Ledger", "Bills", "Usage", "Reads", "Orders", "Notes", "Red Flag")
+
+
+def _tab_bar(active: str) -> Text:
+    """ "1 Ledger  2 Bills …", the tab shown in reverse between ▸ ◂ (readable without colour)."""
+    bar = Text(no_wrap=True, overflow="ellipsis")
+    for index, (tab, title) in enumerate(zip(TABS, TAB_TITLES, strict=True), start=1):
+        if tab == active:
+            bar.append(f"▸{index} {title}◂", style="reverse bold")
+        else:
+            bar.append(f" {index} {title} ")
+        bar.append(" ")
+    return bar
+
+
 def _short_table(table_id: str, columns: tuple[tuple[str, int], ...]) -> DataTable[Any]:
     table: DataTable[Any] = DataTable(id=table_id, cursor_type="row", zebra_stripes=True)
     for title, width in columns:
@@ -92,6 +107,10 @@ class AccountScreen(ReportsWorkerErrors, Screen[None]):
         Binding("r", "reload", "Refresh", id="account.refresh", show=False),
         *(Binding(str(i), f"tab('{tab}')", f"{tab.title()} tab", id=f"account.tab_{tab}",
                   show=False) for i, tab in enumerate(TABS, start=1)),
+        Binding("right_square_bracket", "next_tab(1)", "Next tab", id="account.next_tab",
+                show=False),
+        Binding("left_square_bracket", "next_tab(-1)", "Previous tab",
+                id="account.previous_tab", show=False),
     ]
 
     def __init__(self, number: str) -> None:
@@ -104,21 +123,21 @@ class AccountScreen(ReportsWorkerErrors, Screen[None]):
         yield Label(f"Account {self.number}", id="account-title", markup=False)
         yield Static("Loading…", id="account-header", markup=False)
         yield Static("", id="account-money", markup=False)
-        with TabbedContent(id="account-tabs"):
-            with TabPane("1 Ledger", id="ledger"):
-                yield PagedTable(LedgerSource(self.number),
-                                 self.app.connect,  # type: ignore[attr-defined]
-                                 page_size=100, id="account-ledger")
-            with TabPane("2 Bills", id="bills"), VerticalScroll():
+        # A one-line tab bar over a switcher (lighter to paint than TabbedContent: the
+        # first paint is a budget, ≤ 150 ms). The short lists are built when their tab is
+        # first opened; most calls never open them.
+        yield Static(_tab_bar("ledger"), id="account-tabbar")
+        with ContentSwitcher(initial="ledger", id="account-tabs"):
+            yield PagedTable(LedgerSource(self.number),
+                             self.app.connect,  # type: ignore[attr-defined]
+                             page_size=100, id="ledger")
+            with VerticalScroll(id="bills"):
                 yield Static("", id="account-bills", markup=False)
-            with TabPane("3 Usage", id="usage"):
+            with Container(id="usage"):
                 yield UsageChart(id="account-usage")
-            # The short lists are built when their tab is first opened: the first paint is a
-            # budget (≤ 150 ms), and most calls never open them.
-            for number, tab in ((4, "reads"), (5, "orders"), (6, "notes")):
-                with TabPane(f"{number} {tab.title()}", id=tab):
-                    yield Static("Loading…", markup=False)
-            with TabPane("7 Red Flag", id="flags"), VerticalScroll():
+            for tab in SHORT_LISTS:
+                yield Container(id=tab)
+            with VerticalScroll(id="flags"):
                 yield Static("", id="account-flags", markup=False)
         yield KeyLine(extra="1-7 tabs")
 
@@ -234,23 +253,25 @@ class AccountScreen(ReportsWorkerErrors, Screen[None]):
         for row in self._list_rows(tab):
             table.add_row(*(Text(str(cell)) for cell in row))
 
-    @on(TabbedContent.TabActivated)
-    def _tab_opened(self, event: TabbedContent.TabActivated) -> None:
-        tab = event.pane.id or ""
+    def action_tab(self, tab: str) -> None:
+        """Show a tab; a short list's table is built the first time its tab is shown."""
+        self.query_one(ContentSwitcher).current = tab
+        self.query_one("#account-tabbar", Static).update(_tab_bar(tab))
         if tab in SHORT_LISTS and not self.query(f"#account-{tab}"):
-            event.pane.remove_children()
-            event.pane.mount(_short_table(f"account-{tab}", SHORT_LISTS[tab]))
+            self.query_one(f"#{tab}", Container).mount(
+                _short_table(f"account-{tab}", SHORT_LISTS[tab]))
             self.call_after_refresh(self._fill_list, tab)
         self.call_after_refresh(self._focus_tab, tab)
 
-    def _focus_tab(self, tab: str) -> None:
-        pane = self.query_one(f"#{tab}", TabPane)
-        focusable = [w for w in pane.query("*") if w.can_focus]
-        if focusable:
-            focusable[0].focus()  # arrows and PgUp/PgDn move in the tab just opened
+    def action_next_tab(self, step: int) -> None:
+        current = self.query_one(ContentSwitcher).current or "ledger"
+        self.action_tab(TABS[(TABS.index(current) + step) % len(TABS)])
 
-    def action_tab(self, tab: str) -> None:
-        self.query_one(TabbedContent).active = tab
+    def _focus_tab(self, tab: str) -> None:
+        pane = self.query_one(f"#{tab}")
+        focusable = [w for w in (pane, *pane.query("*")) if w.can_focus]
+        if focusable:
+            focusable[0].focus()  # arrows and PgUp/PgDn move in the tab just shown
 
     @on(AccountChanged)
     def _changed(self, event: AccountChanged) -> None:

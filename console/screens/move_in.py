@@ -129,7 +129,8 @@ def _preview_lines(preview: Any, request: Any) -> list[str]:
              + (f" (last reading {preview.last_reading[1]} on {preview.last_reading[0]})"
                 if preview.last_reading else ""),
              f"Bills to {preview.mailing.address.one_line()} "
-             f"({preview.mailing.method.describe()})"]
+             + (f"({preview.mailing.method.describe()})" if request.mailing is not None
+                else "(the service address)")]
     if deposit.required:
         lines.append(f"DEPOSIT {format_money(deposit.amount_cents)}: "
                      + ("received now, held" if request.deposit_paid_now
