@@ -16,7 +16,6 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, DataTable, Footer, Label, Static
-from textual.worker import Worker, WorkerState
 
 from console.messages import CalendarLoaded, ScheduleChanged
 from console.screens.calendar_modals import (
@@ -28,6 +27,7 @@ from console.screens.calendar_modals import (
 )
 from console.session import now_stamp
 from console.widgets.month_grid import CELL, MonthGrid
+from console.worker_errors import ReportsWorkerErrors
 from core.agenda import agenda, agenda_text
 from core.business_days import ClosureKind, weekday_words
 from core.errors import PermissionDenied
@@ -46,7 +46,7 @@ LEGEND = ("Marks = cycle number + R read opens, W read closes, B bill, D due, P 
           "letter, F late fee, N notice, H door hanger, L lock-off, cN/cL commercial.")
 
 
-class CalendarScreen(Screen[None]):
+class CalendarScreen(ReportsWorkerErrors, Screen[None]):
     """The billing calendar a supervisor checks every day."""
 
     CSS_PATH = "calendar.tcss"
@@ -93,11 +93,6 @@ class CalendarScreen(Screen[None]):
             table.add_column(title, width=width)
         self.query_one(MonthGrid).focus()
         self.action_reload()
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        # Worker.StateChanged does not bubble: hand failures to the app's one error modal.
-        if event.state == WorkerState.ERROR:
-            self.app.worker_failed(event.worker.error)  # type: ignore[attr-defined]
 
     # --- loading -------------------------------------------------------------------------
 

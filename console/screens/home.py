@@ -1,16 +1,19 @@
 """Home: the district, who is signed in, today's date, and the work due today and this week."""
 from __future__ import annotations
 
-from textual import on, work
+from typing import TYPE_CHECKING
+
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
-from console.messages import SummaryLoaded
 from console.worker_errors import ReportsWorkerErrors
-from core.money import format_money
+
+if TYPE_CHECKING:  # loaded by the worker, after the first paint
+    from console.messages import SummaryLoaded
 
 
 class HomeScreen(ReportsWorkerErrors, Screen[None]):
@@ -54,6 +57,7 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
         # Imported here, on the worker thread, so the frame paints before they load.
         from datetime import timedelta
 
+        from console.messages import SummaryLoaded
         from core.agenda import agenda
         from db.accounts import district_summary
         from db.schedule import schedule_between
@@ -70,8 +74,9 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
                        summary.expiring_flags, horizon, schedule)
         self.post_message(SummaryLoaded(summary, items))
 
-    @on(SummaryLoaded)
-    def _show(self, event: SummaryLoaded) -> None:
+    def on_summary_loaded(self, event: SummaryLoaded) -> None:
+        from core.money import format_money
+
         self._last_load_ok = True
         s = event.summary
         status = ", ".join(f"{s.accounts_by_status.get(k, 0):,} {k}"
