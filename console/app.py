@@ -52,6 +52,12 @@ def _calendar_screen() -> Screen[Any]:
     return CalendarScreen()
 
 
+def _billing_screen() -> Screen[Any]:
+    from console.screens.billing import BillingScreen
+
+    return BillingScreen()
+
+
 def _payments_screen() -> Screen[Any]:
     from console.screens.payments import PaymentsScreen
 
@@ -84,6 +90,8 @@ AREAS = (
     Area("f3", "Accounts", "every account, paged; Enter opens one", _accounts_screen),
     Area("f4", "Calendar", "billing calendar: every cycle's dates and why", _calendar_screen),
     Area("f5", "Read audit", "read exceptions: import, triage, dispositions", _read_audit_screen),
+    Area("f6", "Billing", "billing run: draft, diff, approve, freeze, print file",
+         _billing_screen),
     Area("f7", "Payments", "payment batches, lockbox files, returned checks", _payments_screen),
     Area("f8", "Lock-off", "lock-off list: every SB 998 gate, make, re-check, print",
          _lockoff_screen),
@@ -149,6 +157,7 @@ class MeterlineApp(App[int]):
         Binding("f3", "go_to_area('Accounts')", "Accounts", id="app.accounts"),
         Binding("f4", "go_to_area('Calendar')", "Calendar", id="app.calendar"),
         Binding("f5", "go_to_area('Read audit')", "Read audit", id="app.reads"),
+        Binding("f6", "go_to_area('Billing')", "Billing", id="app.billing"),
         Binding("f7", "go_to_area('Payments')", "Payments", id="app.payments"),
         Binding("f8", "go_to_area('Lock-off')", "Lock-off", id="app.lockoff"),
         Binding("f9", "go_to_area('Adjustments')", "Adjustments", id="app.adjustments"),

@@ -20,11 +20,16 @@ C_FIELDS = ("service", "description", "tier_text", "quantity", "rate", "amount")
 HISTORY_PERIODS = 13
 
 
+_UNSAFE = str.maketrans({"|": "/", "\r": " ", "\n": " "})
+
+
 def clean(value: object) -> str:
     """A field as written: no pipes or line breaks inside (customer text is replaced, not
     escaped: the vendor's parser splits on every pipe)."""
+    if value.__class__ is int:
+        return str(value)
     text = "" if value is None else str(value)
-    return text.replace("|", "/").replace("\r", " ").replace("\n", " ").strip()
+    return text.translate(_UNSAFE).strip()
 
 
 def record(rec: str, values: Sequence[object]) -> str:

@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from core.bill_lines import BillLine, PricedBill
 from core.money import Cents
+from core.rate_schedule import ScheduleRef
 
 
 class Outcome(StrEnum):
@@ -62,17 +63,34 @@ class AccountBill:
         return "|".join(parts)
 
 
-def stored_lines(bill: PricedBill) -> tuple[StoredLine, ...]:
-    """The engine's explained lines, as the run stores them (rate files by version and hash)."""
+LineCache = dict[tuple[int, int, int, int], StoredLine]
+
+
+def stored_lines(bill: PricedBill, cache: LineCache | None = None) -> tuple[StoredLine, ...]:
+    """The engine's explained lines, as the run stores them (rate files by version and hash).
+
+    A run passes one `cache`: lines share their LineInfo by plan, so the same line (same info,
+    quantity and amount) on many bills is explained once. Keyed by the info's identity, the
+    cache must live no longer than the engine whose plans hold those infos.
+    """
     by_file = {s.ref.file: s.ref for s in bill.segments}
-    return tuple(_stored(line, by_file) for line in bill.lines)
+    if cache is None:
+        return tuple(_stored(line, by_file) for line in bill.lines)
+    found = []
+    for line in bill.lines:
+        key = (id(line.info), line.numerator, line.denominator, line.amount_cents)
+        stored = cache.get(key)
+        if stored is None:
+            stored = cache[key] = _stored(line, by_file)
+        found.append(stored)
+    return tuple(found)
 
 
-def _stored(line: BillLine, by_file: dict[str, object]) -> StoredLine:
+def _stored(line: BillLine, by_file: dict[str, ScheduleRef]) -> StoredLine:
     refs = [by_file.get(name) for name in line.rate_files]
-    versions = ", ".join(r.version if r is not None else name  # type: ignore[attr-defined]
+    versions = ", ".join(r.version if r is not None else name
                          for r, name in zip(refs, line.rate_files, strict=True))
-    hashes = ",".join(r.sha256 for r in refs if r is not None)  # type: ignore[attr-defined]
+    hashes = ",".join(r.sha256 for r in refs if r is not None)
     quantity = line.quantity
     return StoredLine(line.component, line.label, str(quantity), line.unit, str(line.rate),
                       line.amount_cents, line.explain(), versions, hashes)

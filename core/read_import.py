@@ -4,9 +4,10 @@ The database hands in what it knows (meters, accounts, read windows); nothing he
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from operator import itemgetter
 from typing import NamedTuple
 
 from core.csv_file import ProblemLog
@@ -142,6 +143,7 @@ class ReadChecker:
         self.premise_accounts, self.windows = premise_accounts, windows
         self.today, self.cycle_id = today, cycle_id
         self.seen: dict[int, int] = {}  # meter id -> first line that read it
+        self._pick: Callable[[list[str]], tuple[str, ...]] | None = None
         self.routes: set[str] = set()
 
     def _flag(self, line: int, raw: str, name: str, top: int) -> int | None:
@@ -157,11 +159,12 @@ class ReadChecker:
         """The checked read, or None with every problem of the line logged."""
         add = self.log.add
         before = self.log.count
-        index = self.index
+        pick = self._pick
+        if pick is None:  # the header has been read by now: the columns' places are known
+            pick = self._pick = itemgetter(*(self.index[name] for name in READ_IMPORT_COLUMNS))
         (account_number, meter_raw, register, endpoint_id, read_value, read_datetime, method,
          read_code, skip, trouble_code, note_text, hi_lo, leak_raw, backflow_raw, tamper_raw,
-         no_usage, reader_id, seq, latitude, longitude) = [
-            fields[index[name]].strip() for name in READ_IMPORT_COLUMNS]
+         no_usage, reader_id, seq, latitude, longitude) = [field.strip() for field in pick(fields)]
         meter = self._meter(line, meter_raw)
         account_id = self._account(line, account_number, meter)
         register = register.upper()
@@ -191,11 +194,14 @@ class ReadChecker:
             self._coordinate(line, latitude, "latitude", 90)
         if longitude:
             self._coordinate(line, longitude, "longitude", 180)
-        for name, value in (("read_code", read_code), ("skip_code", skip),
-                            ("trouble_code", trouble_code), ("note_text", note_text),
-                            ("reader_id", reader_id), ("endpoint_id", endpoint_id)):
-            if len(value) > TEXT_LIMIT:
-                add(f"is {len(value)} characters; at most {TEXT_LIMIT}", line=line, field=name)
+        if max(len(read_code), len(skip), len(trouble_code), len(note_text), len(reader_id),
+               len(endpoint_id)) > TEXT_LIMIT:
+            for name, value in (("read_code", read_code), ("skip_code", skip),
+                                ("trouble_code", trouble_code), ("note_text", note_text),
+                                ("reader_id", reader_id), ("endpoint_id", endpoint_id)):
+                if len(value) > TEXT_LIMIT:
+                    add(f"is {len(value)} characters; at most {TEXT_LIMIT}", line=line,
+                        field=name)
         if self.log.count > before or meter is None or moment is None:
             return None
         assert leak is not None and backflow is not None and tamper is not None

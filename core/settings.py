@@ -30,6 +30,8 @@ class DistrictSettings:
     # Late fee = max(flat, percent of past-due amount); WC §35470.5 caps the penalty at 10%.
     late_fee_flat_cents: int = 1000
     late_fee_percent: str = "10"
+    # RULES.md §3.1: whether accounts in an active payment plan are charged late fees.
+    late_fee_exempt_plans: bool = True
     # Returned check fee, Civil Code §1719(a)(1): <= $25 first, <= $35 each later one.
     returned_check_fee_first_cents: int = 2500
     returned_check_fee_later_cents: int = 3500
@@ -41,6 +43,13 @@ class DistrictSettings:
     lockoff_notice_business_days: int = 7
     door_hanger_lead_hours: int = 48
     lockoff_min_past_due_cents: int = 5000
+    # Reconnection fee (RULES.md §3.3, cfg) and the low-income caps of SB 998 §116914(a)
+    # (RULES.md §1.6): $50 in operating hours, $150 after hours, base amounts, CPI-adjusted
+    # yearly from 2021 (current amounts not found: the district sets them here).
+    reconnect_fee_cents: int = 5000
+    reconnect_after_hours_fee_cents: int = 15000
+    reconnect_low_income_cap_cents: int = 5000
+    reconnect_low_income_after_hours_cap_cents: int = 15000
     crew_capacity_per_day: int = 40
     # Billing calendar (RULES.md §1.2, §2, §10); each date's rule is in core/schedule.py.
     read_window_business_days: int = 3

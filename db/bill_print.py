@@ -25,24 +25,33 @@ SELECT b.id, b.account_id, b.rate_class, b.period_start, b.period_end, b.usage_h
        a.mail_line2, a.mail_city, a.mail_state, a.mail_zip, c.name, c.email,
        p.line1, p.line2, p.city,
        EXISTS (SELECT 1 FROM account_flags f WHERE f.account_id = a.id AND f.flag = 'AUTOPAY'
-               AND f.cleared_on IS NULL) AS autopay,
-       (SELECT COALESCE(SUM(e.amount_cents), 0) FROM ledger_entries e
-         WHERE e.account_id = a.id AND e.book = 'receivable'
-           AND e.id < b.ledger_entry_id) AS before_cents,
-       (SELECT COALESCE(SUM(e.amount_cents), 0) FROM ledger_entries e
-         WHERE e.account_id = a.id AND e.book = 'receivable' AND e.id < b.ledger_entry_id
-           AND e.entry_type IN ('payment', 'returned_payment')
-           AND e.effective_on > b.period_start) AS payments_cents,
-       (SELECT COALESCE(SUM(e.amount_cents), 0) FROM ledger_entries e
-         WHERE e.account_id = a.id AND e.book = 'receivable' AND e.id < b.ledger_entry_id
-           AND e.entry_type NOT IN ('payment', 'returned_payment', 'bill')
-           AND e.effective_on > b.period_start) AS adjustments_cents
+               AND f.cleared_on IS NULL) AS autopay
   FROM bills b
   JOIN accounts a ON a.id = b.account_id
   JOIN customers c ON c.id = a.customer_id
   JOIN premises p ON p.id = a.premise_id
  WHERE b.run_id = ? AND b.outcome = 'billed'
  ORDER BY a.number
+"""
+# One pass over each billed account's receivable entries before its bill: the balance, and the
+# payments and adjustments since the period began.
+BALANCES_SQL = """
+SELECT b.id,
+       COALESCE(SUM(e.amount_cents), 0),
+       COALESCE(SUM(CASE WHEN e.entry_type IN ('payment', 'returned_payment')
+                          AND e.effective_on > b.period_start THEN e.amount_cents END), 0),
+       COALESCE(SUM(CASE WHEN e.entry_type NOT IN ('payment', 'returned_payment', 'bill')
+                          AND e.effective_on > b.period_start THEN e.amount_cents END), 0)
+  FROM bills b
+  JOIN ledger_entries e ON e.account_id = b.account_id AND e.book = 'receivable'
+                       AND e.id < b.ledger_entry_id
+ WHERE b.run_id = ? AND b.outcome = 'billed'
+ GROUP BY b.id
+"""
+LINES_SQL = """
+SELECT l.bill_id, l.component, l.label, l.explanation, l.quantity, l.rate, l.amount_cents
+  FROM bill_lines l JOIN bills b ON b.id = l.bill_id
+ WHERE b.run_id = ? ORDER BY l.bill_id, l.seq
 """
 
 
@@ -100,6 +109,10 @@ def build_print_file(conn: sqlite3.Connection, run: Run, generated_at: str) -> P
     settings = load_settings(conn)
     percent = Decimal(settings.late_fee_percent)
     rows = conn.execute(BILLS_SQL, (run.id,)).fetchall()
+    balances = {r[0]: r[1:] for r in conn.execute(BALANCES_SQL, (run.id,))}
+    lines: dict[int, list[tuple[object, ...]]] = {}
+    for line in conn.execute(LINES_SQL, (run.id,)):
+        lines.setdefault(line[0], []).append(tuple(line[1:]))
     fill_premises(conn, {r["premise_id"] for r in rows})
     last_end = max((r["period_end"] for r in rows), default=run.bill_date)
     chains = load_chains(conn, date.fromisoformat(last_end) - timedelta(days=420),
@@ -111,7 +124,7 @@ def build_print_file(conn: sqlite3.Connection, run: Run, generated_at: str) -> P
     due = date.fromisoformat(run.due_date)
     for r in rows:
         current = r["total_cents"]
-        before = r["before_cents"]
+        before, payments, adjustments = balances.get(r["id"], (0, 0, 0))
         total = before + current
         past_due = max(before, 0)
         # The late fee after the due date: the larger of the flat fee and the percent of the
@@ -129,8 +142,8 @@ def build_print_file(conn: sqlite3.Connection, run: Run, generated_at: str) -> P
             "period_from": r["period_start"], "period_to": r["period_end"],
             "days": (date.fromisoformat(r["period_end"])
                      - date.fromisoformat(r["period_start"])).days,
-            "previous_balance": before - r["payments_cents"] - r["adjustments_cents"],
-            "payments": r["payments_cents"], "adjustments": r["adjustments_cents"],
+            "previous_balance": before - payments - adjustments,
+            "payments": payments, "adjustments": adjustments,
             "current_charges": current, "past_due": past_due, "total_due": total,
             "amount_after_due": after_due, "autopay": "Y" if autopay else "N",
             "autopay_text": f"DO NOT PAY - ACH ON {due:%m/%d}" if autopay else "",
@@ -143,12 +156,10 @@ def build_print_file(conn: sqlite3.Connection, run: Run, generated_at: str) -> P
         for meter in period_usage(chain, start, end).meters:
             out.add("R", [meter.meter_id, "S", meter.from_day, meter.from_reading,
                           meter.to_day, meter.to_reading, "E" if meter.estimated else "A", 1,
-                          meter.usage, "CCF"])
-        for line in conn.execute("SELECT component, label, explanation, quantity, unit, rate,"
-                                 " amount_cents FROM bill_lines WHERE bill_id = ? ORDER BY seq",
-                                 (r["id"],)):
-            out.add("C", ["sewer" if line[0] == "wastewater" else "water", line[1], line[2],
-                          line[3], line[5], line[6]])
+                          meter.usage, settings.read_unit])
+        for component, label, explanation, quantity, rate, cents in lines.get(r["id"], []):
+            out.add("C", ["sewer" if component == "wastewater" else "water", label,
+                          explanation, quantity, rate, cents])
         out.history([(p.end.isoformat(), p.usage) for p in premise_periods(chain)
                      if p.end <= end])
         if r["estimated"]:

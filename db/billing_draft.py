@@ -11,15 +11,18 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from core.bill_lines import Period, Service
-from core.billing import AccountBill, Outcome, stored_lines
+from core.billing import AccountBill, LineCache, Outcome, stored_lines
 from core.errors import InputError, InputProblem
 from core.rate_book import RateBook
 from core.rate_engine import RateEngine
 from core.reads import MeterChain, period_usage
+from db.closing_bill import UNIT_HCF, winter_average
 from db.read_history import fill_premises, load_chains
 from db.reads import billing_holds
+from db.settings import load_settings
 
-HISTORY_WINDOW = timedelta(days=100)  # reads loaded before the period, for last cycle's usage
+# Reads loaded before the period: a year and a bit, for the winter average (Dec-Feb).
+HISTORY_WINDOW = timedelta(days=400)
 BILL_WINDOW_DAYS = 25  # a bill posted from the month's first read day to 25 days after its last
 
 
@@ -131,18 +134,23 @@ def compute_draft(conn: sqlite3.Connection, dates: CycleMonth, book: RateBook,
     chains = load_chains(conn, dates.previous_read_end - HISTORY_WINDOW,
                          dates.read_end + timedelta(days=1))
     engine = engine or RateEngine(book)
+    unit = load_settings(conn).read_unit
+    if unit not in UNIT_HCF:
+        raise InputError(InputProblem(f"read_unit {unit!r} cannot be turned into HCF",
+                                      field="read_unit"))
     classes: dict[tuple[str, str], str | InputError] = {}
+    cache: LineCache = {}
     bills = []
     for row in accounts:
-        bills.append(_account_bill(row, dates, engine, holds, excluded, classes,
-                                   chains.get(row["premise_id"], ())))
+        bills.append(_account_bill(row, dates, engine, holds, excluded, classes, cache,
+                                   chains.get(row["premise_id"], ()), UNIT_HCF[unit]))
     return Draft(dates, tuple(bills), chains, {r["id"]: r["premise_id"] for r in accounts})
 
 
 def _account_bill(row: sqlite3.Row, dates: CycleMonth, engine: RateEngine,
                   holds: dict[int, str], excluded: dict[int, str],
-                  classes: dict[tuple[str, str], str | InputError],
-                  chains: tuple[MeterChain, ...]) -> AccountBill:
+                  classes: dict[tuple[str, str], str | InputError], cache: LineCache,
+                  chains: tuple[MeterChain, ...], per_hcf: Decimal) -> AccountBill:
     account_id, number = row["id"], row["number"]
 
     def held(reason: str) -> AccountBill:
@@ -179,13 +187,15 @@ def _account_bill(row: sqlite3.Row, dates: CycleMonth, engine: RateEngine,
         found = period_usage(chains, start, end)
         if not found.meters:
             return held(f"missing read: no meter read between {start} and {end}")
-        usage, estimated = Decimal(found.usage), found.estimated
+        usage, estimated = _hcf(found.usage, per_hcf), found.estimated
     opened = date.fromisoformat(row["opened_on"])
     period = Period(max(start, opened), end, prorated=opened > start)
     rental = row["installed_on"] if row["service_type"] == "bulk" else None
+    winter = winter_average(chains, end) if chains else None  # register units
     service = Service(rate_class=rate_class, meter_size=row["size"],
                       dwelling_units=max(1, row["dwelling_units"]),
                       landscape_sqft=row["landscape_sqft"],
+                      winter_average_hcf=None if winter is None else _hcf(winter, per_hcf),
                       rental_started_on=date.fromisoformat(rental) if rental else None)
     try:
         priced = engine.price(service, period, usage)
@@ -196,4 +206,12 @@ def _account_bill(row: sqlite3.Row, dates: CycleMonth, engine: RateEngine,
                            f"nothing to bill: the {rate_class} rates came to $0.00",
                            rate_class, period.start, period.end, usage, estimated)
     return AccountBill(account_id, number, Outcome.BILLED, "", rate_class, period.start,
-                       period.end, usage, estimated, priced.total_cents, stored_lines(priced))
+                       period.end, usage, estimated, priced.total_cents,
+                       stored_lines(priced, cache))
+
+
+def _hcf(units: int | Decimal, per_hcf: Decimal) -> Decimal:
+    """Register units in HCF (settings.read_unit); CCF is HCF already, so exact."""
+    if per_hcf == 1:
+        return Decimal(units)
+    return (Decimal(units) * per_hcf).quantize(Decimal("0.0001"))

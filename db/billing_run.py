@@ -5,16 +5,15 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 
-from core.billing import AccountBill, Outcome, fingerprint
+from core.billing import Outcome, fingerprint
 from core.errors import InputError, InputProblem
 from core.ledger import EntryType, Posting
 from core.rate_book import RateBook
 from core.schedule import EventKind
 from core.users import User, require_supervisor
 from db import audit
-from db.billing_draft import CycleMonth, Draft, compute_draft, cycle_month, cycle_accounts
+from db.billing_draft import CycleMonth, Draft, compute_draft, cycle_accounts, cycle_month
 from db.ledger import post
 from db.schedule import use_schedule_date
 from db.transaction import write_transaction
@@ -106,20 +105,21 @@ def _store(conn: sqlite3.Connection, dates: CycleMonth, draft: Draft, book: Rate
             " approved_by = NULL, approved_at = NULL, approved_fingerprint = NULL"
             " WHERE id = ?", (*values, run_id))
         conn.execute("DELETE FROM bills WHERE run_id = ?", (run_id,))
-    for bill in draft.bills:
-        bill_id = conn.execute(
-            "INSERT INTO bills (run_id, account_id, outcome, reason, rate_class, period_start,"
-            " period_end, usage_hcf, estimated, total_cents) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (run_id, bill.account_id, bill.outcome.value, bill.reason, bill.rate_class,
-             _iso(bill.period_start), _iso(bill.period_end), str(bill.usage_hcf),
-             int(bill.estimated), bill.total_cents)).lastrowid
-        conn.executemany(
-            "INSERT INTO bill_lines (bill_id, seq, component, label, quantity, unit, rate,"
-            " amount_cents, explanation, rate_files, rate_sha256)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(bill_id, seq, ln.component, ln.label, ln.quantity, ln.unit, ln.rate,
-              ln.amount_cents, ln.explanation, ln.rate_files, ln.rate_sha256)
-             for seq, ln in enumerate(bill.lines, start=1)])
+    # Ids are given, not taken from lastrowid, so the bills and lines go in two statements.
+    first = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM bills").fetchone()[0]
+    conn.executemany(
+        "INSERT INTO bills (id, run_id, account_id, outcome, reason, rate_class, period_start,"
+        " period_end, usage_hcf, estimated, total_cents) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(first + n, run_id, b.account_id, b.outcome.value, b.reason, b.rate_class,
+          _iso(b.period_start), _iso(b.period_end), str(b.usage_hcf), int(b.estimated),
+          b.total_cents) for n, b in enumerate(draft.bills)])
+    conn.executemany(
+        "INSERT INTO bill_lines (bill_id, seq, component, label, quantity, unit, rate,"
+        " amount_cents, explanation, rate_files, rate_sha256)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(first + n, seq, ln.component, ln.label, ln.quantity, ln.unit, ln.rate,
+          ln.amount_cents, ln.explanation, ln.rate_files, ln.rate_sha256)
+         for n, b in enumerate(draft.bills) for seq, ln in enumerate(b.lines, start=1)])
     return run_id
 
 
@@ -184,6 +184,7 @@ def freeze_run(conn: sqlite3.Connection, cycle_id: int, month: date, book: RateB
         rows = conn.execute("SELECT id, account_id, total_cents, rate_class, period_start,"
                             " period_end, usage_hcf FROM bills WHERE run_id = ?"
                             " AND outcome = 'billed' ORDER BY account_id", (run.id,)).fetchall()
+        posted: list[tuple[int, int]] = []
         for row in rows:
             entry_id = post(conn, Posting(
                 account_id=row["account_id"], entry_type=EntryType.BILL,
@@ -192,7 +193,8 @@ def freeze_run(conn: sqlite3.Connection, cycle_id: int, month: date, book: RateB
                 comment=(f"Water service {row['period_start']} to {row['period_end']}: "
                          f"{row['usage_hcf']} HCF, {row['rate_class']} rates"),
                 reference=f"RUN {run.id} BILL {row['id']}"), posted_at=at)
-            conn.execute("UPDATE bills SET ledger_entry_id = ? WHERE id = ?", (entry_id, row["id"]))
+            posted.append((entry_id, row["id"]))
+        conn.executemany("UPDATE bills SET ledger_entry_id = ? WHERE id = ?", posted)
         conn.execute("UPDATE billing_runs SET status = 'frozen', frozen_by = ?, frozen_at = ?,"
                      " bill_date = ?, due_date = ? WHERE id = ?",
                      (user.login, at, bill_on.isoformat(), due_on.isoformat(), run.id))
@@ -257,11 +259,3 @@ def reconcile(conn: sqlite3.Connection, cycle_id: int, month: date) -> Reconcili
                           " JOIN ledger_entries e ON e.id = b.ledger_entry_id"
                           " WHERE b.run_id = ?", (run.id,)).fetchone()[0]
     return Reconciliation(run, billed, held, excluded, unaccounted, ledger)
-
-
-def draft_bills(draft: Draft) -> dict[int, AccountBill]:
-    return {b.account_id: b for b in draft.bills}
-
-
-def usage_of(row: sqlite3.Row) -> Decimal:
-    return Decimal(row["usage_hcf"])

@@ -32,7 +32,9 @@ def fill_premises(conn: sqlite3.Connection, premise_ids: Iterable[int]) -> None:
 def load_chains(conn: sqlite3.Connection, since: date, until: date
                 ) -> dict[int, tuple[MeterChain, ...]]:
     """premise id -> its meters' readings in [since, until), for the premises in audit_premises."""
-    meters = conn.execute(
+    plain = conn.cursor()
+    plain.row_factory = None  # tuples: a sqlite3.Row per reading costs half as much again
+    meters = plain.execute(
         "SELECT m.premise_id, m.id, m.serial, m.dials, m.installed_on, m.install_read,"
         " m.removed_on, m.removal_read FROM meters m"
         " JOIN temp.audit_premises t ON t.premise_id = m.premise_id"
@@ -41,7 +43,7 @@ def load_chains(conn: sqlite3.Connection, since: date, until: date
     points: dict[int, list[ReadPoint]] = {m[1]: [] for m in meters}
     # Driven from the premises, each meter's reads arrive together in the order of the index
     # meter_reads_meter (meter, read day, id): no sort is needed.
-    rows = conn.execute(
+    rows = plain.execute(
         "SELECT r.meter_id, r.read_on, r.reading, r.kind = 'estimated'"
         " FROM temp.audit_premises t CROSS JOIN meters m ON m.premise_id = t.premise_id"
         " CROSS JOIN meter_reads r INDEXED BY meter_reads_meter"
@@ -74,7 +76,9 @@ def premise_occupancy(conn: sqlite3.Connection) -> dict[int, tuple[int, str, Occ
     The current account is the active one, else the latest opened (inactive or closed).
     """
     found: dict[int, tuple[int, str, Occupancy]] = {}
-    rows = conn.execute(
+    plain = conn.cursor()
+    plain.row_factory = None
+    rows = plain.execute(
         "SELECT a.premise_id, a.id, a.number, a.status FROM accounts a"
         " JOIN temp.audit_premises t ON t.premise_id = a.premise_id"
         " ORDER BY a.premise_id, a.status = 'active', a.opened_on, a.id")

@@ -1,7 +1,9 @@
 """Importing a read file: check every line, then store reads and audit them in one transaction.
 
-All-or-nothing and idempotent (PRODUCT.md): the file is streamed and checked line by line into
-a connection-private staging table; any problem refuses the whole file and nothing is written.
+All-or-nothing and idempotent (PRODUCT.md): the file is streamed and checked line by line, the
+checked reads kept in memory (tens of megabytes for a 100,000-read file); any problem refuses
+the whole file and nothing is written. A large file's audit is shared with a second process
+(db.read_audit_worker).
 The file's SHA-256 is recorded, so the same file imports once.
 """
 from __future__ import annotations
@@ -10,16 +12,16 @@ import gc
 import hashlib
 import sqlite3
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from operator import itemgetter
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from core.csv_file import CsvRows, ProblemLog
 from core.errors import InputError, InputProblem
-from core.read_audit import audit_read
 from core.read_bands import ReadAuditPolicy, read_audit_policy
 from core.read_import import (
     READ_IMPORT_COLUMNS,
@@ -29,15 +31,21 @@ from core.read_import import (
     ReadWindow,
 )
 from core.read_rules import Finding
-from core.reads import AmrFlags, Occupancy, ReadUnderAudit
+from db.read_audit_worker import (
+    WORKER_MIN_BYTES,
+    AuditWorker,
+    audit_reads,
+    database_file,
+)
 from db.read_exceptions import ExceptionPlace, insert_exceptions, open_missing_meters
-from db.read_history import fill_premises, load_chains, premise_occupancy
 from db.read_lookups import cycle_windows, load_accounts, load_meters, reads_in_windows
 from db.settings import load_settings
 from db.transaction import write_transaction
 
-BATCH = 5000
-NO_FLAGS = AmrFlags()
+WORKER_MIN_READS = 10_000  # below this a second process costs more than it saves
+# The worker's share of the reads: this process also stages the reads and audits the meters
+# not read while the worker audits.
+WORKER_SHARE = 0.55
 
 
 @contextmanager
@@ -52,7 +60,10 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-STAGED_COLUMNS = ImportedRead._fields
+# An ImportedRead's fields the audit reads (db.read_audit_worker.audit_reads), in its order:
+# line, meter_id, account_id, read_on, reading, method, skip_code, note_text, leak, backflow,
+# tamper, no_usage_days.
+AUDITED = itemgetter(0, 1, 2, 3, 5, 6, 8, 10, 12, 13, 14, 15)
 
 
 @dataclass(frozen=True)
@@ -101,19 +112,14 @@ def _refuse_repeat(name: str, row: sqlite3.Row) -> InputError:
         f"{row['file_name']}); the same file imports once", source=name))
 
 
-def _stage(conn: sqlite3.Connection, reads: Iterator[ImportedRead]) -> None:
+def _stage(conn: sqlite3.Connection, staged: list[ImportedRead]) -> None:
+    """Put the checked reads in a connection-private table: one INSERT ... SELECT from it
+    stores them several times faster than a row-by-row insert into meter_reads (SQLite opens
+    a statement journal per statement on a table with constraints)."""
     conn.execute("DROP TABLE IF EXISTS temp.staged_reads")
-    conn.execute(f"CREATE TEMP TABLE staged_reads ({', '.join(STAGED_COLUMNS)})")
-    insert = (f"INSERT INTO temp.staged_reads VALUES "
-              f"({', '.join('?' for _ in STAGED_COLUMNS)})")
-    batch: list[ImportedRead] = []
-    for read in reads:
-        batch.append(read)
-        if len(batch) >= BATCH:
-            conn.executemany(insert, batch)
-            batch.clear()
-    if batch:
-        conn.executemany(insert, batch)
+    conn.execute(f"CREATE TEMP TABLE staged_reads ({', '.join(ImportedRead._fields)})")
+    conn.executemany(f"INSERT INTO temp.staged_reads VALUES "
+                     f"({', '.join('?' for _ in ImportedRead._fields)})", staged)
 
 
 def import_reads(conn: sqlite3.Connection, path: Path, *, actor: str, at: str, today: date,
@@ -132,6 +138,26 @@ def import_reads(conn: sqlite3.Connection, path: Path, *, actor: str, at: str, t
     if cycle_id is not None and conn.execute("SELECT 1 FROM cycles WHERE id = ?",
                                              (cycle_id,)).fetchone() is None:
         raise InputError(InputProblem(f"there is no cycle {cycle_id}", field="--cycle"))
+    db_file = database_file(conn)
+    # The worker starts now, so its start-up overlaps the line checks; a file refused by the
+    # checks stops it unused. Inside a caller's transaction the worker could not see that
+    # transaction's changes, so the audit stays here.
+    worker = AuditWorker(db_file) if size >= WORKER_MIN_BYTES and db_file is not None \
+        and not conn.in_transaction else None
+    try:
+        return _check_and_store(conn, path, name=name, sha256=sha256, size=size, today=today,
+                                cycle_id=cycle_id, encoding=encoding, actor=actor, at=at,
+                                worker=worker)
+    finally:
+        if worker is not None:
+            worker.close()
+        conn.execute("DROP TABLE IF EXISTS temp.staged_reads")
+
+
+def _check_and_store(conn: sqlite3.Connection, path: Path, *, name: str, sha256: str, size: int,
+                     today: date, cycle_id: int | None, encoding: str, actor: str, at: str,
+                     worker: AuditWorker | None) -> ImportResult:
+    """Check every line, then audit the checked reads, then write in one transaction."""
     policy = read_audit_policy(load_settings(conn))
     meters = load_meters(conn)
     accounts, premise_accounts = load_accounts(conn)
@@ -143,38 +169,31 @@ def import_reads(conn: sqlite3.Connection, path: Path, *, actor: str, at: str, t
                               premise_accounts=premise_accounts, windows=windows, today=today,
                               cycle_id=cycle_id)
         checked = (checker.check(line, fields) for line, fields in rows)
-        _stage(conn, (read for read in checked if read is not None))
+        staged = [read for read in checked if read is not None]  # in line order
         lines = rows.lines.line_no
-        existing = reads_in_windows(conn, "SELECT meter_id FROM temp.staged_reads", windows,
-                                    meters)
+        existing = reads_in_windows(conn, {read.meter_id for read in staged}, windows, meters)
         if existing:
-            for line, meter_id in conn.execute("SELECT line, meter_id FROM temp.staged_reads"):
-                if meter_id in existing:
-                    checker.already_read(line, meter_id, existing[meter_id])
-    try:
-        log.raise_if_any()
-        with _collector_paused():
-            # The audit only reads history, so it runs before the write transaction: other
-            # clerks' work waits only for the writes, not for the audit.
-            staged = conn.execute("SELECT count(*), count(reading) FROM temp.staged_reads"
-                                  ).fetchone()
-            in_file = {r[0] for r in conn.execute("SELECT meter_id FROM temp.staged_reads")}
-            missing = _missing_meters(conn, checker.routes, in_file, meters, windows)
-            staged_rows = conn.execute(
-                "SELECT line, meter_id, account_id, read_on, reading, method, skip_code,"
-                " note_text, leak, backflow, tamper, no_usage_days FROM temp.staged_reads"
-                " ORDER BY line").fetchall()
-            found = _audit(conn, staged_rows, meters, windows, missing, policy)
-            with write_transaction(conn):
-                repeat = already_imported(conn, sha256)  # another clerk may have just imported it
-                if repeat is not None:
-                    raise _refuse_repeat(name, repeat)
-                _refuse_reads_since_checked(conn, name, windows, meters)
-                counts = ImportCounts(lines, staged[1], staged[0] - staged[1], len(missing))
-                return _store(conn, name=name, sha256=sha256, size=size, encoding=encoding,
-                              cycle_id=cycle_id, counts=counts, found=found, actor=actor, at=at)
-    finally:
-        conn.execute("DROP TABLE IF EXISTS temp.staged_reads")
+            for read in staged:
+                if read.meter_id in existing:
+                    checker.already_read(read.line, read.meter_id, existing[read.meter_id])
+    log.raise_if_any()
+    with _collector_paused():
+        # The audit only reads history, so it runs before the write transaction: other
+        # clerks' work waits only for the writes, not for the audit.
+        reads = sum(1 for read in staged if read.reading is not None)
+        in_file = {read.meter_id for read in staged}
+        missing = _missing_meters(conn, checker.routes, in_file, meters, windows)
+        found = _audit(conn, list(map(AUDITED, staged)), meters, windows, missing, policy,
+                       worker, meanwhile=lambda: _stage(conn, staged))
+        with write_transaction(conn):
+            repeat = already_imported(conn, sha256)  # another clerk may have just imported it
+            if repeat is not None:
+                raise _refuse_repeat(name, repeat)
+            _refuse_reads_since_checked(conn, name, staged, windows, meters)
+            counts = ImportCounts(lines, reads, len(staged) - reads, len(missing))
+            return _store(conn, name=name, sha256=sha256, size=size,
+                          encoding=encoding, cycle_id=cycle_id, counts=counts, found=found,
+                          actor=actor, at=at)
 
 
 class ImportCounts(NamedTuple):
@@ -185,18 +204,18 @@ class ImportCounts(NamedTuple):
 
 
 def _refuse_reads_since_checked(conn: sqlite3.Connection, name: str,
-                                windows: dict[int, ReadWindow], meters: dict[int, MeterRef]
-                                ) -> None:
+                                staged: list[ImportedRead], windows: dict[int, ReadWindow],
+                                meters: dict[int, MeterRef]) -> None:
     """Inside the write: a read stored for one of the file's meters since the check (another
     clerk's file) refuses this file, so no meter gets two reads in a window."""
-    existing = reads_in_windows(conn, "SELECT meter_id FROM temp.staged_reads", windows, meters)
+    existing = reads_in_windows(conn, {read.meter_id for read in staged}, windows, meters)
     if existing:
         log = ProblemLog(name, closing="nothing was imported")
-        for line, meter_id in conn.execute("SELECT line, meter_id FROM temp.staged_reads"):
-            if meter_id in existing:
-                log.add(f"meter {meter_id} got a read on {existing[meter_id].isoformat()} "
-                        "from another import while this file was checked", line=line,
-                        field="meter_id")
+        for read in staged:
+            if read.meter_id in existing:
+                log.add(f"meter {read.meter_id} got a read on "
+                        f"{existing[read.meter_id].isoformat()} from another import while this "
+                        "file was checked", line=read.line, field="meter_id")
         log.raise_if_any()
 
 
@@ -249,55 +268,35 @@ def _missing_meters(conn: sqlite3.Connection, routes: set[str], in_file: set[int
         candidates.append(meter)
     if not candidates:
         return []
-    read = reads_in_windows(conn, ", ".join(str(m.id) for m in candidates), windows, meters)
+    read = reads_in_windows(conn, {m.id for m in candidates}, windows, meters)
     return [m for m in candidates if m.id not in read]
 
 
-def _audit(conn: sqlite3.Connection, staged: list[sqlite3.Row], meters: dict[int, MeterRef],
-           windows: dict[int, ReadWindow], missing: list[MeterRef], policy: ReadAuditPolicy
+def _audit(conn: sqlite3.Connection, staged: list[tuple[Any, ...]], meters: dict[int, MeterRef],
+           windows: dict[int, ReadWindow], missing: list[MeterRef], policy: ReadAuditPolicy,
+           worker: AuditWorker | None = None, meanwhile: Callable[[], None] = lambda: None
            ) -> list[tuple[ExceptionPlace, Finding]]:
-    """Run the rules on every staged read, skip and missing meter."""
-    premises = {meters[row[1]].premise_id for row in staged} | {m.premise_id for m in missing}
-    fill_premises(conn, (p for p in premises if p is not None))
-    days = [date.fromisoformat(row[3]) for row in staged] + [
-        windows[m.cycle_id].scheduled for m in missing if m.cycle_id is not None]
+    """Run the rules on every staged read, skip and missing meter; with a worker, it audits the
+    first part of the reads while this process does `meanwhile` and audits the rest."""
+    days = [row[3] for row in staged] + [  # ISO dates: text order is date order
+        windows[m.cycle_id].scheduled.isoformat() for m in missing if m.cycle_id is not None]
     if not days:
+        meanwhile()
         return []
-    chains = load_chains(conn, min(days) - timedelta(days=policy.history_days),
-                         max(days))
-    occupancy = premise_occupancy(conn)
-    statuses = {row[0]: row[1] for row in conn.execute(
-        "SELECT a.id, a.status FROM accounts a JOIN temp.audit_premises t"
-        " ON t.premise_id = a.premise_id")}
-    found: list[tuple[ExceptionPlace, Finding]] = []
-    for (line, meter_id, account_id, _read_on, reading, method, skip, note, leak, backflow,
-         tamper, no_usage), day in zip(staged, days, strict=False):
-        meter = meters[meter_id]
-        status = statuses.get(account_id) if account_id is not None else None
-        state = Occupancy.VACANT if status is None else (
-            Occupancy.ACTIVE if status == "active" else Occupancy.INACTIVE)
-        flags = AmrFlags(leak, backflow, tamper, no_usage) if leak or backflow or tamper \
-            or no_usage else NO_FLAGS
-        read = ReadUnderAudit(
-            meter_id, meter.serial, meter.dials, day, reading, state,
-            chains.get(meter.premise_id, ()) if meter.premise_id else (),
-            method == "ESTIMATE", flags, skip, note)
-        findings = audit_read(read, policy)
-        if findings:
-            place = ExceptionPlace(None, meter_id, account_id, meter.cycle_id or 0, meter.route,
-                                   meter.walk_order, day, skip, None, line)
-            found.extend((place, f) for f in findings)
-    for meter in missing:
-        assert meter.cycle_id is not None and meter.premise_id is not None
-        window = windows[meter.cycle_id]
-        account = occupancy.get(meter.premise_id)
-        read = ReadUnderAudit(meter.id, meter.serial, meter.dials, window.scheduled, None,
-                              account[2] if account else Occupancy.VACANT,
-                              chains.get(meter.premise_id, ()))
-        place = ExceptionPlace(None, meter.id, account[0] if account else None, meter.cycle_id,
-                               meter.route, meter.walk_order, window.scheduled)
-        found.extend((place, f) for f in audit_read(read, policy))
-    return found
+    since = date.fromisoformat(min(days)) - timedelta(days=policy.history_days)
+    until = date.fromisoformat(max(days))
+    part = round(len(staged) * WORKER_SHARE) if worker is not None \
+        and len(staged) >= WORKER_MIN_READS else 0
+    if part and worker is not None and worker.send(staged[:part], windows, since, until,
+                                                   policy):
+        meanwhile()
+        rest = audit_reads(conn, staged[part:], missing, meters, windows, since, until, policy)
+        first = worker.result()
+        if first is None:  # the worker failed: audit its part here
+            first = audit_reads(conn, staged[:part], (), meters, windows, since, until, policy)
+        return first + rest  # the worker's part comes first in the file, as in line order
+    meanwhile()
+    return audit_reads(conn, staged, missing, meters, windows, since, until, policy)
 
 
 def _supersede_missing(conn: sqlite3.Connection, import_id: int, actor: str, at: str) -> None:

@@ -1,15 +1,24 @@
 """What a read file is checked against: the district's meters, accounts and read windows."""
 from __future__ import annotations
 
+import json
 import sqlite3
+from collections.abc import Iterable
 from datetime import date, timedelta
 
 from core.read_bands import ReadAuditPolicy
 from core.read_import import AccountRef, MeterRef, ReadWindow, current_read_day, read_window
 
 
+def _plain(conn: sqlite3.Connection) -> sqlite3.Cursor:
+    """A cursor giving plain tuples, whatever the connection's row factory (cheaper per row)."""
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    return cursor
+
+
 def load_meters(conn: sqlite3.Connection) -> dict[int, MeterRef]:
-    rows = conn.execute(
+    rows = _plain(conn).execute(
         "SELECT m.id, m.serial, m.dials, m.premise_id, r.cycle_id, COALESCE(r.code, ''),"
         " COALESCE(p.walk_order, 0), m.installed_on, m.removed_on"
         " FROM meters m LEFT JOIN premises p ON p.id = m.premise_id"
@@ -19,17 +28,19 @@ def load_meters(conn: sqlite3.Connection) -> dict[int, MeterRef]:
                              parse(row[7]), parse(row[8]) if row[8] else None) for row in rows}
 
 
-def reads_in_windows(conn: sqlite3.Connection, meter_ids: str, windows: dict[int, ReadWindow],
-                     meters: dict[int, MeterRef]) -> dict[int, date]:
-    """meter id -> its stored read inside its cycle's window, for the meters `meter_ids`
-    selects (SQL over the staging table or a list)."""
-    if not windows:
+def reads_in_windows(conn: sqlite3.Connection, meter_ids: Iterable[int],
+                     windows: dict[int, ReadWindow], meters: dict[int, MeterRef]
+                     ) -> dict[int, date]:
+    """meter id -> its stored read inside its cycle's window, for the meters `meter_ids`."""
+    ids = json.dumps(list(meter_ids))  # one parameter, however many meters
+    if not windows or ids == "[]":
         return {}
     earliest = min(w.first for w in windows.values()).isoformat()
     found = {}
-    for meter_id, read_on in conn.execute(
-            f"SELECT r.meter_id, max(r.read_on) FROM meter_reads r WHERE r.meter_id IN"
-            f" ({meter_ids}) AND r.read_on >= ? GROUP BY r.meter_id", (earliest,)):
+    for meter_id, read_on in _plain(conn).execute(
+            "SELECT r.meter_id, max(r.read_on) FROM meter_reads r WHERE r.meter_id IN"
+            " (SELECT value FROM json_each(?)) AND r.read_on >= ? GROUP BY r.meter_id",
+            (ids, earliest)):
         cycle = meters[meter_id].cycle_id
         day = date.fromisoformat(read_on)
         if cycle in windows and day >= windows[cycle].first:
@@ -42,11 +53,12 @@ def load_accounts(conn: sqlite3.Connection) -> tuple[dict[str, AccountRef], dict
     accounts: dict[str, AccountRef] = {}
     current: dict[int, tuple[int, str]] = {}
     rank = {"active": 2, "inactive": 1}
-    for row in conn.execute("SELECT id, number, premise_id, status FROM accounts"):
-        accounts[row[1]] = AccountRef(row[0], row[1], row[2], row[3])
-        level = rank.get(row[3], 0)
-        if level and level >= current.get(row[2], (0, ""))[0]:
-            current[row[2]] = (level, row[1])
+    for row in map(AccountRef._make, _plain(conn).execute(
+            "SELECT id, number, premise_id, status FROM accounts")):
+        accounts[row.number] = row
+        level = rank.get(row.status, 0)
+        if level and level >= current.get(row.premise_id, (0, ""))[0]:
+            current[row.premise_id] = (level, row.number)
     return accounts, {premise: number for premise, (_, number) in current.items()}
 
 

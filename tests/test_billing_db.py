@@ -79,6 +79,9 @@ def test_draft_prices_every_account_explains_each_line_and_posts_nothing(
     for bill in billed:
         assert sum(line.amount_cents for line in bill.lines) == bill.total_cents
         assert all(line.explanation and len(line.rate_sha256) >= 64 for line in bill.lines)
+    residential = next(b for b in billed if b.rate_class == "residential")
+    sewer = [ln.label for ln in residential.lines if "winter" in ln.label]
+    assert sewer and "no winter history" not in sewer[0]  # Dec-Feb use from the reads
     stored = conn.execute("SELECT COUNT(*) FROM bill_lines").fetchone()[0]
     assert stored == sum(len(b.lines) for b in billed)
     again, _ = draft_run(conn, 3, NOV, load_rate_book(conn), user=CLERK, at=AT)
@@ -174,3 +177,23 @@ def test_diff_against_demo_history_puts_holds_and_big_changes_first(
     assert found.total_cents == run.total_cents
     assert all(r.last_cents is not None for r in billed)
     assert len(stored_bills(conn, run.id)) == len(found.rows)
+
+
+def test_next_month_diffs_against_the_frozen_run_and_redraft_clears_approval(
+        conn: sqlite3.Connection) -> None:
+    book = load_rate_book(conn)
+    november, _ = draft_run(conn, 3, NOV, book, user=CLERK, at=AT)
+    approve_run(conn, 3, NOV, user=SUPER, at=AT)
+    freeze_run(conn, 3, NOV, book, user=SUPER, at=AT)
+    day = conn.execute("SELECT on_date FROM schedule_dates WHERE cycle_id = 3"
+                       " AND month = '2026-12' AND event = 'read_start'").fetchone()[0]
+    read_cycle(conn, 3, date.fromisoformat(day), usage=20)
+    december = date(2026, 12, 1)
+    draft_run(conn, 3, december, book, user=CLERK, at=AT)
+    assert approve_run(conn, 3, december, user=SUPER, at=AT).status == "approved"
+    again, _ = draft_run(conn, 3, december, book, user=CLERK, at=AT)
+    assert again.status == "draft" and again.approved_by is None
+    found = diff_run(conn, 3, december)
+    assert found.basis.startswith(f"billing run {november.id}")
+    assert found.last_total_cents == november.total_cents
+    assert all(r.last_usage_hcf is not None for r in found.rows if r.outcome == "billed")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from datetime import date
 from typing import Any
 
@@ -60,10 +61,10 @@ def draft(args: argparse.Namespace, context: CommandContext) -> int:
           "Nothing was posted.")
     reasons: dict[str, int] = {}
     for bill in computed.bills:
-        if bill.outcome != Outcome.BILLED:
-            head = bill.reason.split(":")[0]
-            reasons[f"{bill.outcome.value.upper()}: {head}"] = reasons.get(
-                f"{bill.outcome.value.upper()}: {head}", 0) + 1
+        if bill.outcome != Outcome.BILLED:  # grouped by kind: "read exception # HIGH (warning)"
+            head = re.sub(r"\d+", "#", bill.reason.split(":")[0])
+            key = f"{bill.outcome.value.upper()}: {head}"
+            reasons[key] = reasons.get(key, 0) + 1
     for text, count in sorted(reasons.items(), key=lambda kv: -kv[1]):
         print(f"  {count:>6,}  {text}")
     return 0
@@ -83,7 +84,9 @@ def diff(args: argparse.Namespace, context: CommandContext) -> int:
         "last_amount": "" if r.last_cents is None else format_money(r.last_cents),
         "change": format_money(r.change_cents) if r.outcome == Outcome.BILLED else "",
         "change_pct": "" if r.change_percent is None or r.outcome != Outcome.BILLED
-        else f"{r.change_percent}%", "reason": r.reason} for r in found.rows]
+        else f"{r.change_percent}%", "reason": r.reason,
+        "amount_cents": r.total_cents if r.outcome == Outcome.BILLED else None,
+        "last_cents": r.last_cents} for r in found.rows]
     headers = ["account", "status", "usage_hcf", "last_usage_hcf", "amount", "last_amount",
                "change", "change_pct", "reason"]
     totals = {"run": found.run.id, "status": found.run.status, "last_cycle": found.basis,
@@ -91,7 +94,9 @@ def diff(args: argparse.Namespace, context: CommandContext) -> int:
               "last_total": format_money(found.last_total_cents),
               "usage_hcf": str(found.usage_hcf), "last_usage_hcf": str(found.last_usage_hcf)}
     if args.format != "table":
-        print_rows(rows, headers, args.format, empty="", extra=totals)
+        totals.update(total_cents=found.total_cents, last_total_cents=found.last_total_cents)
+        print_rows(rows, [*headers, "amount_cents", "last_cents"], args.format, empty="",
+                   extra=totals)
         return 0
     print(f"Cycle {found.run.cycle_id} {found.run.month}, run {found.run.id} "
           f"({found.run.status.upper()}) against last cycle: {found.basis}.")

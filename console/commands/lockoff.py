@@ -4,6 +4,16 @@
     meterline lockoff make --date YYYY-MM-DD          store the list, freeze its calendar dates
     meterline lockoff print --date YYYY-MM-DD --out FILE   re-check every gate, write the list
     meterline lockoff account NUMBER [--date YYYY-MM-DD]   one account's delinquency
+    meterline lockoff notices --date YYYY-MM-DD --out FILE  the date's SB 998 notices and door
+                                                            hangers, logged, as a print file
+    meterline lockoff late-fees --date YYYY-MM-DD           the date's late fees (once each)
+    meterline lockoff orders --date YYYY-MM-DD              field orders from the stored list
+    meterline lockoff complete ORDER (--locked | --not-locked) --note TEXT [--date D]
+    meterline lockoff reconnect NUMBER [--date D] [--after-hours]
+    meterline lockoff annual --year YYYY                    SB 998 annual count
+    meterline lockoff plan NUMBER --months N [--first-due D] [--total AMOUNT] [--kind K]
+    meterline lockoff condition NUMBER --condition medical|financial|willing --evidence TEXT
+                                [--received D] [--expires D]
 """
 from __future__ import annotations
 
@@ -44,6 +54,54 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     printing.add_argument("--date", required=True, metavar="YYYY-MM-DD")
     printing.add_argument("--out", required=True, metavar="FILE", help="CSV file to write")
     printing.set_defaults(handler=print_stored)
+    notices = actions.add_parser("notices", parents=[common],
+                                 help="log the date's notices and door hangers, write the file")
+    notices.add_argument("--date", required=True, metavar="YYYY-MM-DD")
+    notices.add_argument("--out", required=True, metavar="FILE", help="print vendor CSV file")
+    notices.set_defaults(handler=send_notices)
+    fees = actions.add_parser("late-fees", parents=[common],
+                              help="post the late fees the calendar puts on the date")
+    fees.add_argument("--date", required=True, metavar="YYYY-MM-DD")
+    fees.set_defaults(handler=post_late_fees)
+    orders = actions.add_parser("orders", parents=[common],
+                                help="field orders for the stored list, checked again first")
+    orders.add_argument("--date", required=True, metavar="YYYY-MM-DD")
+    orders.set_defaults(handler=make_field_orders)
+    done = actions.add_parser("complete", parents=[common], help="record a crew's result")
+    done.add_argument("order", type=int)
+    result = done.add_mutually_exclusive_group(required=True)
+    result.add_argument("--locked", action="store_true")
+    result.add_argument("--not-locked", action="store_true")
+    done.add_argument("--note", required=True, help="what the crew found or did")
+    done.add_argument("--date", metavar="YYYY-MM-DD", help="the day (today)")
+    done.set_defaults(handler=complete_field_order)
+    again = actions.add_parser("reconnect", parents=[common],
+                               help="restore service after payment, charging the fee")
+    again.add_argument("number")
+    again.add_argument("--date", metavar="YYYY-MM-DD", help="the day (today)")
+    again.add_argument("--after-hours", action="store_true")
+    again.set_defaults(handler=reconnect_account)
+    annual = actions.add_parser("annual", parents=[common],
+                                help="discontinuations for non-payment in a year (SB 998)")
+    annual.add_argument("--year", type=int, required=True)
+    annual.set_defaults(handler=print_annual)
+    plan = actions.add_parser("plan", parents=[common],
+                              help="put the past-due amount on a payment plan (<= 12 months)")
+    plan.add_argument("number")
+    plan.add_argument("--months", type=int, required=True)
+    plan.add_argument("--first-due", metavar="YYYY-MM-DD", help="(a month from today)")
+    plan.add_argument("--total", metavar="AMOUNT", help="(the past-due amount)")
+    plan.add_argument("--kind", default="amortization",
+                      choices=("amortization", "deferred", "reduced", "alternative"))
+    plan.set_defaults(handler=create_payment_plan)
+    cond = actions.add_parser("condition", parents=[common],
+                              help="record one of the three SB 998 conditions (§116910(a))")
+    cond.add_argument("number")
+    cond.add_argument("--condition", required=True, choices=("medical", "financial", "willing"))
+    cond.add_argument("--evidence", required=True)
+    cond.add_argument("--received", metavar="YYYY-MM-DD", help="(today)")
+    cond.add_argument("--expires", metavar="YYYY-MM-DD")
+    cond.set_defaults(handler=record_protection)
     account = actions.add_parser("account", parents=[common],
                                  help="one account's delinquency: bills past due, ladder step")
     account.add_argument("number")
@@ -161,4 +219,128 @@ def print_account(args: argparse.Namespace, context: CommandContext) -> int:
         print(f"  fees open: {format_money(state.fees_open_cents)}")
     print("  " + (found.position.words() if found.position
                   else "the calendar has no month with that due date for this cycle"))
+    return 0
+
+
+def send_notices(args: argparse.Namespace, context: CommandContext) -> int:
+    """Log the notices the calendar puts on the date (once each) and write the vendor file."""
+    from db.notices import run_notices
+
+    on = parse_date(args.date, field="--date")
+    path = context.db_path()
+    session = start_session(path, context.today)
+    conn = open_database(path)
+    try:
+        run = run_notices(conn, on, Path(args.out), actor=session.user.login, at=now_stamp())
+    finally:
+        conn.close()
+    for line in run.lines():
+        print(line)
+    if run.cycles:
+        print(f"Wrote {args.out}.")
+    return 0
+
+
+def post_late_fees(args: argparse.Namespace, context: CommandContext) -> int:
+    """Charge, exempt or waive the late fees of the cycles whose late-fee date is the date."""
+    from db.late_fees import run_late_fees
+
+    on = parse_date(args.date, field="--date")
+    path = context.db_path()
+    session = start_session(path, context.today)
+    conn = open_database(path)
+    try:
+        run = run_late_fees(conn, on, actor=session.user.login, at=now_stamp())
+    finally:
+        conn.close()
+    for line in run.lines():
+        print(line)
+    return 0
+
+
+def _run(context: CommandContext, action: Any) -> Any:
+    """Open the database as the signed-in user and run `action(conn, login)`."""
+    path = context.db_path()
+    session = start_session(path, context.today)
+    conn = open_database(path)
+    try:
+        return action(conn, session.user.login)
+    finally:
+        conn.close()
+
+
+def make_field_orders(args: argparse.Namespace, context: CommandContext) -> int:
+    """One field order per account still on the date's stored list."""
+    from db.lockoff import latest_list
+    from db.lockoff_orders import make_orders
+
+    on = parse_date(args.date, field="--date")
+
+    def action(conn: Any, login: str) -> Any:
+        stored = latest_list(conn, on)
+        if stored is None:
+            raise InputError(InputProblem(f"no lock-off list has been made for {on}",
+                                          field="--date"))
+        return make_orders(conn, stored, actor=login, at=now_stamp())
+
+    made = _run(context, action)
+    print(f"{made.created:,} lock-off orders opened for {on}.")
+    for number, why in made.taken_off:
+        print(f"TAKEN OFF {number}: {why}")
+    return 0
+
+
+def complete_field_order(args: argparse.Namespace, context: CommandContext) -> int:
+    """Record locked or not locked; locked is refused when the account no longer qualifies."""
+    from db.lockoff_orders import complete_order
+
+    on = parse_date(args.date, field="--date") if args.date else context.today
+    print(_run(context, lambda conn, login: complete_order(
+        conn, args.order, locked=args.locked, note=args.note, on=on, actor=login,
+        at=now_stamp())))
+    return 0
+
+
+def reconnect_account(args: argparse.Namespace, context: CommandContext) -> int:
+    """Restore service and charge the reconnection fee (low-income cap applied)."""
+    from db.lockoff_orders import reconnect
+
+    on = parse_date(args.date, field="--date") if args.date else context.today
+    print(_run(context, lambda conn, login: reconnect(
+        conn, args.number, on=on, after_hours=args.after_hours, actor=login, at=now_stamp())))
+    return 0
+
+
+def print_annual(args: argparse.Namespace, context: CommandContext) -> int:
+    """The year's discontinuations for non-payment, from the lock-off log."""
+    from db.lockoff_orders import annual_count
+
+    found = _run(context, lambda conn, _login: annual_count(conn, args.year))
+    print(f"{args.year}: {found['residential']:,} residential discontinuations for non-payment"
+          f" (SB 998 annual report); {found['commercial']:,} commercial.")
+    return 0
+
+
+def create_payment_plan(args: argparse.Namespace, context: CommandContext) -> int:
+    """Create a payment arrangement; its kept or broken state shows in the PLAN gate."""
+    from core.money import parse_money
+    from db.arrangements import create_plan
+
+    first = parse_date(args.first_due, field="--first-due") if args.first_due else None
+    total = parse_money(args.total) if args.total else None
+    print(_run(context, lambda conn, login: create_plan(
+        conn, args.number, months=args.months, on=context.today, kind=args.kind,
+        first_due_on=first, total_cents=total, actor=login, at=now_stamp())))
+    return 0
+
+
+def record_protection(args: argparse.Namespace, context: CommandContext) -> int:
+    """Record a medical, financial or willingness condition with its evidence."""
+    from db.arrangements import record_condition
+
+    received = parse_date(args.received, field="--received") if args.received else context.today
+    expires = parse_date(args.expires, field="--expires") if args.expires else None
+    print(_run(context, lambda conn, login: record_condition(
+        conn, args.number, condition=args.condition, evidence=args.evidence,
+        received_on=received, expires_on=expires, actor=login, at=now_stamp())))
     return 0

@@ -38,12 +38,15 @@ class EntryDetail:
     eligible: bool
     gates: list[dict[str, str]]
 
-    def lines(self) -> list[str]:
+    def lines(self, *, full: bool = False) -> list[str]:
+        """The account and one line per gate; `full` adds the address and each gate's name."""
         status = "ON LIST" if self.eligible else "OFF the list"
-        head = (f"{self.number} {self.name} · {self.address} · past due "
-                f"{format_money(self.past_due_cents)}, {self.days_past_due} days · {status}")
-        return [head] + [f"{g['status']:<4} {g['code']:<4} {g['name']}: {g['why']}"
-                         for g in self.gates]
+        head = (f"{status} · {self.number} {self.name} · past due "
+                f"{format_money(self.past_due_cents)}, {self.days_past_due} days")
+        if not full:
+            return [head] + [f"{g['status']:<4} {g['code']:<4} {g['why']}" for g in self.gates]
+        return [head, f"service address: {self.address}", ""] + [
+            f"{g['status']:<4} {g['code']:<4} {g['name']}: {g['why']}" for g in self.gates]
 
 
 class LockoffEntrySource:
@@ -106,7 +109,7 @@ class ExplanationModal(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
-            yield Static("\n".join(self.detail.lines()), id="lockoff-explanation",
+            yield Static("\n".join(self.detail.lines(full=True)), id="lockoff-explanation",
                          markup=False)
             yield Label("Esc closes. Gates: RULES.md §1.7; N/A = does not apply.", markup=False)
 
@@ -199,8 +202,12 @@ class LockoffScreen(ReportsWorkerErrors, Screen[None]):
     # -- handlers ----------------------------------------------------------------------------
     @on(LockoffListLoaded)
     def _loaded(self, event: LockoffListLoaded) -> None:
+        changed = event.list_id != self.list_id
         self.on_date, self.list_id = event.on, event.list_id
         self.query_one("#lockoff-title", Label).update(f"Lock-off — {event.summary}")
+        if event.list_id is not None and changed:  # a print's result stays on the status line
+            self.query_one("#lockoff-status", Static).update(
+                "Enter full explanation · p print (checks every gate again) · d date · m remake")
         self.table.source = LockoffEntrySource(event.list_id)
         self.table.cursor = 0
         self.table.reload()

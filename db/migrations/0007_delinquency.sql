@@ -96,3 +96,91 @@ CREATE TABLE lockoff_list_entries (
     PRIMARY KEY (list_id, account_id)
 ) STRICT;
 CREATE INDEX lockoff_list_entries_page ON lockoff_list_entries(list_id, sort_key);
+
+-- The low-income late-charge waiver, once every 12 months (RULES.md §1.6, SB 998 §116914(b)):
+-- the date each account used it, so the next late-fee run knows. Append-only.
+CREATE TABLE late_fee_waivers (
+    id            INTEGER PRIMARY KEY,
+    account_id    INTEGER NOT NULL REFERENCES accounts(id),
+    waived_on     TEXT NOT NULL,
+    reference     TEXT NOT NULL CHECK (reference <> ''),   -- the late-fee run it belongs to
+    fee_cents     INTEGER NOT NULL CHECK (fee_cents > 0),
+    recorded_by   TEXT NOT NULL CHECK (recorded_by <> ''),
+    recorded_at   TEXT NOT NULL,
+    UNIQUE (account_id, reference)
+) STRICT;
+
+CREATE TRIGGER late_fee_waivers_no_update BEFORE UPDATE ON late_fee_waivers
+BEGIN
+    SELECT RAISE(ABORT, 'late_fee_waivers is append-only');
+END;
+CREATE TRIGGER late_fee_waivers_no_delete BEFORE DELETE ON late_fee_waivers
+BEGIN
+    SELECT RAISE(ABORT, 'late_fee_waivers is append-only');
+END;
+
+-- Lock-off field orders made from a printed list (issue 8, item 4). Kept apart from
+-- work_orders, whose order_type CHECK would have to be rebuilt to take a new type.
+CREATE TABLE lockoff_orders (
+    id             INTEGER PRIMARY KEY,
+    list_id        INTEGER NOT NULL REFERENCES lockoff_lists(id),
+    account_id     INTEGER NOT NULL REFERENCES accounts(id),
+    lockoff_on     TEXT NOT NULL,
+    service_class  TEXT NOT NULL CHECK (service_class IN ('residential', 'commercial')),
+    status         TEXT NOT NULL DEFAULT 'open'
+                     CHECK (status IN ('open', 'locked', 'not_locked', 'cancelled')),
+    result_note    TEXT NOT NULL DEFAULT '',
+    created_by     TEXT NOT NULL CHECK (created_by <> ''),
+    created_at     TEXT NOT NULL,
+    completed_on   TEXT,
+    completed_by   TEXT,
+    completed_at   TEXT,
+    UNIQUE (list_id, account_id)
+) STRICT;
+CREATE INDEX lockoff_orders_account ON lockoff_orders(account_id, id);
+
+-- Every executed lock-off for non-payment (RULES.md §1.6: the SB 998 annual count is a query
+-- over this log). Append-only.
+CREATE TABLE shutoff_log (
+    id             INTEGER PRIMARY KEY,
+    order_id       INTEGER NOT NULL UNIQUE REFERENCES lockoff_orders(id),
+    account_id     INTEGER NOT NULL REFERENCES accounts(id),
+    service_class  TEXT NOT NULL CHECK (service_class IN ('residential', 'commercial')),
+    locked_on      TEXT NOT NULL,
+    past_due_cents INTEGER NOT NULL,
+    logged_by      TEXT NOT NULL CHECK (logged_by <> ''),
+    logged_at      TEXT NOT NULL
+) STRICT;
+CREATE INDEX shutoff_log_on ON shutoff_log(locked_on, service_class);
+
+CREATE TRIGGER shutoff_log_no_update BEFORE UPDATE ON shutoff_log
+BEGIN
+    SELECT RAISE(ABORT, 'shutoff_log is append-only');
+END;
+CREATE TRIGGER shutoff_log_no_delete BEFORE DELETE ON shutoff_log
+BEGIN
+    SELECT RAISE(ABORT, 'shutoff_log is append-only');
+END;
+
+-- Service restored after a lock-off, with the fee charged (RULES.md §3.3, low-income cap §1.6).
+CREATE TABLE reconnections (
+    id               INTEGER PRIMARY KEY,
+    shutoff_id       INTEGER NOT NULL UNIQUE REFERENCES shutoff_log(id),
+    account_id       INTEGER NOT NULL REFERENCES accounts(id),
+    reconnected_on   TEXT NOT NULL,
+    after_hours      INTEGER NOT NULL CHECK (after_hours IN (0, 1)),
+    low_income       INTEGER NOT NULL CHECK (low_income IN (0, 1)),
+    fee_cents        INTEGER NOT NULL CHECK (fee_cents >= 0),
+    ledger_entry_id  INTEGER REFERENCES ledger_entries(id),
+    recorded_by      TEXT NOT NULL CHECK (recorded_by <> ''),
+    recorded_at      TEXT NOT NULL
+) STRICT;
+
+CREATE TRIGGER reconnections_no_update BEFORE UPDATE ON reconnections
+BEGIN
+    SELECT RAISE(ABORT, 'reconnections is append-only');
+END;
+CREATE TRIGGER reconnections_no_delete BEFORE DELETE ON reconnections
+BEGIN
+    SELECT RAISE(ABORT, 'reconnections is append-only');
+END;

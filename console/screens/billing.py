@@ -1,0 +1,269 @@
+"""Billing (F6): a cycle's run, draft → diff → approve → freeze → print file, bills explained."""
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Label, Static
+
+from console.session import now_stamp
+from console.widgets.paged_table import Column, PagedRow, PagedTable
+from console.worker_errors import ReportsWorkerErrors
+from core.money import format_money
+
+DIFF_ROWS = 8
+
+
+class RunBillsSource:
+    """The run's bills in account order, paged by keyset on the account number."""
+
+    columns = (Column("Account", 11), Column("Status", 9), Column("HCF", 7, "right"),
+               Column("Amount", 11, "right"), Column("Class or reason", 36))
+
+    def __init__(self) -> None:
+        self.run_id = 0
+
+    def count(self, conn: sqlite3.Connection) -> int:
+        return int(conn.execute("SELECT COUNT(*) FROM bills WHERE run_id = ?",
+                                (self.run_id,)).fetchone()[0])
+
+    def page(self, conn: sqlite3.Connection, *, after: str | None, offset: int,
+             limit: int) -> list[PagedRow]:
+        sql = ("SELECT b.id, a.number, b.outcome, b.usage_hcf, b.total_cents, b.rate_class,"
+               " b.reason FROM bills b JOIN accounts a ON a.id = b.account_id"
+               " WHERE b.run_id = ?")
+        if after is None:
+            rows = conn.execute(sql + " ORDER BY a.number LIMIT ? OFFSET ?",
+                                (self.run_id, limit, offset)).fetchall()
+        else:
+            rows = conn.execute(sql + " AND a.number > ? ORDER BY a.number LIMIT ?",
+                                (self.run_id, after, limit)).fetchall()
+        return [PagedRow(r[1], (r[1], r[2].upper(), r[3],
+                                format_money(r[4]) if r[2] == "billed" else "",
+                                r[5] if r[2] == "billed" else r[6]), detail=r[0])
+                for r in rows]
+
+
+@dataclass
+class RunLoaded(Message):
+    """The cycle-month's run as stored (None: not drafted yet), and what to say about it."""
+
+    cycle_id: int
+    month: date
+    run: Any
+    note: str
+
+
+@dataclass
+class BillExplained(Message):
+    number: str
+    text: str
+
+
+class BillingScreen(ReportsWorkerErrors, Screen[None]):
+    """One cycle-month's billing run at a time; [ and ] change the cycle."""
+
+    BINDINGS = [Binding("escape", "app.pop_screen", "Back", id="billing.back", show=False),
+                Binding("d", "draft", "Draft", id="billing.draft"),
+                Binding("v", "diff", "Diff", id="billing.diff"),
+                Binding("a", "approve", "Approve", id="billing.approve"),
+                Binding("f", "freeze", "Freeze", id="billing.freeze"),
+                Binding("p", "print_file", "Print file", id="billing.print"),
+                Binding("right_square_bracket", "cycle(1)", "Next cycle", id="billing.next",
+                        show=False),
+                Binding("left_square_bracket", "cycle(-1)", "Prev cycle", id="billing.prev",
+                        show=False),
+                Binding("greater_than_sign", "month(1)", "Next month", id="billing.next_month",
+                        show=False),
+                Binding("less_than_sign", "month(-1)", "Prev month", id="billing.prev_month",
+                        show=False)]
+    CSS_PATH = "billing.tcss"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.source = RunBillsSource()
+        self.cycle_id = 1
+        self.month = date(2000, 1, 1)
+        self.run: Any = None
+
+    def compose(self) -> ComposeResult:
+        yield Label("Billing", id="billing-title", markup=False)
+        yield Label("", id="billing-status", markup=False)
+        yield PagedTable(self.source, self.app.connect,  # type: ignore[attr-defined]
+                         id="billing-table")
+        yield Static("", id="billing-detail", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.month = self.app.session.today.replace(day=1)  # type: ignore[attr-defined]
+        self.query_one(PagedTable).focus()
+        self._load("")
+
+    # --- choosing the cycle-month ------------------------------------------------------
+
+    def action_cycle(self, step: int) -> None:
+        self.cycle_id = max(1, self.cycle_id + step)
+        self._load("")
+
+    def action_month(self, step: int) -> None:
+        month = self.month.month - 1 + step
+        self.month = date(self.month.year + month // 12, month % 12 + 1, 1)
+        self._load("")
+
+    @work(thread=True, exclusive=True, group="billing", exit_on_error=False)
+    def _load(self, note: str) -> None:
+        from db.billing_run import find_run
+
+        cycle_id, month = self.cycle_id, self.month
+        with self.app.connect() as conn:  # type: ignore[attr-defined]
+            last = conn.execute("SELECT MAX(id) FROM cycles").fetchone()[0] or 1
+            if cycle_id > last:
+                cycle_id = self.cycle_id = last
+            run = find_run(conn, cycle_id, month)
+        self.post_message(RunLoaded(cycle_id, month, run, note))
+
+    @on(RunLoaded)
+    def _loaded(self, event: RunLoaded) -> None:
+        if (event.cycle_id, event.month) != (self.cycle_id, self.month):
+            return
+        self.run = event.run
+        run = event.run
+        head = f"Billing — cycle {event.cycle_id} · {event.month:%Y-%m}"
+        if run is None:
+            head += " · NOT DRAFTED"
+            status = event.note or "d drafts the run (posts nothing) · [ ] cycle · < > month"
+        else:
+            head += f" · run {run.id} {run.status.upper()}"
+            status = (f"{run.billed:,} billed {format_money(run.total_cents)} · {run.held:,} "
+                      f"HELD · {run.excluded:,} EXCLUDED · due {run.due_date}\n"
+                      + (event.note or _next_step(run.status)))
+        self.query_one("#billing-title", Label).update(head)
+        self.query_one("#billing-status", Label).update(status)
+        self.source.run_id = run.id if run is not None else 0
+        self.query_one(PagedTable).reload()
+
+    # --- the steps -----------------------------------------------------------------------
+
+    def action_draft(self) -> None:
+        if self.run is not None and self.run.status == "frozen":
+            self.app.show_error(  # type: ignore[attr-defined]
+                "Already frozen", "This cycle-month is frozen: it is never billed twice.")
+            return
+        self.query_one("#billing-status", Label).update("Drafting every bill of the cycle…")
+        self._step("draft")
+
+    def action_approve(self) -> None:
+        self._step("approve")
+
+    def action_freeze(self) -> None:
+        self.query_one("#billing-status", Label).update("Freezing: posting every bill…")
+        self._step("freeze")
+
+    def action_print_file(self) -> None:
+        self._step("print")
+
+    @work(thread=True, exclusive=True, group="billing-write", exit_on_error=False)
+    def _step(self, step: str) -> None:
+        from db import billing_run
+        from db.rates import load_rate_book
+
+        session = self.app.session  # type: ignore[attr-defined]
+        cycle_id, month = self.cycle_id, self.month
+        with self.app.connect() as conn:  # type: ignore[attr-defined]
+            if step == "draft":
+                run, _ = billing_run.draft_run(conn, cycle_id, month, load_rate_book(conn),
+                                               user=session.user, at=now_stamp())
+                note = (f"DRAFTED: nothing posted. v shows the diff; a supervisor approves "
+                        f"(a). {run.held:,} held, {run.excluded:,} excluded.")
+            elif step == "approve":
+                run = billing_run.approve_run(conn, cycle_id, month, user=session.user,
+                                              at=now_stamp())
+                note = f"APPROVED by {run.approved_by}. f freezes (posts to the ledger)."
+            elif step == "freeze":
+                done = billing_run.freeze_run(conn, cycle_id, month, load_rate_book(conn),
+                                              user=session.user, at=now_stamp())
+                note = ("Already FROZEN: nothing posted again." if done.already else
+                        f"FROZEN: {done.posted:,} bills posted, due {done.run.due_date}. "
+                        "p writes the print file.")
+            else:
+                note = self._print(conn, cycle_id, month)
+            stored = billing_run.find_run(conn, cycle_id, month)
+        self.post_message(RunLoaded(cycle_id, month, stored, note))
+
+    def _print(self, conn: sqlite3.Connection, cycle_id: int, month: date) -> str:
+        from db.bill_print import write_print_file
+
+        folder = Path(self.app.session.db_path).parent  # type: ignore[attr-defined]
+        out = folder / f"bills-cycle{cycle_id}-{month:%Y-%m}.txt"
+        written = write_print_file(conn, cycle_id, month, out, generated_at=now_stamp())
+        return (f"PRINT FILE written: {written.path} ({written.bills:,} bills, "
+                f"{format_money(written.current_cents)}) and its manifest.")
+
+    # --- the diff and one bill's lines -----------------------------------------------------
+
+    def action_diff(self) -> None:
+        self._diff()
+
+    @work(thread=True, exclusive=True, group="billing-detail", exit_on_error=False)
+    def _diff(self) -> None:
+        from db.billing_diff import diff_run
+
+        with self.app.connect() as conn:  # type: ignore[attr-defined]
+            found = diff_run(conn, self.cycle_id, self.month)
+        lines = [f"Diff, holds first then the biggest changes; last cycle: {found.basis}",
+                 f"Total {format_money(found.total_cents)} (last "
+                 f"{format_money(found.last_total_cents)}, change "
+                 f"{format_money(found.total_cents - found.last_total_cents)})"]
+        for r in found.rows[:DIFF_ROWS]:
+            if r.outcome.value == "billed":
+                last = "new" if r.last_cents is None else format_money(r.last_cents)
+                lines.append(f"{r.number} {format_money(r.total_cents):>10} was {last:>10} "
+                             f"({format_money(r.change_cents)}) {r.usage_hcf} HCF")
+            else:
+                lines.append(f"{r.number} {r.outcome.value.upper()}: {r.reason}")
+        lines[2:] = [line if len(line) <= 76 else line[:75] + "…" for line in lines[2:]]
+        self.post_message(BillExplained("diff", "\n".join(lines)))
+
+    @on(PagedTable.RowChosen)
+    def _chosen(self, event: PagedTable.RowChosen) -> None:
+        self._explain(event.key)
+
+    @work(thread=True, exclusive=True, group="billing-detail", exit_on_error=False)
+    def _explain(self, number: str) -> None:
+        with self.app.connect() as conn:  # type: ignore[attr-defined]
+            bill = conn.execute(
+                "SELECT b.* FROM bills b JOIN accounts a ON a.id = b.account_id"
+                " WHERE b.run_id = ? AND a.number = ?", (self.source.run_id, number)).fetchone()
+            lines = [] if bill is None else conn.execute(
+                "SELECT explanation FROM bill_lines WHERE bill_id = ? ORDER BY seq",
+                (bill["id"],)).fetchall()
+        if bill is None:
+            text = f"{number}: not in this run."
+        elif bill["outcome"] != "billed":
+            text = f"{number} {bill['outcome'].upper()}: {bill['reason']}"
+        else:
+            text = "\n".join([f"{number}: {bill['period_start']} to {bill['period_end']}, "
+                              f"{bill['usage_hcf']} HCF"
+                              f"{' (ESTIMATED)' if bill['estimated'] else ''}, "
+                              f"{bill['rate_class']}: {format_money(bill['total_cents'])}"]
+                             + [f"· {row[0]}" for row in lines])
+        self.post_message(BillExplained(number, text))
+
+    @on(BillExplained)
+    def _explained(self, event: BillExplained) -> None:
+        self.query_one("#billing-detail", Static).update(Text(event.text))
+
+
+def _next_step(status: str) -> str:
+    return {"draft": "DRAFT: v diff · Enter explains a bill · a approve (supervisor) · d redraft",
+            "approved": "APPROVED: f freezes (posts every bill once) · d redraft clears it",
+            "frozen": "FROZEN: posted to the ledger · p writes the print file"}[status]

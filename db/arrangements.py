@@ -1,0 +1,92 @@
+"""Payment arrangements and the three-condition records the lock-off gates read.
+
+A plan amortizes the past-due amount over up to 12 months (RULES.md §1.4, §116910(b)); its
+kept or broken state is derived from payments each time (core.lockoff_gates.PlanRecord).
+Each of the three conditions of §116910(a) (RULES.md §1.3) is a dated record with evidence
+and an optional expiry. Both are written with an audit row in the same transaction.
+"""
+from __future__ import annotations
+
+import sqlite3
+from datetime import date
+
+from core.errors import InputError, InputProblem
+from core.lockoff_gates import add_months
+from core.money import format_money
+from db import audit
+from db.delinquency import account_delinquency
+from db.transaction import write_transaction
+
+PLAN_KINDS = ("amortization", "deferred", "reduced", "alternative")
+CONDITIONS = ("medical", "financial", "willing")
+
+
+def _account_id(conn: sqlite3.Connection, number: str) -> int:
+    row = conn.execute("SELECT id FROM accounts WHERE number = ?", (number,)).fetchone()
+    if row is None:
+        raise InputError(InputProblem(f"no account numbered {number}", field="number"))
+    return int(row[0])
+
+
+def create_plan(conn: sqlite3.Connection, number: str, *, months: int, on: date,
+                kind: str = "amortization", first_due_on: date | None = None,
+                total_cents: int | None = None, actor: str, at: str) -> str:
+    """Put the account's past-due amount (or `total_cents`) on a plan of `months` installments."""
+    account_id = _account_id(conn, number)
+    if not 1 <= months <= 12:
+        raise InputError(InputProblem("a plan runs 1 to 12 months (SB 998 §116910(b))",
+                                      field="months"))
+    if kind not in PLAN_KINDS:
+        raise InputError(InputProblem(f"kind must be one of {', '.join(PLAN_KINDS)}",
+                                      field="kind"))
+    if total_cents is None:
+        found = account_delinquency(conn, number, on)
+        total_cents = found.state.past_due_cents if found else 0
+    if total_cents <= 0:
+        raise InputError(InputProblem(f"{number} has nothing past due to put on a plan",
+                                      field="total"))
+    first = first_due_on or add_months(on, 1)
+    if first < on:
+        raise InputError(InputProblem("the first installment cannot be due before the plan "
+                                      "starts", field="first-due"))
+    installment = -(-total_cents // months)  # whole cents; the last installment is smaller
+    with write_transaction(conn):
+        plan_id = conn.execute(
+            "INSERT INTO payment_plans (account_id, kind, starts_on, first_due_on, months,"
+            " installment_cents, total_cents, created_by, created_at) VALUES"
+            " (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (account_id, kind, on.isoformat(), first.isoformat(), months, installment,
+             total_cents, actor, at)).lastrowid
+        audit.record(conn, at=at, actor=actor, action="lockoff.plan_created",
+                     object_type="payment_plan", object_id=str(plan_id),
+                     after={"account": number, "months": months, "total_cents": total_cents,
+                            "installment_cents": installment, "first_due_on": first.isoformat()})
+    return (f"Plan {plan_id} for {number}: {format_money(total_cents)} in {months} installments"
+            f" of {format_money(installment)} from {first} (monthly).")
+
+
+def record_condition(conn: sqlite3.Connection, number: str, *, condition: str, evidence: str,
+                     received_on: date, expires_on: date | None, actor: str, at: str) -> str:
+    """Record one of the three conditions of §116910(a) with its evidence and expiry."""
+    account_id = _account_id(conn, number)
+    if condition not in CONDITIONS:
+        raise InputError(InputProblem(f"condition must be one of {', '.join(CONDITIONS)}",
+                                      field="condition"))
+    if not evidence.strip():
+        raise InputError(InputProblem("name the evidence (certification, program card, signed"
+                                      " request)", field="evidence"))
+    if expires_on is not None and expires_on <= received_on:
+        raise InputError(InputProblem("the expiry must come after the date received",
+                                      field="expires"))
+    with write_transaction(conn):
+        record_id = conn.execute(
+            "INSERT INTO protection_records (account_id, condition, evidence, received_on,"
+            " expires_on, recorded_by, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (account_id, condition, evidence.strip(), received_on.isoformat(),
+             expires_on.isoformat() if expires_on else None, actor, at)).lastrowid
+        audit.record(conn, at=at, actor=actor, action="lockoff.condition_recorded",
+                     object_type="protection_record", object_id=str(record_id),
+                     after={"account": number, "condition": condition,
+                            "evidence": evidence.strip()})
+    until = f" until {expires_on}" if expires_on else ""
+    return f"{number}: {condition} condition on file from {received_on}{until}."

@@ -1,0 +1,166 @@
+"""Lock-off field orders, their completion, reconnection and the SB 998 annual count.
+
+Orders come from a stored list, checked again first (db.lockoff.recheck). A crew's "locked"
+is checked again too: an account a payment, plan or appeal has taken off since is refused
+and the order must be closed as not locked. Every lock-off is logged (shutoff_log,
+append-only); the annual count of residential discontinuations is a query over that log
+(RULES.md §1.6). Reconnection charges the fee in settings, capped for low-income households
+(SB 998 §116914(a)).
+"""
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import date
+
+from core.errors import InputError, InputProblem
+from core.ledger import EntryType, Posting
+from core.lockoff_gates import Candidate, eligible, evaluate
+from core.money import format_money
+from db import audit
+from db.closures import load_calendar
+from db.delinquency import candidates
+from db.ledger import post
+from db.lockoff import StoredList, recheck
+from db.settings import load_settings
+from db.transaction import write_transaction
+
+RECONNECT_REASON = "RECONNECT"
+
+
+@dataclass(frozen=True)
+class OrdersMade:
+    created: int
+    taken_off: list[tuple[str, str]]
+
+
+def make_orders(conn: sqlite3.Connection, stored: StoredList, *, actor: str,
+                at: str) -> OrdersMade:
+    """One open order per account still on the list after checking every gate again."""
+    checked = recheck(conn, stored)
+    created = 0
+    with write_transaction(conn):
+        for entry in checked.still_on:
+            created += conn.execute(
+                "INSERT OR IGNORE INTO lockoff_orders (list_id, account_id, lockoff_on,"
+                " service_class, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (stored.id, entry.candidate.account_id, stored.on.isoformat(),
+                 entry.candidate.service_class, actor, at)).rowcount
+        audit.record(conn, at=at, actor=actor, action="lockoff.orders_made",
+                     object_type="lockoff_list", object_id=str(stored.id),
+                     after={"created": created,
+                            "taken_off": [n for n, _ in checked.taken_off]})
+    return OrdersMade(created, checked.taken_off)
+
+
+def _order(conn: sqlite3.Connection, order_id: int) -> sqlite3.Row:
+    row = conn.execute("SELECT o.*, a.number, r.cycle_id FROM lockoff_orders o JOIN accounts a"
+                       " ON a.id = o.account_id JOIN premises p ON p.id = a.premise_id"
+                       " LEFT JOIN routes r ON r.id = p.route_id WHERE o.id = ?",
+                       (order_id,)).fetchone()
+    if row is None:
+        raise InputError(InputProblem(f"there is no lock-off order {order_id}", field="order"))
+    if row["status"] != "open":
+        raise InputError(InputProblem(f"lock-off order {order_id} is already "
+                                      f"{row['status'].upper()}", field="order"))
+    return row
+
+
+def _candidate_now(conn: sqlite3.Connection, order: sqlite3.Row, on: date) -> Candidate | None:
+    found = candidates(conn, on, order["cycle_id"], order["service_class"] == "residential")
+    return next((c for c in found if c.account_id == order["account_id"]), None)
+
+
+def complete_order(conn: sqlite3.Connection, order_id: int, *, locked: bool, note: str,
+                   on: date, actor: str, at: str) -> str:
+    """Record the crew's result; "locked" is refused when the account no longer qualifies."""
+    order = _order(conn, order_id)
+    if not note.strip():
+        raise InputError(InputProblem("say what the crew found or did", field="note"))
+    candidate = _candidate_now(conn, order, on)
+    if locked:
+        if candidate is None:
+            raise InputError(InputProblem(f"do not lock {order['number']}: nothing is past due"
+                                          " any more; close the order as not locked",
+                                          field="order"))
+        gates = evaluate(candidate, on, load_calendar(conn), load_settings(conn))
+        if not eligible(gates):
+            why = "; ".join(f"{g.code} {g.why}" for g in gates if g.passed is False)
+            raise InputError(InputProblem(f"do not lock {order['number']}: {why}; close the"
+                                          " order as not locked", field="order"))
+    status = "locked" if locked else "not_locked"
+    with write_transaction(conn):
+        conn.execute("UPDATE lockoff_orders SET status = ?, result_note = ?, completed_on = ?,"
+                     " completed_by = ?, completed_at = ? WHERE id = ?",
+                     (status, note.strip(), on.isoformat(), actor, at, order_id))
+        if locked and candidate is not None:
+            conn.execute("INSERT INTO shutoff_log (order_id, account_id, service_class,"
+                         " locked_on, past_due_cents, logged_by, logged_at) VALUES"
+                         " (?, ?, ?, ?, ?, ?, ?)",
+                         (order_id, order["account_id"], order["service_class"],
+                          on.isoformat(), candidate.delinquency.past_due_cents, actor, at))
+        audit.record(conn, at=at, actor=actor, action=f"lockoff.order_{status}",
+                     object_type="lockoff_order", object_id=order_id,
+                     after={"account": order["number"], "note": note.strip()})
+    return f"Order {order_id} ({order['number']}): {status.replace('_', ' ').upper()}."
+
+
+def reconnect(conn: sqlite3.Connection, number: str, *, on: date, after_hours: bool,
+              actor: str, at: str) -> str:
+    """Restore a locked account once paid (or on a plan), charging the reconnection fee."""
+    shut = conn.execute(
+        "SELECT s.id, s.account_id, s.service_class, r.cycle_id FROM shutoff_log s JOIN"
+        " accounts a ON a.id = s.account_id JOIN premises p ON p.id = a.premise_id LEFT JOIN"
+        " routes r ON r.id = p.route_id WHERE a.number = ? AND NOT EXISTS (SELECT 1 FROM"
+        " reconnections c WHERE c.shutoff_id = s.id) ORDER BY s.id DESC LIMIT 1",
+        (number,)).fetchone()
+    if shut is None:
+        raise InputError(InputProblem(f"{number} has no lock-off waiting for reconnection",
+                                      field="number"))
+    s = load_settings(conn)
+    owing = next((c for c in candidates(conn, on, shut["cycle_id"],
+                                        shut["service_class"] == "residential")
+                  if c.account_id == shut["account_id"]), None)
+    in_plan = owing is not None and (bool(owing.plan_flag)
+                                     or any(p.active_on(on) for p in owing.plans))
+    if owing is not None and owing.delinquency.past_due_cents >= s.lockoff_min_past_due_cents \
+            and not in_plan:
+        raise InputError(InputProblem(
+            f"{number} still owes {format_money(owing.delinquency.past_due_cents)} past due: "
+            "take a payment or set up a plan first", field="number"))
+    low_income = conn.execute("SELECT 1 FROM protection_records WHERE account_id = ? AND"
+                              " condition = 'financial' AND received_on <= ? AND (expires_on"
+                              " IS NULL OR expires_on > ?)", (shut["account_id"], on.isoformat(),
+                                                              on.isoformat())).fetchone()
+    fee = s.reconnect_after_hours_fee_cents if after_hours else s.reconnect_fee_cents
+    cap = (s.reconnect_low_income_after_hours_cap_cents if after_hours
+           else s.reconnect_low_income_cap_cents)
+    why = f"reconnection fee{' after hours' if after_hours else ''} {format_money(fee)}"
+    if low_income and shut["service_class"] == "residential" and fee > cap:
+        fee = cap  # SB 998 §116914(a): household income below 200% FPL
+        why += f", capped at {format_money(cap)} for a low-income household (§116914(a))"
+    with write_transaction(conn):
+        entry_id = None
+        if fee > 0:
+            entry_id = post(conn, Posting(shut["account_id"], EntryType.FEE, fee, on, actor,
+                                          RECONNECT_REASON, why,
+                                          reference=f"reconnection {shut['id']}"),
+                            posted_at=at)
+        conn.execute("INSERT INTO reconnections (shutoff_id, account_id, reconnected_on,"
+                     " after_hours, low_income, fee_cents, ledger_entry_id, recorded_by,"
+                     " recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     (shut["id"], shut["account_id"], on.isoformat(), int(after_hours),
+                      int(bool(low_income)), fee, entry_id, actor, at))
+        audit.record(conn, at=at, actor=actor, action="lockoff.reconnected",
+                     object_type="account", object_id=number, after={"fee_cents": fee})
+    return f"{number} reconnected on {on}: {why}."
+
+
+def annual_count(conn: sqlite3.Connection, year: int) -> dict[str, int]:
+    """Discontinuations for non-payment in a year, by service class (RULES.md §1.6)."""
+    found = {"residential": 0, "commercial": 0}
+    for service_class, count in conn.execute(
+            "SELECT service_class, count(*) FROM shutoff_log WHERE locked_on BETWEEN ? AND ?"
+            " GROUP BY service_class", (f"{year}-01-01", f"{year}-12-31")):
+        found[service_class] = count
+    return found

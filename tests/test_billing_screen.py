@@ -1,0 +1,77 @@
+"""F6 Billing at 80x24: a supervisor drafts cycle 3, reads the diff, approves, freezes, prints."""
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from pathlib import Path
+
+from textual.widgets import Label, Static
+
+from console.app import MeterlineApp
+from console.config import ConsoleConfig
+from console.screens.billing import BillingScreen
+from console.widgets.paged_table import PagedTable
+from core.model import Role
+from db.connection import open_database
+from tests.billing_support import read_cycle
+from tests.console_support import build_small_district, session_for
+
+SIZE = (80, 24)
+
+
+def test_a_supervisor_runs_cycle_three_from_draft_to_print_file(tmp_path: Path) -> None:
+    db = build_small_district(tmp_path)
+    conn = open_database(db)
+    read_cycle(conn, 3, date(2026, 11, 17))
+    conn.close()
+    app = MeterlineApp(session_for(db, Role.SUPERVISOR, "super1"), ConsoleConfig())
+
+    async def run() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("f6")
+            await app.workers.wait_for_complete()
+            screen = app.screen
+            assert isinstance(screen, BillingScreen)
+
+            def title() -> str:
+                return str(screen.query_one("#billing-title", Label).content)
+
+            assert "cycle 1" in title() and "NOT DRAFTED" in title()
+            await pilot.press("right_square_bracket", "right_square_bracket")
+            await app.workers.wait_for_complete()
+            assert "cycle 3 · 2026-11 · NOT DRAFTED" in title()
+            await pilot.press("d")
+            await app.workers.wait_for_complete()
+            await app.workers.wait_for_complete()
+            assert "DRAFT" in title()
+            assert "billed" in str(screen.query_one("#billing-status", Label).content)
+            assert screen.query_one(PagedTable).row_count > 0
+            await pilot.press("enter")                     # the first bill, explained
+            await app.workers.wait_for_complete()
+            detail = str(screen.query_one("#billing-detail", Static).content)
+            assert "HCF" in detail and "×" in detail
+            await pilot.press("v")                         # the diff
+            await app.workers.wait_for_complete()
+            detail = str(screen.query_one("#billing-detail", Static).content)
+            assert "demo history" in detail
+            await pilot.press("a")
+            await app.workers.wait_for_complete()
+            await app.workers.wait_for_complete()
+            assert "APPROVED" in title()
+            await pilot.press("f")
+            await app.workers.wait_for_complete()
+            await app.workers.wait_for_complete()
+            assert "FROZEN" in title()
+            await pilot.press("p")
+            await app.workers.wait_for_complete()
+            await app.workers.wait_for_complete()
+            assert "PRINT FILE written" in str(
+                screen.query_one("#billing-status", Label).content)
+
+    asyncio.run(run())
+    assert (tmp_path / "bills-cycle3-2026-11.txt").exists()
+    conn = open_database(db)
+    posted = conn.execute("SELECT COUNT(*) FROM ledger_entries WHERE reason_code = 'BILL'"
+                          ).fetchone()[0]
+    conn.close()
+    assert posted > 0
