@@ -133,14 +133,16 @@ def price_closing_bill(conn: sqlite3.Connection, facts: ServiceFacts, *, final_r
     usage = period_usage(chains, start, close_on) if facts.meter_id else None
     units = usage.usage if usage else 0
     start_reading = usage.meters[0].from_reading if usage and usage.meters else None
-    unit = load_settings(conn).read_unit
-    usage_hcf = (Decimal(units) * UNIT_HCF.get(unit, Decimal(1))).quantize(Decimal("0.0001"))
+    per_hcf = UNIT_HCF.get(load_settings(conn).read_unit, Decimal(1))
+    usage_hcf = (Decimal(units) * per_hcf).quantize(Decimal("0.0001"))
+    winter = winter_average(chains, close_on)  # in register units, like `units`
+    winter_hcf = None if winter is None else (winter * per_hcf).quantize(Decimal("0.0001"))
     book = load_rate_book(conn)
     rate_class = book.class_for(facts.premise_kind, facts.service_type)
     service = Service(rate_class=rate_class, meter_size=facts.meter_size,
                       dwelling_units=max(facts.dwelling_units, 1),
                       landscape_sqft=facts.landscape_sqft,
-                      winter_average_hcf=winter_average(chains, close_on),
+                      winter_average_hcf=winter_hcf,
                       rental_started_on=facts.opened_on)
     bill = price(book, service, Period(start, close_on, prorated=True), usage_hcf)
     return ClosingBill(start, close_on, start_reading, final_reading, units, usage_hcf, bill)
