@@ -178,12 +178,12 @@ class MeterlineApp(App[int]):
             self.set_keymap(self.config.keymap)
         self.push_screen(HomeScreen())
 
-    def areas_text(self) -> str:
-        lines = [f"{area.key.upper():>4}  {area.name:<10} {area.help}" for area in AREAS]
-        lines.append("  F1  Help       every key on the current screen")
-        lines.append("ctrl+p Commands  jump to a screen or type an account number")
-        lines.append("ctrl+q Quit")
-        return "\n".join(lines)
+    def areas_text(self, columns: int = 3, width: int = 26) -> str:
+        """The F-key areas as a compact grid for the home screen, with help and the palette."""
+        cells = [f"{area.key.upper():>3} {area.name}" for area in AREAS]
+        cells += [" F1 Help", "^p Commands / account no.", "^q Quit"]
+        rows = [cells[i:i + columns] for i in range(0, len(cells), columns)]
+        return "\n".join("".join(cell.ljust(width) for cell in row).rstrip() for row in rows)
 
     def action_help(self) -> None:
         from console.screens.help import HelpScreen

@@ -28,13 +28,12 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
         yield Label(
             f"{session.who}  role: {session.user.role.value.upper()}  "
             f"today: {session.today:%a %Y-%m-%d}", id="home-who", markup=False)
+        yield Static("Loading the district…", id="home-district", markup=False)
+        yield Label("Due today and this week", classes="home-heading")
         with VerticalScroll(id="home-body"):
-            yield Static("Loading the district…", id="home-district", markup=False)
-            yield Label("Due today and this week", classes="home-heading")
             yield Static("", id="home-agenda", markup=False)
-            yield Label("Areas", classes="home-heading")
-            yield Static(self.app.areas_text(), id="home-areas",  # type: ignore[attr-defined]
-                         markup=False)
+        yield Static(self.app.areas_text(), id="home-areas",  # type: ignore[attr-defined]
+                     markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -84,9 +83,8 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
         self.query_one("#home-title", Label).update(f"Meterline — {s.district_name}")
         self.query_one("#home-district", Static).update(
             f"Accounts: {status}\n"
-            f"Owed to the district: {format_money(s.receivable_cents)}   "
-            f"Credits: {format_money(-s.credit_cents)}   "
-            f"Deposits held: {format_money(s.deposits_cents)}")
+            f"Owed {format_money(s.receivable_cents)} · credits "
+            f"{format_money(-s.credit_cents)} · deposits held {format_money(s.deposits_cents)}")
         from core.agenda import agenda_text  # loaded already by the worker: no first-paint cost
 
         today = self.app.session.today  # type: ignore[attr-defined]
