@@ -8,15 +8,12 @@ import asyncio
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
-from textual.widgets import Label, Static
+from textual.screen import Screen
 
 from console.messages import AccountChanged
-from console.screens.read_forms import ChoiceModal, FormField, FormModal
 from console.session import now_stamp
+from console.widgets.forms import ChoiceModal, ConfirmModal, FormField, FormModal
 from core.errors import InputError, InputProblem
 from core.model import Address
 from core.money import format_money
@@ -31,35 +28,6 @@ class AccountForm(FormModal[T]):
     AccountForm > Vertical > Label { width: 100%; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="account.form_cancel")]
-
-
-class ConfirmModal(ModalScreen[bool]):
-    """What is about to happen, in full; Enter or y does it, Esc or n changes nothing."""
-
-    DEFAULT_CSS = """
-    ConfirmModal { align: center middle; }
-    ConfirmModal > Vertical { width: 80; max-width: 100%; height: auto; max-height: 24;
-                              border: thick $accent; background: $surface; padding: 0 1; }
-    ConfirmModal #confirm-title { text-style: bold; }
-    ConfirmModal VerticalScroll { height: auto; max-height: 18; }
-    """
-    BINDINGS = [Binding("enter,y", "answer(True)", "Yes", id="account.confirm_yes"),
-                Binding("escape,n", "answer(False)", "No", id="account.confirm_no")]
-
-    def __init__(self, title: str, lines: Sequence[str], question: str) -> None:
-        super().__init__()
-        self.title_text, self.lines, self.question = title, list(lines), question
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label(self.title_text, id="confirm-title", markup=False)
-            with VerticalScroll():
-                yield Static("\n".join(self.lines), markup=False)
-            yield Label(f"{self.question}  Enter/y: yes · Esc/n: no, nothing changes",
-                        markup=False)
-
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
 
 
 def _run(screen: Screen[Any], flow: Coroutine[Any, Any, None]) -> None:

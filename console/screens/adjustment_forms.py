@@ -6,8 +6,8 @@ from typing import Any
 
 from console.messages import AdjustmentStored
 from console.screens.account_forms import AccountForm, _db, _run
-from console.screens.read_forms import FormField
 from console.session import now_stamp
+from console.widgets.forms import FormField
 from core.adjustments import RequestKind, check_comment
 from core.clock import parse_date
 from core.errors import InputError, InputProblem

@@ -262,7 +262,7 @@ class LockoffScreen(ReportsWorkerErrors, Screen[None]):
         self._load(self.on_date)
 
     def action_pick_date(self) -> None:
-        from console.screens.read_forms import FormField, FormModal
+        from console.widgets.forms import FormField, FormModal
         from core.clock import parse_date
 
         def parse(values: dict[str, str]) -> date:

@@ -13,8 +13,8 @@ from console.screens.account_forms import (
     _run,
     ask_identity,
 )
-from console.screens.read_forms import ChoiceModal, FormField
 from console.session import now_stamp
+from console.widgets.forms import ChoiceModal, FormField
 from core.errors import InputError, InputProblem
 from core.money import format_money
 

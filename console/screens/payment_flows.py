@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from console.messages import BatchLoaded, PaymentsChanged
-from console.screens.account_forms import ConfirmModal, _db, _run
-from console.screens.read_forms import ChoiceModal, FormField, FormModal
+from console.screens.account_forms import _db, _run
 from console.session import now_stamp
+from console.widgets.forms import ChoiceModal, ConfirmModal, FormField, FormModal
 from core.clock import parse_date
 from core.errors import InputError, InputProblem
 from core.money import MoneyError, format_money, parse_money

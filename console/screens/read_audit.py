@@ -16,7 +16,6 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
 from console.messages import ReadExceptionWorked, ReadsImported
-from console.screens.read_forms import ChoiceModal
 from console.screens.read_queue_forms import (
     change_out_form,
     edit_form,
@@ -24,6 +23,7 @@ from console.screens.read_queue_forms import (
     import_form,
 )
 from console.session import now_stamp
+from console.widgets.forms import ChoiceModal
 from console.widgets.paged_table import Column, PagedRow, PagedTable
 from console.widgets.usage_chart import UsageBar, UsageChart
 from console.worker_errors import ReportsWorkerErrors

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from console.screens.read_forms import FormField, FormModal
+from console.widgets.forms import FormField, FormModal
 from core.clock import parse_date
 from core.errors import InputError, InputProblem
 from core.meter_change import ChangeOutEntry

@@ -182,7 +182,8 @@ class PagedTable(ReportsWorkerErrors, ScrollView, can_focus=True):
         text = Text(no_wrap=True, overflow="ellipsis")
         for column, value in zip(self.source.columns, cells, strict=False):
             cell = value if len(value) <= column.width else value[: column.width - 1] + "…"
-            padded = cell.rjust(column.width) if column.align == "right" else cell.ljust(column.width)
+            right = column.align == "right"
+            padded = cell.rjust(column.width) if right else cell.ljust(column.width)
             text.append(padded + " ")  # plain text: customer names are never parsed as markup
         return text
 

@@ -1,4 +1,4 @@
-"""The read audit's dialogs: a one-line-per-field form and a pick-one list, keyboard only.
+"""The console's one set of dialogs: a one-line-per-field form, a pick-one list, a confirmation.
 
 A form checks its values with a parse function; a problem is shown in the dialog in words and
 the clerk fixes it there, so nothing reaches the database until the values make sense.
@@ -12,9 +12,9 @@ from typing import Generic, TypeVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, OptionList
+from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from core.errors import InputError
@@ -59,7 +59,7 @@ class FormModal(ModalScreen[T | None], Generic[T]):
     """Fields one per line; Enter moves to the next field and submits on the last; Esc cancels."""
 
     DEFAULT_CSS = FORM_CSS.format(name="FormModal")
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="reads.form_cancel")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="form.cancel")]
 
     def __init__(self, title: str, fields: Sequence[FormField],
                  parse: Callable[[dict[str, str]], T], note: str = "") -> None:
@@ -106,7 +106,7 @@ class ChoiceModal(ModalScreen[str | None]):
     """Pick one option with the arrows and Enter (or its number); Esc cancels."""
 
     DEFAULT_CSS = FORM_CSS.format(name="ChoiceModal")
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="reads.choice_cancel")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="choice.cancel")]
 
     def __init__(self, title: str, options: Sequence[tuple[str, str]], note: str = "") -> None:
         super().__init__()
@@ -137,3 +137,32 @@ class ChoiceModal(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class ConfirmModal(ModalScreen[bool]):
+    """What is about to happen, in full; Enter or y does it, Esc or n changes nothing."""
+
+    DEFAULT_CSS = """
+    ConfirmModal { align: center middle; }
+    ConfirmModal > Vertical { width: 80; max-width: 100%; height: auto; max-height: 24;
+                              border: thick $accent; background: $surface; padding: 0 1; }
+    ConfirmModal #confirm-title { text-style: bold; }
+    ConfirmModal VerticalScroll { height: auto; max-height: 18; }
+    """
+    BINDINGS = [Binding("enter,y", "answer(True)", "Yes", id="confirm.yes"),
+                Binding("escape,n", "answer(False)", "No", id="confirm.no")]
+
+    def __init__(self, title: str, lines: Sequence[str], question: str) -> None:
+        super().__init__()
+        self.title_text, self.lines, self.question = title, list(lines), question
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.title_text, id="confirm-title", markup=False)
+            with VerticalScroll():
+                yield Static("\n".join(self.lines), markup=False)
+            yield Label(f"{self.question}  Enter/y: yes · Esc/n: no, nothing changes",
+                        markup=False)
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
