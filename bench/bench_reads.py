@@ -5,7 +5,8 @@ Works on a private copy of the district. On the copy every route is read in one 
 districts read monthly in a single cycle), its read day set just after the newest stored read,
 so a single file carries a read for every meter; the file is the practice file
 (fixtures.demo_read_file) with 5% of meters in trouble. Import time covers checking every
-line, staging, the audit against 13 months of history, and the writes, in one transaction.
+line, staging, the audit against 13 months of history, and the writes, in one transaction; the
+audit of part of the reads runs in a worker process, whose CPU time is reported on its own.
 """
 from __future__ import annotations
 

@@ -108,9 +108,13 @@ class AuditWorker:
         root = str(Path(__file__).resolve().parents[1])
         path = os.environ.get("PYTHONPATH")
         env = {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else "")}
-        self.process: subprocess.Popen[bytes] | None = subprocess.Popen(
-            [sys.executable, "-m", "db.read_audit_worker", str(db_file)], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+        self.process: subprocess.Popen[bytes] | None = None
+        # Without a second process (OSError) the caller audits everything itself.
+        with contextlib.suppress(OSError):
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "db.read_audit_worker", str(db_file)],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                env=env, cwd=root)  # `-m` looks in the working folder first: ours
 
     def send(self, staged: Sequence[Sequence[Any]], windows: dict[int, ReadWindow],
              since: date, until: date, policy: ReadAuditPolicy) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import json
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -50,9 +51,10 @@ WORKER_SHARE = 0.55
 
 @contextmanager
 def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector during a bulk import: the import makes and frees
-    hundreds of thousands of small objects and holds no cycles, and the collector would rescan
-    them again and again (about 2 s of a 100,000-read import)."""
+    """Pause Python's cyclic garbage collector for a whole bulk import (lookups, checks, audit
+    and writes): the import makes and frees hundreds of thousands of small objects and holds no
+    cycles, and the collector would rescan them again and again (about 2 s of a 100,000-read
+    import)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -60,6 +62,8 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
 # An ImportedRead's fields the audit reads (db.read_audit_worker.audit_reads), in its order:
 # line, meter_id, account_id, read_on, reading, method, skip_code, note_text, leak, backflow,
 # tamper, no_usage_days.
@@ -118,8 +122,20 @@ def _stage(conn: sqlite3.Connection, staged: list[ImportedRead]) -> None:
     a statement journal per statement on a table with constraints)."""
     conn.execute("DROP TABLE IF EXISTS temp.staged_reads")
     conn.execute(f"CREATE TEMP TABLE staged_reads ({', '.join(ImportedRead._fields)})")
-    conn.executemany(f"INSERT INTO temp.staged_reads VALUES "
-                     f"({', '.join('?' for _ in ImportedRead._fields)})", staged)
+    # In one transaction of the temp database (no lock on the district's): outside one, each
+    # row commits on its own, ten times slower once the temp database has been used.
+    own = not conn.in_transaction
+    if own:
+        conn.execute("BEGIN")
+    try:
+        conn.executemany(f"INSERT INTO temp.staged_reads VALUES "
+                         f"({', '.join('?' for _ in ImportedRead._fields)})", staged)
+    except BaseException:
+        if own:
+            conn.execute("ROLLBACK")
+        raise
+    if own:
+        conn.execute("COMMIT")
 
 
 def import_reads(conn: sqlite3.Connection, path: Path, *, actor: str, at: str, today: date,
@@ -145,9 +161,10 @@ def import_reads(conn: sqlite3.Connection, path: Path, *, actor: str, at: str, t
     worker = AuditWorker(db_file) if size >= WORKER_MIN_BYTES and db_file is not None \
         and not conn.in_transaction else None
     try:
-        return _check_and_store(conn, path, name=name, sha256=sha256, size=size, today=today,
-                                cycle_id=cycle_id, encoding=encoding, actor=actor, at=at,
-                                worker=worker)
+        with _collector_paused():
+            return _check_and_store(conn, path, name=name, sha256=sha256, size=size,
+                                    today=today, cycle_id=cycle_id, encoding=encoding,
+                                    actor=actor, at=at, worker=worker)
     finally:
         if worker is not None:
             worker.close()
@@ -163,7 +180,7 @@ def _check_and_store(conn: sqlite3.Connection, path: Path, *, name: str, sha256:
     accounts, premise_accounts = load_accounts(conn)
     windows = cycle_windows(conn, today, policy)
     log = ProblemLog(name, closing="nothing was imported")
-    with _collector_paused(), path.open("rb") as handle:
+    with path.open("rb") as handle:
         rows = CsvRows(handle, READ_IMPORT_COLUMNS, log, encoding)
         checker = ReadChecker(log=log, index=rows.index, meters=meters, accounts=accounts,
                               premise_accounts=premise_accounts, windows=windows, today=today,
@@ -177,23 +194,21 @@ def _check_and_store(conn: sqlite3.Connection, path: Path, *, name: str, sha256:
                 if read.meter_id in existing:
                     checker.already_read(read.line, read.meter_id, existing[read.meter_id])
     log.raise_if_any()
-    with _collector_paused():
-        # The audit only reads history, so it runs before the write transaction: other
-        # clerks' work waits only for the writes, not for the audit.
-        reads = sum(1 for read in staged if read.reading is not None)
-        in_file = {read.meter_id for read in staged}
-        missing = _missing_meters(conn, checker.routes, in_file, meters, windows)
-        found = _audit(conn, list(map(AUDITED, staged)), meters, windows, missing, policy,
-                       worker, meanwhile=lambda: _stage(conn, staged))
-        with write_transaction(conn):
-            repeat = already_imported(conn, sha256)  # another clerk may have just imported it
-            if repeat is not None:
-                raise _refuse_repeat(name, repeat)
-            _refuse_reads_since_checked(conn, name, staged, windows, meters)
-            counts = ImportCounts(lines, reads, len(staged) - reads, len(missing))
-            return _store(conn, name=name, sha256=sha256, size=size,
-                          encoding=encoding, cycle_id=cycle_id, counts=counts, found=found,
-                          actor=actor, at=at)
+    # The audit only reads history, so it runs before the write transaction: other clerks'
+    # work waits only for the writes, not for the audit.
+    reads = sum(1 for read in staged if read.reading is not None)
+    in_file = {read.meter_id for read in staged}
+    missing = _missing_meters(conn, checker.routes, in_file, meters, windows)
+    found = _audit(conn, list(map(AUDITED, staged)), meters, windows, missing, policy, worker,
+                   meanwhile=lambda: _stage(conn, staged))
+    with write_transaction(conn):
+        repeat = already_imported(conn, sha256)  # another clerk may have just imported it
+        if repeat is not None:
+            raise _refuse_repeat(name, repeat)
+        _refuse_reads_since_checked(conn, name, staged, windows, meters)
+        counts = ImportCounts(lines, reads, len(staged) - reads, len(missing))
+        return _store(conn, name=name, sha256=sha256, size=size, encoding=encoding,
+                      cycle_id=cycle_id, counts=counts, found=found, actor=actor, at=at)
 
 
 class ImportCounts(NamedTuple):
@@ -237,8 +252,10 @@ def _store(conn: sqlite3.Connection, *, name: str, sha256: str, size: int, encod
         " line, read_at, method, trouble_code, note_text, hi_lo, leak, backflow, tamper,"
         " no_usage_days, reader_id, endpoint_id FROM temp.staged_reads"
         " WHERE reading IS NOT NULL", (name, actor, at, import_id))  # staged in line order
-    read_ids = dict(conn.execute("SELECT source_line, id FROM meter_reads WHERE import_id = ?",
-                                 (import_id,)).fetchall())
+    lines = json.dumps(sorted({p.source_line for p, _ in found if p.source_line}))
+    read_ids = dict(conn.execute(  # only the reads that have exceptions
+        "SELECT source_line, id FROM meter_reads WHERE import_id = ? AND source_line IN"
+        " (SELECT value FROM json_each(?))", (import_id, lines)).fetchall())
     placed = [(place._replace(import_id=import_id,
                               read_id=read_ids.get(place.source_line)
                               if place.source_line else None), finding)
