@@ -51,6 +51,14 @@ class DistrictSettings:
     reconnect_low_income_cap_cents: int = 5000
     reconnect_low_income_after_hours_cap_cents: int = 15000
     crew_capacity_per_day: int = 40
+    # After lock-off (issue 8 item 5; core/collections.py). RULES.md cites no statute for these
+    # steps, so each is district policy (`cfg`); write-offs wait for a supervisor (RULES.md §6).
+    collections_final_notice_days: int = 10     # days still off before the final notice
+    collections_lien_days: int = 60             # days still off before a lien candidate
+    collections_lien_min_cents: int = 10000     # smallest balance worth a lien
+    collections_agency_days: int = 90           # days still off before the agency export
+    collections_agency_min_cents: int = 2500    # smallest balance the agency takes
+    collections_write_off_days: int = 180       # days still off before a write-off proposal
     # Billing calendar (RULES.md §1.2, §2, §10); each date's rule is in core/schedule.py.
     read_window_business_days: int = 3
     bill_lag_days: int = 1
@@ -144,6 +152,10 @@ _CALENDAR_RANGES: tuple[tuple[str, int, int, str], ...] = (
     ("commercial_lockoff_days_after_due", 20, 120, "days"),
     ("commercial_notice_business_days", 1, 15, "business days"),
     ("crew_capacity_per_day", 1, 10000, "lock-offs"),
+    ("collections_final_notice_days", 1, 365, "days"),
+    ("collections_lien_days", 1, 730, "days"),
+    ("collections_agency_days", 1, 730, "days"),
+    ("collections_write_off_days", 30, 1825, "days"),
 )
 
 _PERCENT_CAP = 10  # WC §35470.5: penalty <= 10% (district legal form to be confirmed, RULES.md §3.1)
@@ -219,6 +231,12 @@ def settings_from_mapping(values: Mapping[str, Any], *, source: str = "settings"
         problems.append(InputProblem(
             "must be at least 2 × commercial_notice_business_days + 10 days, so the notice "
             "comes after the due date", source=source, field="commercial_lockoff_days_after_due"))
+    # After lock-off the steps follow each other: final notice, then agency, then write-off.
+    if not (settings.collections_final_notice_days <= settings.collections_agency_days
+            <= settings.collections_write_off_days):
+        problems.append(InputProblem(
+            "must come after collections_final_notice_days and before "
+            "collections_write_off_days", source=source, field="collections_agency_days"))
     if problems:
         raise InputError(problems)
     return settings

@@ -73,44 +73,94 @@ def run_notices(conn: sqlite3.Connection, on: date, out: Path, *, actor: str,
                 at: str) -> NoticeRun:
     """Log the notices due on `on` by the calendar and write every notice of the date to `out`."""
     settings = load_settings(conn)
+    with write_transaction(conn):
+        logged, lockoffs, cycles, _accounts = _log(conn, on, out.name, actor=actor, at=at)
+    in_file = _write_file(conn, on, out, lockoffs, settings.office_phone)
+    return NoticeRun(on, logged, in_file, cycles)
+
+
+class _Preview(Exception):
+    """Raised inside a preview's transaction so that everything it logged is rolled back."""
+
+
+@dataclass(frozen=True)
+class NoticePreview:
+    """What a notice run for the date would log now (nothing is written)."""
+
+    on: date
+    notices: int        # notices the run would newly log
+    accounts: int       # accounts they go to
+    already: int        # notices of the date logged by an earlier run
+    cycles: tuple[str, ...]
+
+    def lines(self) -> list[str]:
+        if not self.cycles:
+            return [f"No cycle's notice or door-hanger date is {self.on} in the stored calendar."]
+        done = (f"; {self.already:,} already logged by an earlier run" if self.already else "")
+        return [f"{self.on}: {', '.join(self.cycles)}.",
+                f"{self.notices:,} notices to log for {self.accounts:,} accounts{done}."]
+
+
+def preview_notices(conn: sqlite3.Connection, on: date, *, actor: str,
+                    at: str) -> NoticePreview:
+    """Work out the date's notice run in a transaction that is rolled back."""
+    found: list[NoticePreview] = []
+    already = conn.execute("SELECT count(*) FROM delinquency_notices WHERE on_date = ?",
+                           (on.isoformat(),)).fetchone()[0]
+    try:
+        with write_transaction(conn):
+            logged, _lockoffs, cycles, accounts = _log(conn, on, "(preview)", actor=actor, at=at)
+            found.append(NoticePreview(on, logged, len(accounts), already, cycles))
+            raise _Preview
+    except _Preview:
+        pass
+    return found[0]
+
+
+def _log(conn: sqlite3.Connection, on: date, file_name: str, *, actor: str,
+         at: str) -> tuple[int, dict[int, str], tuple[str, ...], set[int]]:
+    """Log the date's notices inside the caller's transaction: (logged, lock-off date by
+    account, the runs' names, the accounts newly logged)."""
+    settings = load_settings(conn)
     rows = [d for d in schedule_between(conn, on, on) if d.event in _RUNS]
     logged = 0
     lockoffs: dict[int, str] = {}
-    with write_transaction(conn):
-        for row in rows:
-            month = {d.event: d.on for d in schedule_for_month(conn, row.month, row.cycle_id)}
-            lockoff_on = month.get(_RUNS[row.event])
-            if lockoff_on is None:
+    accounts: set[int] = set()
+    for row in rows:
+        month = {d.event: d.on for d in schedule_for_month(conn, row.month, row.cycle_id)}
+        lockoff_on = month.get(_RUNS[row.event])
+        if lockoff_on is None:
+            continue
+        use_schedule_date(conn, month=row.month, cycle_id=row.cycle_id, event=row.event,
+                          used_by=f"lock-off notices {on}", actor=actor, at=at)
+        reminder = row.event == EventKind.REMINDER
+        classes = ((True, False) if reminder
+                   else (row.event != EventKind.COMMERCIAL_NOTICE,))
+        found = [c for residential in classes
+                 for c in candidates(conn, on, row.cycle_id, residential)]
+        for c in found:
+            need = (settings.lockoff_min_days_delinquent if c.residential
+                    else settings.commercial_lockoff_days_after_due)
+            due = c.delinquency.oldest_due
+            if due is None or (not reminder and (
+                    due + timedelta(days=need) > lockoff_on
+                    or c.delinquency.past_due_cents < settings.lockoff_min_past_due_cents)):
                 continue
-            use_schedule_date(conn, month=row.month, cycle_id=row.cycle_id, event=row.event,
-                              used_by=f"lock-off notices {on}", actor=actor, at=at)
-            reminder = row.event == EventKind.REMINDER
-            classes = ((True, False) if reminder
-                       else (row.event != EventKind.COMMERCIAL_NOTICE,))
-            found = [c for residential in classes
-                     for c in candidates(conn, on, row.cycle_id, residential)]
-            for c in found:
-                need = (settings.lockoff_min_days_delinquent if c.residential
-                        else settings.commercial_lockoff_days_after_due)
-                due = c.delinquency.oldest_due
-                if due is None or (not reminder and (
-                        due + timedelta(days=need) > lockoff_on
-                        or c.delinquency.past_due_cents < settings.lockoff_min_past_due_cents)):
-                    continue
-                lockoffs[c.account_id] = lockoff_on.isoformat()
-                for kind, to in _kinds(c, row.event):
-                    logged += conn.execute(
-                        "INSERT OR IGNORE INTO delinquency_notices (account_id, kind, on_date,"
-                        " addressed_to, past_due_cents, file_name, logged_by, logged_at)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        (c.account_id, kind, on.isoformat(), to, c.delinquency.past_due_cents,
-                         out.name, actor, at)).rowcount
-        audit.record(conn, at=at, actor=actor, action="lockoff.notices",
-                     object_type="notice_run", object_id=on.isoformat(),
-                     after={"logged": logged, "file": str(out)})
-    in_file = _write_file(conn, on, out, lockoffs, settings.office_phone)
-    return NoticeRun(on, logged, in_file,
-                     tuple(f"{r.cycle_name} {r.event.label}" for r in rows))
+            lockoffs[c.account_id] = lockoff_on.isoformat()
+            for kind, to in _kinds(c, row.event):
+                added = conn.execute(
+                    "INSERT OR IGNORE INTO delinquency_notices (account_id, kind, on_date,"
+                    " addressed_to, past_due_cents, file_name, logged_by, logged_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (c.account_id, kind, on.isoformat(), to, c.delinquency.past_due_cents,
+                     file_name, actor, at)).rowcount
+                logged += added
+                if added:
+                    accounts.add(c.account_id)
+    audit.record(conn, at=at, actor=actor, action="lockoff.notices",
+                 object_type="notice_run", object_id=on.isoformat(),
+                 after={"logged": logged, "file": file_name})
+    return logged, lockoffs, tuple(f"{r.cycle_name} {r.event.label}" for r in rows), accounts
 
 
 def _write_file(conn: sqlite3.Connection, on: date, out: Path, lockoffs: dict[int, str],

@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "console.commands.refunds",
     "console.commands.adjust",
     "console.commands.lockoff",
+    "console.commands.collections",
     "console.commands.bill",
 )
 

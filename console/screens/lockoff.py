@@ -1,7 +1,7 @@
 """Lock-off list (F8): the stored list for a lock-off date, ON LIST first, and for the account
 under the cursor every SB 998 gate with pass or fail and why (RULES.md §1.7). `m` makes the
 list from the calendar, `p` checks every gate again and prints it, Enter shows the full
-explanation, `d` picks another date.
+explanation, `d` picks another date, `s` runs a delinquency step (console/screens/lockoff_steps).
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Label, Static
 
+from console.screens.lockoff_steps import LockoffSteps
 from console.session import now_stamp
 from console.widgets.paged_table import Column, PagedRow, PagedTable
 from console.worker_errors import ReportsWorkerErrors
@@ -117,7 +118,7 @@ class ExplanationModal(ModalScreen[None]):
         self.dismiss(None)
 
 
-class LockoffScreen(ReportsWorkerErrors, Screen[None]):
+class LockoffScreen(LockoffSteps, ReportsWorkerErrors, Screen[None]):
     """The lock-off list for one date, with every account's gates."""
 
     CSS_PATH = "lockoff.tcss"
@@ -125,6 +126,7 @@ class LockoffScreen(ReportsWorkerErrors, Screen[None]):
         Binding("m", "make", "Make list", id="lockoff.make"),
         Binding("p", "print_list", "Print (re-check)", id="lockoff.print"),
         Binding("d", "pick_date", "Date", id="lockoff.date"),
+        Binding("s", "steps", "Steps", id="lockoff.steps"),
         Binding("ctrl+r", "reload", "Refresh", id="lockoff.refresh", show=False),
         Binding("escape", "app.pop_screen", "Back", id="lockoff.back", show=False),
     ]
@@ -139,7 +141,7 @@ class LockoffScreen(ReportsWorkerErrors, Screen[None]):
         yield PagedTable(LockoffEntrySource(None), self.app.connect,  # type: ignore[attr-defined]
                          id="lockoff-table")
         yield Static("", id="lockoff-detail", markup=False)
-        yield Static("m make the list · p print (checks again) · d date · Enter explains",
+        yield Static("m make the list · p print (checks again) · d date · s steps · Enter explains",
                      id="lockoff-status", markup=False)
         yield Footer(compact=True, show_command_palette=False)
 
@@ -207,7 +209,7 @@ class LockoffScreen(ReportsWorkerErrors, Screen[None]):
         self.query_one("#lockoff-title", Label).update(f"Lock-off — {event.summary}")
         if event.list_id is not None and changed:  # a print's result stays on the status line
             self.query_one("#lockoff-status", Static).update(
-                "Enter full explanation · p print (checks every gate again) · d date · m remake")
+                "Enter explains · p print (checks again) · d date · s steps · m remake")
         self.table.source = LockoffEntrySource(event.list_id)
         self.table.cursor = 0
         self.table.reload()

@@ -1,0 +1,168 @@
+"""`meterline collections`: after lock-off — final notices, lien candidates, the collection
+agency export and write-off batches a supervisor approves (docs/workflows/collections.md).
+
+    meterline collections final-notices --date D [--format table|csv|json] [--send FILE]
+    meterline collections liens --date D [--format table|csv|json] [--out FILE]
+    meterline collections agency --date D [--format table|csv|json] [--send FILE]
+    meterline collections write-offs --date D [--format table|csv|json] [--out FILE]
+    meterline collections propose --date D          the write-off list as a batch to approve
+    meterline collections show BATCH                a batch and its accounts
+    meterline collections approve BATCH --comment TEXT [--date D]   supervisors only
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from console.commands import CommandContext
+from console.session import now_stamp, start_session
+from core.clock import parse_date
+from db.connection import open_database
+
+FORMATS = ("table", "csv", "json")
+_TABLE = ("account", "name", "locked_on", "days_off", "balance", "reason")
+_LISTS = {"final-notices": "accounts still off and owing: the final notice",
+          "liens": "lien candidates: the owner is the customer and owes enough",
+          "agency": "accounts for the collection agency export",
+          "write-offs": "balances to propose for write-off"}
+_SENDS = {"final-notices": "log the notices (once per lock-off) and write the print file",
+          "agency": "log the referrals (once per lock-off) and write the agency file"}
+
+
+def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    top = commands.add_parser("collections", parents=[common],
+                              help="after lock-off: final notices, liens, agency, write-offs")
+    actions = top.add_subparsers(dest="collections_command", metavar="ACTION", required=True)
+    for name, words in _LISTS.items():
+        sub = actions.add_parser(name, parents=[common], help=words)
+        sub.add_argument("--date", required=True, metavar="YYYY-MM-DD")
+        sub.add_argument("--format", choices=FORMATS, default="table")
+        if name in _SENDS:
+            sub.add_argument("--send", metavar="FILE", help=_SENDS[name])
+        else:
+            sub.add_argument("--out", metavar="FILE", help="also write the list as a CSV file")
+        sub.set_defaults(handler=print_list, which=name)
+    propose = actions.add_parser("propose", parents=[common],
+                                 help="put the date's write-off list into a batch to approve")
+    propose.add_argument("--date", required=True, metavar="YYYY-MM-DD")
+    propose.set_defaults(handler=propose_batch)
+    show = actions.add_parser("show", parents=[common], help="a write-off batch and its accounts")
+    show.add_argument("batch", type=int)
+    show.set_defaults(handler=show_batch)
+    approve = actions.add_parser("approve", parents=[common],
+                                 help="approve a write-off batch and post it (supervisors)")
+    approve.add_argument("batch", type=int)
+    approve.add_argument("--comment", required=True, help="why the batch is approved")
+    approve.add_argument("--date", metavar="YYYY-MM-DD", help="the write-offs' date (today)")
+    approve.set_defaults(handler=approve_batch)
+
+
+def _run(context: CommandContext, action: Any) -> Any:
+    """Open the database as the signed-in user and run `action(conn, user)`."""
+    path = context.db_path()
+    session = start_session(path, context.today)
+    conn = open_database(path)
+    try:
+        return action(conn, session.user)
+    finally:
+        conn.close()
+
+
+def print_list(args: argparse.Namespace, context: CommandContext) -> int:
+    """One after-lock-off list for the date, each account with its reason."""
+    from db.collections import (
+        after_lockoff_list,
+        refer_to_agency,
+        send_final_notices,
+        write_findings,
+    )
+
+    on = parse_date(args.date, field="--date")
+    send = getattr(args, "send", None)
+
+    def action(conn: Any, user: Any) -> Any:
+        sent = None
+        if send and args.which == "final-notices":
+            sent = send_final_notices(conn, on, Path(send), actor=user.login, at=now_stamp())
+        elif send:
+            sent = refer_to_agency(conn, on, Path(send), actor=user.login, at=now_stamp())
+        return after_lockoff_list(conn, args.which, on), sent
+
+    found, sent = _run(context, action)
+    if getattr(args, "out", None):
+        write_findings(Path(args.out), found, on)
+    rows = [f.as_dict(on) for f in found]
+    total = sum(f.account.balance_cents for f in found)
+    if args.format == "json":
+        print(json.dumps({"date": on.isoformat(), "list": args.which, "count": len(rows),
+                          "total_cents": total, "rows": rows}, indent=2))
+    elif args.format == "csv":
+        from db.collections import FILE_COLUMNS
+
+        writer = csv.DictWriter(sys.stdout, fieldnames=FILE_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        from tabulate import tabulate
+
+        from core.money import format_money
+
+        print(f"{on}: {len(rows):,} {_LISTS[args.which]} ({format_money(total)}).")
+        if rows:
+            print(tabulate([[r[h] for h in _TABLE] for r in rows], headers=list(_TABLE),
+                           maxcolwidths=[None, 20, None, None, None, 40]))
+    for line in (sent.lines() if sent else []):
+        print(line, file=sys.stderr if args.format != "table" else sys.stdout)
+    return 0
+
+
+def propose_batch(args: argparse.Namespace, context: CommandContext) -> int:
+    """The date's write-off list as a new batch (lock-offs already in a batch are left out)."""
+    from db.write_offs import propose_batch as propose
+
+    on = parse_date(args.date, field="--date")
+    made = _run(context, lambda conn, user: propose(conn, on, actor=user.login, at=now_stamp()))
+    if made is None:
+        print(f"{on}: nothing to propose; no account is on the write-off list outside a batch.")
+        return 0
+    print(made.words())
+    print(f"A supervisor approves it: meterline collections approve {made.id} --comment TEXT")
+    return 0
+
+
+def show_batch(args: argparse.Namespace, context: CommandContext) -> int:
+    """A batch's state and each account with its reason."""
+    from tabulate import tabulate
+
+    from core.money import format_money
+    from db.write_offs import batch
+
+    def action(conn: Any, _user: Any) -> Any:
+        found = batch(conn, args.batch)
+        items = conn.execute(
+            "SELECT a.number, i.balance_cents, i.reason FROM write_off_items i JOIN accounts a"
+            " ON a.id = i.account_id WHERE i.batch_id = ? ORDER BY a.number",
+            (args.batch,)).fetchall()
+        return found, items
+
+    found, items = _run(context, action)
+    print(found.words())
+    print(tabulate([[r[0], format_money(r[1]), r[2]] for r in items],
+                   headers=["account", "proposed", "reason"], maxcolwidths=[None, None, 56]))
+    return 0
+
+
+def approve_batch(args: argparse.Namespace, context: CommandContext) -> int:
+    """Approve a proposed batch: the write-offs are posted now, by the supervisor."""
+    from db.write_offs import approve_batch as approve
+
+    on = parse_date(args.date, field="--date") if args.date else context.today
+    done = _run(context, lambda conn, user: approve(
+        conn, args.batch, user=user, on=on, comment=args.comment, at=now_stamp()))
+    for line in done.lines():
+        print(line)
+    return 0

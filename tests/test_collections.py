@@ -1,0 +1,150 @@
+"""After lock-off: the four lists with reasons, logged once, and write-offs only on approval."""
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from core.collections import LockedOff, findings
+from core.errors import InputError, PermissionDenied
+from core.schedule import EventKind
+from core.settings import DistrictSettings, settings_from_mapping
+from core.users import Role, User
+from db.collections import after_lockoff_list, send_final_notices
+from db.ledger import balance_of, check
+from db.lockoff import make_list
+from db.lockoff_orders import complete_order, make_orders
+from db.schedule import generate_months, schedule_for_month
+from db.write_offs import approve_batch, propose_batch
+from tests.calendar_support import AT, SUPERVISOR, build_calendar_district
+
+S = DistrictSettings()
+LOCKED = date(2026, 1, 5)
+
+
+def _off(days_owing: int = 9000, *, owner: bool = False, plan: bool = False) -> LockedOff:
+    return LockedOff(1, "100-0000", "A Customer", "1 Canyon Rd, Mesa Verde", "residential", 7,
+                     LOCKED, days_owing, owner, plan)
+
+
+def test_each_list_starts_on_its_day_and_gives_its_reason() -> None:
+    account = _off()
+    day = LOCKED + timedelta(days=S.collections_final_notice_days)
+    assert findings([account], "final-notices", day - timedelta(days=1), S) == []
+    [found] = findings([account], "final-notices", day, S)
+    assert "off 10 days since the 2026-01-05 lock-off" in found.reason
+    later = LOCKED + timedelta(days=S.collections_write_off_days)
+    assert findings([account], "agency", later, S)[0].reason.endswith("and no lien")
+    assert findings([account], "write-offs", later, S)
+    assert findings([account], "liens", later, S) == []               # not the owner
+    owner = _off(20000, owner=True)
+    assert "owner is the customer" in findings([owner], "liens", later, S)[0].reason
+    assert findings([owner], "agency", later, S) == []                # the lien secures it
+    assert findings([owner], "write-offs", later, S) == []
+    assert findings([_off(plan=True)], "final-notices", later, S) == []
+    assert findings([_off(0)], "final-notices", later, S) == []
+
+
+def test_the_steps_must_follow_each_other_in_settings() -> None:
+    with pytest.raises(InputError, match="collections_agency_days"):
+        settings_from_mapping({"collections_agency_days": 400})
+
+
+@pytest.fixture
+def district(tmp_path: Path) -> Iterator[sqlite3.Connection]:
+    conn = build_calendar_district(tmp_path / "district.db", accounts_per_cycle=2)
+    month = date(2026, 9, 1)
+    generate_months(conn, month, 3, user=SUPERVISOR, at=AT, today=month)
+    dates = {d.event: d.on for d in schedule_for_month(conn, month, 1)}
+    for number in ("100-0000", "100-0001"):
+        for kind in ("sb998", "occupant"):
+            conn.execute("INSERT INTO delinquency_notices (account_id, kind, on_date,"
+                         " addressed_to, logged_by, logged_at) SELECT id, ?, ?, 'customer',"
+                         " 'clerk1', ? FROM accounts WHERE number = ?",
+                         (kind, dates[EventKind.NOTICE].isoformat(), AT, number))
+    conn.execute("INSERT INTO settings (key, value, updated_by, updated_at) VALUES"
+                 " ('collections_lien_min_cents', ?, 'setup', ?)", (json.dumps(5000), AT))
+    stored, _ = make_list(conn, dates[EventKind.LOCKOFF], actor="clerk1", at=AT)
+    make_orders(conn, stored, actor="clerk1", at=AT)
+    for (order,) in conn.execute("SELECT id FROM lockoff_orders").fetchall():
+        complete_order(conn, order, locked=True, note="locked", on=dates[EventKind.LOCKOFF],
+                       actor="crew1", at=AT)
+    # The owner is the customer of record (set after the lock-off: the test's tenant notice
+    # gate is not what this test is about).
+    conn.execute("UPDATE premises SET owner_customer_id = (SELECT customer_id FROM accounts"
+                 " WHERE number = '100-0001') WHERE id = (SELECT premise_id FROM accounts"
+                 " WHERE number = '100-0001')")
+    conn.execute("CREATE TEMP TABLE t_locked AS SELECT ? AS on_date",
+                 (dates[EventKind.LOCKOFF].isoformat(),))
+    yield conn
+    conn.close()
+
+
+def _locked_on(conn: sqlite3.Connection) -> date:
+    return date.fromisoformat(conn.execute("SELECT on_date FROM t_locked").fetchone()[0])
+
+
+def test_lists_notices_once_and_a_supervisor_approved_write_off(
+        district: sqlite3.Connection, tmp_path: Path) -> None:
+    later = _locked_on(district) + timedelta(days=200)
+    numbers = {which: [f.account.number for f in after_lockoff_list(district, which, later)]
+               for which in ("final-notices", "liens", "agency", "write-offs")}
+    assert numbers == {"final-notices": ["100-0000", "100-0001"], "liens": ["100-0001"],
+                       "agency": ["100-0000"], "write-offs": ["100-0000"]}
+    first = send_final_notices(district, later, tmp_path / "final.csv", actor="clerk1", at=AT)
+    again = send_final_notices(district, later, tmp_path / "final.csv", actor="clerk1", at=AT)
+    assert (first.logged, again.logged, again.in_file) == (2, 0, 2)
+    assert (tmp_path / "final.csv").read_text(encoding="utf-8").startswith("account,name,")
+    [sent] = [f.reason for f in after_lockoff_list(district, "final-notices", later)
+              if f.account.number == "100-0000"]
+    assert sent.endswith(f"final notice logged {later}")
+    made = propose_batch(district, later, actor="clerk1", at=AT)
+    assert made is not None and (made.accounts, made.total_cents) == (1, 9000)
+    assert propose_batch(district, later, actor="clerk1", at=AT) is None
+    account = district.execute("SELECT id FROM accounts WHERE number = '100-0000'").fetchone()[0]
+    with pytest.raises(PermissionDenied, match="only a supervisor can approve"):
+        approve_batch(district, made.id, user=User("clerk1", Role.CLERK), on=later,
+                      comment="ok", at=AT)
+    assert balance_of(district, account)[0] == 9000
+    done = approve_batch(district, made.id, user=SUPERVISOR, on=later,
+                         comment="uncollectible, agency returned it", at=AT)
+    assert (done.posted, done.posted_cents, done.batch.status) == (1, 9000, "approved")
+    entry = district.execute("SELECT amount_cents, actor, reason_code, comment FROM"
+                             " ledger_entries WHERE entry_type = 'write_off'").fetchone()
+    assert tuple(entry)[:3] == (-9000, "sup1", "WRITE-OFF") and "agency returned" in entry[3]
+    assert balance_of(district, account)[0] == 0 and check(district).ok
+    with pytest.raises(InputError, match="already approved"):
+        approve_batch(district, made.id, user=SUPERVISOR, on=later, comment="again", at=AT)
+    with pytest.raises(sqlite3.IntegrityError, match="never changes"):
+        district.execute("UPDATE write_off_batches SET approved_by = 'x'")
+
+
+def test_the_cli_lists_exports_and_refuses_a_clerk_approval(
+        district: sqlite3.Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from console.cli import main
+    from console.session import os_login
+
+    district.execute("INSERT OR IGNORE INTO users (login, role, full_name, added_by, added_at)"
+                     " VALUES (?, 'clerk', 'CLI user', 'setup', ?)", (os_login(), AT))
+    district.commit()
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    path = district.execute("PRAGMA database_list").fetchone()[2]
+    later = (_locked_on(district) + timedelta(days=200)).isoformat()
+    common = ["--db", path, "--today", later, "--date", later]
+    assert main(["collections", "agency", *common, "--format", "json",
+                 "--send", str(tmp_path / "agency.csv")]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert [r["account"] for r in printed["rows"]] == ["100-0000"]
+    assert "no lien" in printed["rows"][0]["reason"]
+    assert (tmp_path / "agency.csv").read_text(encoding="utf-8").count("\n") == 2
+    assert main(["collections", "propose", *common]) == 0
+    assert "Write-off batch 1 (PROPOSED)" in capsys.readouterr().out
+    assert main(["collections", "approve", "1", "--db", path, "--comment", "ok"]) == 2
+    assert "only a supervisor can approve a write-off batch" in capsys.readouterr().err
+    assert district.execute("SELECT count(*) FROM ledger_entries"
+                            " WHERE entry_type = 'write_off'").fetchone()[0] == 0
