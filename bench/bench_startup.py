@@ -1,4 +1,4 @@
-"""Foundation figure: the console's cold start to first paint, as a ratio to a minimal Textual app."""
+"""Foundation figure: the console's cold start to first paint, as a ratio to a minimal app."""
 from __future__ import annotations
 
 from pathlib import Path

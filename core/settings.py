@@ -122,7 +122,8 @@ class DistrictSettings:
     red_flag_name_change_days: int = 60
     red_flag_shared_phone_customers: int = 1
     tax_id_salt: str = "HMWD-demo"  # the demo district's; a district sets its own at go-live
-    # Move-in deposit (RULES.md §7, `cfg`; core/move_in_deposit.py): renters, a cut-off for nonpayment
+    # Move-in deposit (RULES.md §7, `cfg`; core/move_in_deposit.py): renters, a cut-off for
+    # nonpayment
     # in the look-back (CVWD: 12 months), amount max(minimum, multiple × average monthly bill).
     deposit_for_renters: bool = True
     deposit_after_disconnection_months: int = 12
@@ -158,14 +159,16 @@ _CALENDAR_RANGES: tuple[tuple[str, int, int, str], ...] = (
     ("collections_write_off_days", 30, 1825, "days"),
 )
 
-_PERCENT_CAP = 10  # WC §35470.5: penalty <= 10% (district legal form to be confirmed, RULES.md §3.1)
+# WC §35470.5: penalty <= 10% (the district's legal form is to be confirmed, RULES.md §3.1)
+_PERCENT_CAP = 10
 
 
 def setting_names() -> list[str]:
     return [f.name for f in fields(DistrictSettings)]
 
 
-def settings_from_mapping(values: Mapping[str, Any], *, source: str = "settings") -> DistrictSettings:
+def settings_from_mapping(values: Mapping[str, Any], *,
+                          source: str = "settings") -> DistrictSettings:
     """Build validated settings from stored values; every problem names the key."""
     defaults = DistrictSettings()
     known = {f.name: f for f in fields(DistrictSettings)}
@@ -173,7 +176,8 @@ def settings_from_mapping(values: Mapping[str, Any], *, source: str = "settings"
     kwargs: dict[str, Any] = {}
     for key, raw in values.items():
         if key not in known:
-            problems.append(InputProblem("is not a setting Meterline knows", source=source, field=key))
+            problems.append(InputProblem("is not a setting Meterline knows", source=source,
+                                         field=key))
             continue
         expected = getattr(defaults, key)
         if isinstance(expected, bool):
@@ -186,11 +190,11 @@ def settings_from_mapping(values: Mapping[str, Any], *, source: str = "settings"
                 problems.append(InputProblem(f"must be a whole number >= 0, not {raw!r}",
                                              source=source, field=key))
                 continue
-        elif isinstance(expected, str):
-            # rates_folder may be empty: not set means the demo district's bundled rates.
-            if not isinstance(raw, str) or (not raw.strip() and key != "rates_folder"):
-                problems.append(InputProblem("must be non-empty text", source=source, field=key))
-                continue
+        elif isinstance(expected, str) and (
+                # rates_folder may be empty: not set means the demo district's bundled rates.
+                not isinstance(raw, str) or (not raw.strip() and key != "rates_folder")):
+            problems.append(InputProblem("must be non-empty text", source=source, field=key))
+            continue
         kwargs[key] = raw
     settings = DistrictSettings(**kwargs)
     for key, kind, bound, law in FLOORS:

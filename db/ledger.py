@@ -1,4 +1,4 @@
-"""Ledger storage: posting entries and reversals, reading an account's entries, the balance check."""
+"""Ledger storage: posting entries and reversals, an account's entries, the balance check."""
 from __future__ import annotations
 
 import sqlite3
@@ -118,7 +118,8 @@ def check(conn: sqlite3.Connection) -> LedgerCheck:
     ).fetchone()
     result.entries_checked, result.receivable_cents, result.deposit_cents = totals
     result.accounts_checked = conn.execute("SELECT count(*) FROM accounts").fetchone()[0]
-    balances = conn.execute("SELECT COALESCE(SUM(balance_cents), 0), COALESCE(SUM(deposit_cents), 0)"
+    balances = conn.execute("SELECT COALESCE(SUM(balance_cents), 0),"
+                            " COALESCE(SUM(deposit_cents), 0)"
                             " FROM account_balances").fetchone()
     control = conn.execute(
         "SELECT COALESCE(SUM(CASE WHEN book='receivable' THEN total_cents END), 0),"

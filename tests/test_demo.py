@@ -271,7 +271,8 @@ def test_bills_are_due_on_the_calendar_due_date(conn: sqlite3.Connection) -> Non
 
 
 def _has_table(conn: sqlite3.Connection, name: str) -> bool:
-    return conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone() is not None
+    found = conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone()
+    return found is not None
 
 
 def test_bills_follow_the_published_rates(conn: sqlite3.Connection) -> None:
