@@ -89,7 +89,7 @@ def run(db_path: Path) -> list[Figure]:
                f"<= {TARGET_SECONDS:.0f} s", run_s <= TARGET_SECONDS),
         Figure("billing run, bills billed", billed, "bills"),
         Figure("billing run, draft (incl. approve)", timings["draft"], "s"),
-        Figure("billing run, freeze (recomputes, posts)", timings["freeze"], "s"),
+        Figure("billing run, freeze (checks inputs, posts)", timings["freeze"], "s"),
         Figure("billing run, print file", timings["print"], "s"),
         Figure("billing run vs plain-SQL tier arithmetic", run_s / max(sql_s, 1e-9),
                "x slower"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 LAYOUT_VERSION = "1"
 RECORD_TYPES = ("H", "B", "R", "C", "U", "M", "T")
@@ -50,17 +51,29 @@ class PrintFile:
         self.lines.append(record(rec, values))
         self.counts[rec] += 1
 
+    def add_text(self, rec: str, text: str) -> None:
+        """A record already written (every field passed through `clean`), after its type."""
+        self.lines.append(f"{rec}|{text}")
+        self.counts[rec] += 1
+
     def add_bill(self, bill: dict[str, object]) -> None:
         self.add("B", [bill[name] for name in B_FIELDS])
-        self.bills += 1
-        self.current_cents += int(bill["current_charges"])  # type: ignore[call-overload]
-        self.total_due_cents += int(bill["total_due"])  # type: ignore[call-overload]
+        self.count_bill(int(bill["current_charges"]),  # type: ignore[call-overload]
+                        int(bill["total_due"]))  # type: ignore[call-overload]
 
-    def history(self, periods: Sequence[tuple[str, int]]) -> None:
+    def count_bill(self, current_cents: int, total_due_cents: int) -> None:
+        """A B record's amounts, for the trailer."""
+        self.bills += 1
+        self.current_cents += current_cents
+        self.total_due_cents += total_due_cents
+
+    def history(self, periods: Sequence[tuple[date, int]]) -> None:
         """The 13-period usage chart: (period end, use) pairs, oldest first, blank-padded."""
         pairs = list(periods)[-HISTORY_PERIODS:]
-        pairs = [("", 0)] * (HISTORY_PERIODS - len(pairs)) + pairs
-        self.add("U", [part for day, use in pairs for part in (day, use if day else "")])
+        blank = "|" * (2 * (HISTORY_PERIODS - len(pairs)))
+        self.lines.append("U" + blank + "".join(f"|{day.isoformat()}|{use:d}"
+                                                for day, use in pairs))
+        self.counts["U"] += 1
 
     def trailer(self) -> None:
         counts = [f"{rec}={self.counts[rec]}" for rec in RECORD_TYPES[:-1]]

@@ -8,10 +8,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from itertools import pairwise
 
 from core.bill_lines import BillLine, PricedBill
 from core.money import Cents
 from core.rate_schedule import ScheduleRef
+from core.reads import MeterChain, premise_periods, wrap_delta
 
 
 class Outcome(StrEnum):
@@ -138,19 +140,48 @@ def biggest_changes_first(rows: Sequence[DiffRow]) -> list[DiffRow]:
 def mod10_check_digit(payload: str) -> str:
     """FORMATS.md §4.3: weights 2,1,2,1… from the left, add the digits of each product,
     check = (10 − sum mod 10) mod 10 (Luhn for an odd-length payload)."""
-    if not payload.isdigit():
+    if not payload.isdigit() or not payload.isascii():
         raise ValueError(f"a scan line holds digits only: {payload!r}")
-    total = 0
-    for index, char in enumerate(payload):
-        product = int(char) * (2 if index % 2 == 0 else 1)
-        total += product // 10 + product % 10
+    # Each digit in a doubled place becomes the digit sum of its double; then add the codes.
+    codes = payload[0::2].translate(_DOUBLED).encode() + payload[1::2].encode()
+    total = sum(codes) - 48 * len(codes)
     return str((10 - total % 10) % 10)
+
+
+_DOUBLED = str.maketrans({str(d): str((2 * d) // 10 + (2 * d) % 10) for d in range(10)})
 
 
 def scan_line(account_number: str, due_on: date, rate_code: int, gross_cents: Cents,
               net_cents: Cents) -> str:
     """Account 11 + due date 6 (MMDDYY) + rate code 4 + gross 10 + net 10 + check = 42 digits."""
-    digits = "".join(ch for ch in account_number if ch.isdigit())
+    digits = account_number.replace("-", "")  # "0012345-01", the usual form, at once
+    if not digits.isdigit():
+        digits = "".join(ch for ch in account_number if ch.isdigit())
     payload = (digits.zfill(11)[-11:] + f"{due_on:%m%d%y}" + f"{rate_code:04d}"[-4:]
                + f"{max(gross_cents, 0):010d}"[-10:] + f"{max(net_cents, 0):010d}"[-10:])
     return payload + mod10_check_digit(payload)
+
+
+def period_uses(chains: Sequence[MeterChain]) -> list[tuple[date, int]]:
+    """(period end, use) of each of the premise's periods, oldest first, as premise_periods
+    gives them; one meter read on distinct days (nearly every premise) is simply its readings
+    taken pairwise, so that case skips the general merge."""
+    if len(chains) == 1:
+        chain = chains[0]
+        found = []
+        for before, after in pairwise(chain.points):
+            if before.boundary or after.boundary or after.day <= before.day:
+                break
+            found.append((after.day, wrap_delta(before.reading, after.reading, chain.dials)))
+        else:
+            return found
+    return [(p.end, p.usage) for p in premise_periods(chains)]
+
+
+def winter_average(chains: Sequence[MeterChain], close_on: date) -> Decimal | None:
+    """Average use of the periods ending in December to February within the year before
+    (db.closing_bill.winter_average, through period_uses)."""
+    year_ago = date.fromordinal(close_on.toordinal() - 365)
+    winter = [use for end, use in period_uses(chains)
+              if end.month in (12, 1, 2) and year_ago <= end <= close_on]
+    return (Decimal(sum(winter)) / len(winter)).quantize(Decimal("0.0001")) if winter else None

@@ -10,27 +10,46 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from core.bill_print import LAYOUT_VERSION, RECORD_TYPES, PrintFile
-from core.billing import scan_line
+from core.bill_print import LAYOUT_VERSION, RECORD_TYPES, PrintFile, clean, record
+from core.billing import period_uses, scan_line
 from core.errors import InputError, InputProblem
 from core.money import round_ratio_half_up
-from core.reads import period_usage, premise_periods
+from core.reads import period_usage
 from db.billing_run import Run, reconcile, require_run
 from db.read_history import fill_premises, load_chains
 from db.settings import load_settings
 
-BILLS_SQL = """
-SELECT b.id, b.account_id, b.rate_class, b.period_start, b.period_end, b.usage_hcf,
-       b.estimated, b.total_cents, b.ledger_entry_id, a.number, a.premise_id, a.mail_line1,
-       a.mail_line2, a.mail_city, a.mail_state, a.mail_zip, c.name, c.email,
-       p.line1, p.line2, p.city,
+# Every character str.isspace() is true of: what core.bill_print.clean strips.
+WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(
+    chr(c) for c in range(0x2000, 0x200B)) + "\u2028\u2029\u202f\u205f\u3000")
+
+
+def _clean(expr: str) -> str:
+    """core.bill_print.clean of a text column, in SQL: pipes to '/', line breaks to spaces,
+    then trimmed of WHITESPACE (bound as :ws)."""
+    return (f"trim(replace(replace(replace({expr}, '|', '/'), char(13), ' '), char(10), ' '),"
+            " :ws)")
+
+
+# The B record's customer text arrives cleaned, in B_FIELDS order, as one text.
+BILLS_SQL = f"""
+SELECT b.id, b.period_start, b.period_end, b.estimated, b.total_cents, a.number,
+       a.premise_id,
+       {_clean("a.number")} || '|' || b.id || '|' || {_clean("c.name")} || '|'
+       || {_clean("a.mail_line1")} || '|' || {_clean("a.mail_line2")} || '|'
+       || {_clean("a.mail_city")} || '|' || {_clean("a.mail_state")} || '|'
+       || {_clean("a.mail_zip")} || '|'
+       || {_clean("substr(iif(p.line1 <> '', ', ' || p.line1, '')"
+                  " || iif(p.line2 <> '', ', ' || p.line2, '')"
+                  " || iif(p.city <> '', ', ' || p.city, ''), 3)")} AS customer,
+       {_clean("c.email")} AS email,
        EXISTS (SELECT 1 FROM account_flags f WHERE f.account_id = a.id AND f.flag = 'AUTOPAY'
                AND f.cleared_on IS NULL) AS autopay
   FROM bills b
   JOIN accounts a ON a.id = b.account_id
   JOIN customers c ON c.id = a.customer_id
   JOIN premises p ON p.id = a.premise_id
- WHERE b.run_id = ? AND b.outcome = 'billed'
+ WHERE b.run_id = :run AND b.outcome = 'billed'
  ORDER BY a.number
 """
 # One pass over each billed account's receivable entries before its bill: the balance, and the
@@ -46,12 +65,12 @@ SELECT b.id,
   JOIN ledger_entries e ON e.account_id = b.account_id AND e.book = 'receivable'
                        AND e.id < b.ledger_entry_id
  WHERE b.run_id = ? AND b.outcome = 'billed'
- GROUP BY b.id
+ GROUP BY b.account_id
 """
 LINES_SQL = """
 SELECT l.bill_id, l.component, l.label, l.explanation, l.quantity, l.rate, l.amount_cents
   FROM bill_lines l JOIN bills b ON b.id = l.bill_id
- WHERE b.run_id = ? ORDER BY l.bill_id, l.seq
+ WHERE b.run_id = ? ORDER BY b.account_id, l.seq
 """
 
 
@@ -107,13 +126,24 @@ def _write(path: Path, data: bytes) -> None:
 
 def build_print_file(conn: sqlite3.Connection, run: Run, generated_at: str) -> PrintFile:
     settings = load_settings(conn)
-    percent = Decimal(settings.late_fee_percent)
-    rows = conn.execute(BILLS_SQL, (run.id,)).fetchall()
+    percent = Decimal(settings.late_fee_percent).as_integer_ratio()
+    rows = conn.execute(BILLS_SQL, {"run": run.id, "ws": WHITESPACE}).fetchall()
     balances = {r[0]: r[1:] for r in conn.execute(BALANCES_SQL, (run.id,))}
-    lines: dict[int, list[tuple[object, ...]]] = {}
-    for line in conn.execute(LINES_SQL, (run.id,)):
-        lines.setdefault(line[0], []).append(tuple(line[1:]))
-    fill_premises(conn, {r["premise_id"] for r in rows})
+    lines: dict[int, list[str]] = {}
+    charge_text: dict[tuple[object, ...], str] = {}  # the same charge line, written once
+    for bill_id, *charge in conn.execute(LINES_SQL, (run.id,)):
+        key = tuple(charge)
+        text = charge_text.get(key)
+        if text is None:
+            component, label, explanation, quantity, rate, cents = charge
+            text = charge_text[key] = record(
+                "C", ["sewer" if component == "wastewater" else "water", label, explanation,
+                      quantity, rate, cents])
+        lines.setdefault(bill_id, []).append(text)
+    fill_premises(conn, ())
+    conn.execute("INSERT OR IGNORE INTO temp.audit_premises SELECT a.premise_id FROM bills b"
+                 " JOIN accounts a ON a.id = b.account_id WHERE b.run_id = ?"
+                 " AND b.outcome = 'billed'", (run.id,))
     last_end = max((r["period_end"] for r in rows), default=run.bill_date)
     chains = load_chains(conn, date.fromisoformat(last_end) - timedelta(days=420),
                          date.fromisoformat(last_end) + timedelta(days=1))
@@ -122,6 +152,13 @@ def build_print_file(conn: sqlite3.Connection, run: Run, generated_at: str) -> P
     out.add("M", ["global", f"{settings.district_name}: questions about your bill? "
                             "Call the billing office."])
     due = date.fromisoformat(run.due_date)
+    unit = clean(settings.read_unit)
+    dates = f"{clean(run.bill_date)}|{clean(run.due_date)}"
+    autopay_text = f"DO NOT PAY - ACH ON {due:%m/%d}"
+    estimated_text = record("M", ["account", "Your meter could not be read this month; this "
+                                             "bill is estimated and will be trued up at the "
+                                             "next read."])
+    parse = date.fromisoformat
     for r in rows:
         current = r["total_cents"]
         before, payments, adjustments = balances.get(r["id"], (0, 0, 0))
@@ -129,41 +166,30 @@ def build_print_file(conn: sqlite3.Connection, run: Run, generated_at: str) -> P
         past_due = max(before, 0)
         # The late fee after the due date: the larger of the flat fee and the percent of the
         # bill (settings; Water Code §35470.5 caps the percent at 10).
-        percent_fee = round_ratio_half_up(current * percent.as_integer_ratio()[0],
-                                          100 * percent.as_integer_ratio()[1])
+        percent_fee = round_ratio_half_up(current * percent[0], 100 * percent[1])
         after_due = total + max(settings.late_fee_flat_cents, percent_fee)
         autopay = bool(r["autopay"])
-        out.add_bill({
-            "account": r["number"], "bill_id": r["id"], "customer_name": r["name"],
-            "mail_line1": r["mail_line1"], "mail_line2": r["mail_line2"],
-            "mail_city": r["mail_city"], "mail_state": r["mail_state"], "mail_zip": r["mail_zip"],
-            "service_address": ", ".join(x for x in (r["line1"], r["line2"], r["city"]) if x),
-            "bill_date": run.bill_date, "due_date": run.due_date,
-            "period_from": r["period_start"], "period_to": r["period_end"],
-            "days": (date.fromisoformat(r["period_end"])
-                     - date.fromisoformat(r["period_start"])).days,
-            "previous_balance": before - payments - adjustments,
-            "payments": payments, "adjustments": adjustments,
-            "current_charges": current, "past_due": past_due, "total_due": total,
-            "amount_after_due": after_due, "autopay": "Y" if autopay else "N",
-            "autopay_text": f"DO NOT PAY - ACH ON {due:%m/%d}" if autopay else "",
-            "paperless": "N", "email": r["email"],
-            "delinquency": "PAST DUE" if past_due > 0 else "",
-            "imb_tracking": "", "imb_routing": "",
-            "scan_line": scan_line(r["number"], due, 0, max(total, 0), max(after_due, 0))})
+        start, end = parse(r["period_start"]), parse(r["period_end"])
+        # B_FIELDS, in order: customer text cleaned in SQL, numbers and dates as they are.
+        out.add_text("B", "|".join((
+            r["customer"], dates, start.isoformat(), end.isoformat(),
+            str((end - start).days), str(before - payments - adjustments), str(payments),
+            str(adjustments), str(current), str(past_due), str(total), str(after_due),
+            "Y" if autopay else "N", autopay_text if autopay else "", "N", r["email"],
+            "PAST DUE" if past_due > 0 else "", "", "",
+            scan_line(r["number"], due, 0, max(total, 0), max(after_due, 0)))))
+        out.count_bill(current, total)
         chain = chains.get(r["premise_id"], ())
-        start, end = date.fromisoformat(r["period_start"]), date.fromisoformat(r["period_end"])
         for meter in period_usage(chain, start, end).meters:
-            out.add("R", [meter.meter_id, "S", meter.from_day, meter.from_reading,
-                          meter.to_day, meter.to_reading, "E" if meter.estimated else "A", 1,
-                          meter.usage, settings.read_unit])
-        for component, label, explanation, quantity, rate, cents in lines.get(r["id"], []):
-            out.add("C", ["sewer" if component == "wastewater" else "water", label,
-                          explanation, quantity, rate, cents])
-        out.history([(p.end.isoformat(), p.usage) for p in premise_periods(chain)
-                     if p.end <= end])
+            out.add_text("R", f"{meter.meter_id}|S|{meter.from_day}|{meter.from_reading}|"
+                              f"{meter.to_day}|{meter.to_reading}|"
+                              f"{'E' if meter.estimated else 'A'}|1|{meter.usage}|{unit}")
+        for text in lines.get(r["id"], ()):
+            out.lines.append(text)
+        out.counts["C"] += len(lines.get(r["id"], ()))
+        out.history([(day, use) for day, use in period_uses(chain) if day <= end])
         if r["estimated"]:
-            out.add("M", ["account", "Your meter could not be read this month; this bill "
-                                     "is estimated and will be trued up at the next read."])
+            out.lines.append(estimated_text)
+            out.counts["M"] += 1
     out.trailer()
     return out

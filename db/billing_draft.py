@@ -1,7 +1,7 @@
 """Computing a cycle-month's bills: every active account of the cycle billed, held or excluded.
 
-The same computation serves the draft, the supervisor's approval and the freeze, so what was
-previewed is what posts (the freeze recomputes and refuses if anything changed since).
+The draft stores the bills with the digest of their inputs (db.billing_inputs); the freeze
+checks that digest again and posts the stored bills, so what was previewed is what posts.
 """
 from __future__ import annotations
 
@@ -11,12 +11,20 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from core.bill_lines import Period, Service
-from core.billing import AccountBill, LineCache, Outcome, stored_lines
+from core.billing import (
+    AccountBill,
+    LineCache,
+    Outcome,
+    StoredLine,
+    stored_lines,
+    winter_average,
+)
 from core.errors import InputError, InputProblem
 from core.rate_book import RateBook
 from core.rate_engine import RateEngine
 from core.reads import MeterChain, period_usage
-from db.closing_bill import UNIT_HCF, winter_average
+from db.billing_inputs import inputs_digest
+from db.closing_bill import UNIT_HCF
 from db.read_history import fill_premises, load_chains
 from db.reads import billing_holds
 from db.settings import load_settings
@@ -24,6 +32,8 @@ from db.settings import load_settings
 # Reads loaded before the period: a year and a bit, for the winter average (Dec-Feb).
 HISTORY_WINDOW = timedelta(days=400)
 BILL_WINDOW_DAYS = 25  # a bill posted from the month's first read day to 25 days after its last
+
+Priced = tuple[int, tuple[StoredLine, ...]]  # a bill's total and its stored lines
 
 
 @dataclass(frozen=True)
@@ -93,9 +103,11 @@ def already_billed(conn: sqlite3.Connection, dates: CycleMonth,
                    run_id: int | None) -> dict[int, str]:
     """account id -> why it is excluded: a bill for this month posted outside this run."""
     rows = conn.execute(
-        "SELECT e.account_id, e.id, e.effective_on, e.reference FROM ledger_entries e"
-        " JOIN accounts a ON a.id = e.account_id JOIN premises p ON p.id = a.premise_id"
-        " JOIN routes r ON r.id = p.route_id"
+        # Driven from the cycle's accounts through ledger_account (account, day): the
+        # planner's own choice walks every unreversed entry of the district.
+        "SELECT e.account_id, e.id, e.effective_on, e.reference FROM routes r"
+        " CROSS JOIN premises p ON p.route_id = r.id CROSS JOIN accounts a"
+        " ON a.premise_id = p.id CROSS JOIN ledger_entries e ON e.account_id = a.id"
         " WHERE r.cycle_id = ? AND e.entry_type = 'bill' AND e.amount_cents > 0"
         " AND e.effective_on >= ? AND e.effective_on < ? AND e.reverses_id IS NULL"
         " AND NOT EXISTS (SELECT 1 FROM ledger_entries x WHERE x.reverses_id = e.id)"
@@ -109,12 +121,13 @@ def already_billed(conn: sqlite3.Connection, dates: CycleMonth,
 
 @dataclass(frozen=True)
 class Draft:
-    """A computed run: the dates it used and every account's outcome."""
+    """A computed run: the dates it used, every account's outcome and its inputs' digest."""
 
     dates: CycleMonth
     bills: tuple[AccountBill, ...]
     chains: dict[int, tuple[MeterChain, ...]]
     premises: dict[int, int]  # account id -> premise id
+    inputs: str = ""  # db.billing_inputs.inputs_digest
 
     @property
     def total_cents(self) -> int:
@@ -124,32 +137,73 @@ class Draft:
         return sum(1 for b in self.bills if b.outcome == outcome)
 
 
-def compute_draft(conn: sqlite3.Connection, dates: CycleMonth, book: RateBook,
-                  run_id: int | None = None, engine: RateEngine | None = None) -> Draft:
-    """Every active account of the cycle priced, held (reason) or excluded (reason)."""
+@dataclass(frozen=True)
+class DraftInputs:
+    """What a cycle-month's bills are computed from, and its digest."""
+
+    accounts: list[sqlite3.Row]
+    holds: dict[int, str]
+    excluded: dict[int, str]
+    read_unit: str
+    digest: str
+
+
+def history_window(dates: CycleMonth) -> tuple[date, date]:
+    """The reads a draft loads: [since, until)."""
+    return dates.previous_read_end - HISTORY_WINDOW, dates.read_end + timedelta(days=1)
+
+
+def draft_inputs(conn: sqlite3.Connection, dates: CycleMonth, book: RateBook,
+                 run_id: int | None = None) -> DraftInputs:
+    """The cycle's accounts, holds and exclusions, the premises in temp.audit_premises, and
+    the digest of every input (db.billing_inputs); call inside a transaction for one snapshot."""
     accounts = cycle_accounts(conn, dates.cycle_id)
     holds = billing_holds(conn, dates.cycle_id)
     excluded = already_billed(conn, dates, run_id)
-    fill_premises(conn, {row["premise_id"] for row in accounts})
-    chains = load_chains(conn, dates.previous_read_end - HISTORY_WINDOW,
-                         dates.read_end + timedelta(days=1))
-    engine = engine or RateEngine(book)
+    fill_cycle_premises(conn, dates.cycle_id)
     unit = load_settings(conn).read_unit
-    if unit not in UNIT_HCF:
-        raise InputError(InputProblem(f"read_unit {unit!r} cannot be turned into HCF",
-                                      field="read_unit"))
+    since, until = history_window(dates)
+    digest = inputs_digest(
+        conn, dates=(dates.month, dates.read_start, dates.read_end, dates.previous_read_end,
+                     dates.bill_date, dates.due_date),
+        book=book, read_unit=unit, accounts=accounts, holds=holds, excluded=excluded,
+        since=since, until=until)
+    return DraftInputs(accounts, holds, excluded, unit, digest)
+
+
+def fill_cycle_premises(conn: sqlite3.Connection, cycle_id: int) -> None:
+    """temp.audit_premises (db.read_history) holds the premises of the cycle's active accounts."""
+    fill_premises(conn, ())
+    conn.execute("INSERT OR IGNORE INTO temp.audit_premises SELECT a.premise_id FROM accounts a"
+                 " JOIN premises p ON p.id = a.premise_id JOIN routes r ON r.id = p.route_id"
+                 " WHERE r.cycle_id = ? AND a.status = 'active'", (cycle_id,))
+
+
+def compute_draft(conn: sqlite3.Connection, dates: CycleMonth, book: RateBook,
+                  run_id: int | None = None, engine: RateEngine | None = None) -> Draft:
+    """Every active account of the cycle priced, held (reason) or excluded (reason)."""
+    found = draft_inputs(conn, dates, book, run_id)
+    chains = load_chains(conn, *history_window(dates))
+    engine = engine or RateEngine(book)
+    if found.read_unit not in UNIT_HCF:
+        raise InputError(InputProblem(f"read_unit {found.read_unit!r} cannot be turned into "
+                                      "HCF", field="read_unit"))
+    per_hcf = UNIT_HCF[found.read_unit]
     classes: dict[tuple[str, str], str | InputError] = {}
     cache: LineCache = {}
+    priced: dict[tuple[object, ...], Priced | InputError] = {}
     bills = []
-    for row in accounts:
-        bills.append(_account_bill(row, dates, engine, holds, excluded, classes, cache,
-                                   chains.get(row["premise_id"], ()), UNIT_HCF[unit]))
-    return Draft(dates, tuple(bills), chains, {r["id"]: r["premise_id"] for r in accounts})
+    for row in found.accounts:
+        bills.append(_account_bill(row, dates, engine, found.holds, found.excluded, classes,
+                                   cache, priced, chains.get(row["premise_id"], ()), per_hcf))
+    return Draft(dates, tuple(bills), chains,
+                 {r["id"]: r["premise_id"] for r in found.accounts}, found.digest)
 
 
 def _account_bill(row: sqlite3.Row, dates: CycleMonth, engine: RateEngine,
                   holds: dict[int, str], excluded: dict[int, str],
                   classes: dict[tuple[str, str], str | InputError], cache: LineCache,
+                  priced_memo: dict[tuple[object, ...], Priced | InputError],
                   chains: tuple[MeterChain, ...], per_hcf: Decimal) -> AccountBill:
     account_id, number = row["id"], row["number"]
 
@@ -197,17 +251,25 @@ def _account_bill(row: sqlite3.Row, dates: CycleMonth, engine: RateEngine,
                       landscape_sqft=row["landscape_sqft"],
                       winter_average_hcf=None if winter is None else _hcf(winter, per_hcf),
                       rental_started_on=date.fromisoformat(rental) if rental else None)
-    try:
-        priced = engine.price(service, period, usage)
-    except InputError as exc:
-        return held(f"cannot be priced: {exc}")
-    if priced.total_cents <= 0:
+    # The engine is a pure function of these, so equal inputs share one pricing. Decimals are
+    # keyed by their text too: 10 and 10.0 are equal but would not be written the same.
+    key = (service, period, str(usage), str(service.winter_average_hcf))
+    priced = priced_memo.get(key)
+    if priced is None:
+        try:
+            bill = engine.price(service, period, usage)
+            priced = priced_memo[key] = (bill.total_cents, stored_lines(bill, cache))
+        except InputError as exc:
+            priced = priced_memo[key] = exc
+    if isinstance(priced, InputError):
+        return held(f"cannot be priced: {priced}")
+    total_cents, lines = priced
+    if total_cents <= 0:
         return AccountBill(account_id, number, Outcome.EXCLUDED,
                            f"nothing to bill: the {rate_class} rates came to $0.00",
                            rate_class, period.start, period.end, usage, estimated)
     return AccountBill(account_id, number, Outcome.BILLED, "", rate_class, period.start,
-                       period.end, usage, estimated, priced.total_cents,
-                       stored_lines(priced, cache))
+                       period.end, usage, estimated, total_cents, lines)
 
 
 def _hcf(units: int | Decimal, per_hcf: Decimal) -> Decimal:

@@ -6,19 +6,24 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import date
 
-from core.billing import Outcome, fingerprint
+from core.billing import Outcome
 from core.errors import InputError, InputProblem
-from core.ledger import EntryType, Posting
 from core.rate_book import RateBook
 from core.schedule import EventKind
 from core.users import User, require_supervisor
 from db import audit
-from db.billing_draft import CycleMonth, Draft, compute_draft, cycle_accounts, cycle_month
-from db.ledger import post
+from db.billing_draft import (
+    CycleMonth,
+    Draft,
+    compute_draft,
+    cycle_accounts,
+    cycle_month,
+    draft_inputs,
+)
+from db.billing_inputs import fingerprint_of, run_fingerprint, stored_text
+from db.billing_post import post_bills
 from db.schedule import use_schedule_date
 from db.transaction import write_transaction
-
-BILL_REASON = "BILL"
 
 
 @dataclass(frozen=True)
@@ -70,8 +75,8 @@ def draft_run(conn: sqlite3.Connection, cycle_id: int, month: date, book: RateBo
         raise InputError(InputProblem(
             f"cycle {cycle_id} {dates.key} was frozen by {existing.frozen_by}: it is never "
             "billed twice", field="--cycle"))
-    draft = compute_draft(conn, dates, book, existing.id if existing else None)
-    with write_transaction(conn):
+    with write_transaction(conn):  # one snapshot: the bills and their inputs' digest agree
+        draft = compute_draft(conn, dates, book, existing.id if existing else None)
         run_id = _store(conn, dates, draft, book, user=user, at=at)
         audit.record(conn, at=at, actor=user.login, action="billing.draft",
                      object_type="billing_run", object_id=run_id,
@@ -86,7 +91,7 @@ def draft_run(conn: sqlite3.Connection, cycle_id: int, month: date, book: RateBo
 def _store(conn: sqlite3.Connection, dates: CycleMonth, draft: Draft, book: RateBook, *,
            user: User, at: str) -> int:
     values = (dates.bill_date.isoformat(), dates.due_date.isoformat(), book.folder,
-              fingerprint(draft.bills), draft.count(Outcome.BILLED), draft.count(Outcome.HELD),
+              "", draft.count(Outcome.BILLED), draft.count(Outcome.HELD),
               draft.count(Outcome.EXCLUDED), draft.total_cents, user.login, at)
     row = conn.execute("SELECT id FROM billing_runs WHERE cycle_id = ? AND month = ?",
                        (dates.cycle_id, dates.key)).fetchone()
@@ -107,19 +112,33 @@ def _store(conn: sqlite3.Connection, dates: CycleMonth, draft: Draft, book: Rate
         conn.execute("DELETE FROM bills WHERE run_id = ?", (run_id,))
     # Ids are given, not taken from lastrowid, so the bills and lines go in two statements.
     first = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM bills").fetchone()[0]
+    bills = sorted(draft.bills, key=lambda b: b.account_id)
+    hashed = [(b.account_id, b.outcome.value, b.reason, b.rate_class, _iso(b.period_start),
+               _iso(b.period_end), str(b.usage_hcf), int(b.estimated), b.total_cents)
+              for b in bills]
+    rows: dict[tuple[int, int], tuple[int, str, str, str, str, str, int, str, str, str]] = {}
+    lines = {}
+    for b in bills:  # equal lines (one StoredLine at one place) share one row
+        found = []
+        for seq, ln in enumerate(b.lines, start=1):
+            row = rows.get((seq, id(ln)))
+            if row is None:
+                row = rows[seq, id(ln)] = (seq, ln.component, ln.label, ln.quantity, ln.unit,
+                                           ln.rate, ln.amount_cents, ln.explanation,
+                                           ln.rate_files, ln.rate_sha256)
+            found.append(row)
+        lines[b.account_id] = found
     conn.executemany(
         "INSERT INTO bills (id, run_id, account_id, outcome, reason, rate_class, period_start,"
         " period_end, usage_hcf, estimated, total_cents) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(first + n, run_id, b.account_id, b.outcome.value, b.reason, b.rate_class,
-          _iso(b.period_start), _iso(b.period_end), str(b.usage_hcf), int(b.estimated),
-          b.total_cents) for n, b in enumerate(draft.bills)])
+        [(first + n, run_id, *row) for n, row in enumerate(hashed)])
     conn.executemany(
         "INSERT INTO bill_lines (bill_id, seq, component, label, quantity, unit, rate,"
         " amount_cents, explanation, rate_files, rate_sha256)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(first + n, seq, ln.component, ln.label, ln.quantity, ln.unit, ln.rate,
-          ln.amount_cents, ln.explanation, ln.rate_files, ln.rate_sha256)
-         for n, b in enumerate(draft.bills) for seq, ln in enumerate(b.lines, start=1)])
+        [(first + n, *line) for n, row in enumerate(hashed) for line in lines[row[0]]])
+    conn.execute("UPDATE billing_runs SET fingerprint = ? WHERE id = ?",
+                 (fingerprint_of(draft.inputs, stored_text(hashed, lines)), run_id))
     return run_id
 
 
@@ -169,40 +188,36 @@ def freeze_run(conn: sqlite3.Connection, cycle_id: int, month: date, book: RateB
             raise InputError(InputProblem("the draft is not approved: a supervisor approves "
                                           "it after reading the diff", field="--cycle"))
         dates = cycle_month(conn, cycle_id, month)
-        # The preview equals the real run: recompute now and refuse anything that moved.
-        draft = compute_draft(conn, dates, book, run.id)
-        if fingerprint(draft.bills) != run.fingerprint:
+        # The preview equals the real run: the inputs and the stored bills must hash as they
+        # did when approved (db/billing_inputs.py argues why that is enough); then the stored
+        # bills are posted as they are, not priced again.
+        inputs = draft_inputs(conn, dates, book, run.id)
+        approved = conn.execute("SELECT approved_fingerprint FROM billing_runs WHERE id = ?",
+                                (run.id,)).fetchone()[0]
+        if run_fingerprint(conn, run.id, inputs.digest) != approved:
             raise InputError(InputProblem(
-                "the bills changed since the draft was approved (reads, holds or rates moved):"
-                " draft again and approve again", field="--cycle"))
+                "the bills changed since the draft was approved (reads, holds, accounts or "
+                "rates moved): draft again and approve again", field="--cycle"))
         used_by = f"billing run {run.id} cycle {cycle_id} {dates.key}"
         bill_on = use_schedule_date(conn, month=dates.month, cycle_id=cycle_id,
                                     event=EventKind.BILL, used_by=used_by, actor=user.login,
                                     at=at)
         due_on = use_schedule_date(conn, month=dates.month, cycle_id=cycle_id,
                                    event=EventKind.DUE, used_by=used_by, actor=user.login, at=at)
-        rows = conn.execute("SELECT id, account_id, total_cents, rate_class, period_start,"
-                            " period_end, usage_hcf FROM bills WHERE run_id = ?"
-                            " AND outcome = 'billed' ORDER BY account_id", (run.id,)).fetchall()
-        posted: list[tuple[int, int]] = []
-        for row in rows:
-            entry_id = post(conn, Posting(
-                account_id=row["account_id"], entry_type=EntryType.BILL,
-                amount_cents=row["total_cents"], effective_on=bill_on, actor=user.login,
-                reason_code=BILL_REASON, due_on=due_on,
-                comment=(f"Water service {row['period_start']} to {row['period_end']}: "
-                         f"{row['usage_hcf']} HCF, {row['rate_class']} rates"),
-                reference=f"RUN {run.id} BILL {row['id']}"), posted_at=at)
-            posted.append((entry_id, row["id"]))
-        conn.executemany("UPDATE bills SET ledger_entry_id = ? WHERE id = ?", posted)
+        posted, cents = post_bills(conn, run.id, bill_on=bill_on, due_on=due_on,
+                                   actor=user.login, at=at)
+        if (posted, cents) != (run.billed, run.total_cents):
+            raise InputError(InputProblem(
+                f"the stored bills ({posted}, {cents} cents) do not match the approved run "
+                f"({run.billed}, {run.total_cents} cents): draft again", field="--cycle"))
         conn.execute("UPDATE billing_runs SET status = 'frozen', frozen_by = ?, frozen_at = ?,"
                      " bill_date = ?, due_date = ? WHERE id = ?",
                      (user.login, at, bill_on.isoformat(), due_on.isoformat(), run.id))
         audit.record(conn, at=at, actor=user.login, action="billing.freeze",
                      object_type="billing_run", object_id=run.id,
-                     after={"posted": len(rows), "total_cents": run.total_cents,
+                     after={"posted": posted, "total_cents": run.total_cents,
                             "bill_date": bill_on.isoformat(), "due_date": due_on.isoformat()})
-    return Frozen(require_run(conn, cycle_id, month), len(rows), False)
+    return Frozen(require_run(conn, cycle_id, month), posted, False)
 
 
 def stored_bills(conn: sqlite3.Connection, run_id: int) -> list[sqlite3.Row]:

@@ -1,7 +1,7 @@
 """The billing run's pure parts: outcomes, the diff's order, the fingerprint, the scan line."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from hypothesis import given
@@ -14,8 +14,12 @@ from core.billing import (
     biggest_changes_first,
     fingerprint,
     mod10_check_digit,
+    period_uses,
     scan_line,
+    winter_average,
 )
+from core.reads import MeterChain, ReadPoint, premise_periods
+from db import closing_bill
 
 
 def test_check_digit_matches_creditrons_worked_example() -> None:
@@ -58,3 +62,20 @@ def test_fingerprint_ignores_order_but_not_a_cent() -> None:
     assert fingerprint([a, b]) == fingerprint([b, a])
     assert fingerprint([a, b]) != fingerprint([AccountBill(1, "1", Outcome.BILLED,
                                                            total_cents=101), b])
+
+
+@given(st.lists(st.tuples(st.integers(0, 40), st.integers(0, 999), st.booleans(),
+                          st.booleans()), max_size=8),
+       st.integers(1, 2))
+def test_period_uses_agree_with_premise_periods(
+        steps: list[tuple[int, int, bool, bool]], meters: int) -> None:
+    """The single-meter shortcut gives what the general merge gives, boundaries, repeated
+    days, roll-overs and change-outs included."""
+    day = date(2025, 1, 1)
+    points = []
+    for gap, reading, estimated, boundary in steps:
+        day += timedelta(days=gap)
+        points.append(ReadPoint(day, reading, estimated, boundary))
+    chains = tuple(MeterChain(n, f"M{n}", 3, tuple(points[n::meters])) for n in range(meters))
+    assert period_uses(chains) == [(p.end, p.usage) for p in premise_periods(chains)]
+    assert winter_average(chains, day) == closing_bill.winter_average(chains, day)

@@ -2,19 +2,24 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import pytest
 
+import db.bill_print as bill_print
 import db.billing_run as billing_run
+from core.bill_print import clean
 from core.billing import Outcome
 from core.errors import InputError, PermissionDenied
 from core.model import Role, User
 from db.billing_diff import diff_run
+from db.billing_inputs import run_fingerprint
 from db.billing_run import approve_run, draft_run, freeze_run, reconcile, stored_bills
 from db.connection import open_database
+from db.ledger import check
 from db.rates import load_rate_book
 from tests.billing_support import read_cycle
 from tests.console_support import build_small_district, copy_district
@@ -84,6 +89,8 @@ def test_draft_prices_every_account_explains_each_line_and_posts_nothing(
     assert sewer and "no winter history" not in sewer[0]  # Dec-Feb use from the reads
     stored = conn.execute("SELECT COUNT(*) FROM bill_lines").fetchone()[0]
     assert stored == sum(len(b.lines) for b in billed)
+    # What the draft hashed as it wrote is what the freeze will read back.
+    assert run_fingerprint(conn, run.id, draft.inputs) == run.fingerprint
     again, _ = draft_run(conn, 3, NOV, load_rate_book(conn), user=CLERK, at=AT)
     assert again.id == run.id and again.fingerprint == run.fingerprint
     assert conn.execute("SELECT COUNT(*) FROM bill_lines").fetchone()[0] == stored
@@ -118,38 +125,99 @@ def test_freeze_posts_the_approved_draft_once_with_the_stored_dates(
     assert found.ok and found.billed == run.billed and found.ledger_cents == run.total_cents
 
 
-def test_freeze_refuses_a_draft_that_moved_since_approval(conn: sqlite3.Connection) -> None:
+def test_a_crash_half_way_through_freeze_posts_nothing(conn: sqlite3.Connection) -> None:
     book = load_rate_book(conn)
     draft_run(conn, 3, NOV, book, user=CLERK, at=AT)
     approve_run(conn, 3, NOV, user=SUPER, at=AT)
-    add_unmetered_account(conn)
+    conn.execute(  # the fifth bill entry fails, as a full disk or a power cut would
+        "CREATE TEMP TRIGGER power_cut BEFORE INSERT ON main.ledger_entries"
+        " WHEN NEW.reason_code = 'BILL' AND (SELECT COUNT(*) FROM main.ledger_entries"
+        " WHERE reason_code = 'BILL' AND reference LIKE 'RUN %') >= 4"
+        " BEGIN SELECT RAISE(ABORT, 'power cut'); END")
+    before = bill_entries(conn)
+    balances = conn.execute("SELECT SUM(balance_cents) FROM account_balances").fetchone()
+    with pytest.raises(sqlite3.DatabaseError, match="power cut"):
+        freeze_run(conn, 3, NOV, book, user=SUPER, at=AT)
+    assert bill_entries(conn) == before
+    assert conn.execute("SELECT SUM(balance_cents) FROM account_balances").fetchone() \
+        == balances
+    assert billing_run.require_run(conn, 3, NOV).status == "approved"
+    conn.execute("DROP TRIGGER temp.power_cut")
+    assert freeze_run(conn, 3, NOV, book, user=SUPER, at=AT).posted > 0
+
+
+def test_set_based_posting_runs_every_ledger_trigger(conn: sqlite3.Connection) -> None:
+    book = load_rate_book(conn)
+    run, _ = draft_run(conn, 3, NOV, book, user=CLERK, at=AT)
+    approve_run(conn, 3, NOV, user=SUPER, at=AT)
+    freeze_run(conn, 3, NOV, book, user=SUPER, at=AT)
+    assert check(conn).ok  # balances and control totals kept by the triggers, entry by entry
+    rows = conn.execute("SELECT b.id, b.account_id, b.total_cents, e.account_id,"
+                        " e.amount_cents, e.reference FROM bills b JOIN ledger_entries e"
+                        " ON e.id = b.ledger_entry_id WHERE b.run_id = ?", (run.id,)).fetchall()
+    assert len(rows) == run.billed
+    assert all(r[1] == r[3] and r[2] == r[4] and r[5] == f"RUN {run.id} BILL {r[0]}"
+               for r in rows)
+
+
+def _change_a_read(conn: sqlite3.Connection) -> None:
+    conn.execute("UPDATE meter_reads SET reading = reading + 1 WHERE id = (SELECT MAX(id)"
+                 " FROM meter_reads)")
+
+
+def _open_a_read_exception(conn: sqlite3.Connection) -> None:
+    account, meter = conn.execute(
+        "SELECT b.account_id, m.id FROM bills b JOIN accounts a ON a.id = b.account_id"
+        " JOIN meters m ON m.premise_id = a.premise_id WHERE b.outcome = 'billed'"
+        " LIMIT 1").fetchone()
+    conn.execute("INSERT INTO read_exceptions (meter_id, account_id, cycle_id, read_on,"
+                 " rule_id, severity, severity_rank, verdict, explanation, opened_by,"
+                 " opened_at) VALUES (?, ?, 3, '2026-11-17', 'HIGH', 'warning', 1, 'hold',"
+                 " 'high use', 'tester', ?)", (meter, account, AT))
+
+
+def _change_a_premise(conn: sqlite3.Connection) -> None:
+    conn.execute("UPDATE premises SET dwelling_units = dwelling_units + 3 WHERE id = (SELECT"
+                 " a.premise_id FROM bills b JOIN accounts a ON a.id = b.account_id"
+                 " WHERE b.outcome = 'billed' LIMIT 1)")
+
+
+def _change_an_account(conn: sqlite3.Connection) -> None:
+    conn.execute("UPDATE accounts SET opened_on = '2026-11-01' WHERE id = (SELECT account_id"
+                 " FROM bills WHERE outcome = 'billed' LIMIT 1)")
+
+
+def _change_a_stored_bill(conn: sqlite3.Connection) -> None:
+    conn.execute("UPDATE bill_lines SET amount_cents = amount_cents + 1 WHERE id = (SELECT"
+                 " MIN(id) FROM bill_lines)")
+
+
+@pytest.mark.parametrize("change", [add_unmetered_account, _change_a_read,
+                                    _open_a_read_exception, _change_a_premise,
+                                    _change_an_account, _change_a_stored_bill])
+def test_any_input_that_moves_after_approval_refuses_the_freeze(
+        conn: sqlite3.Connection, change: Callable[[sqlite3.Connection], object]) -> None:
+    book = load_rate_book(conn)
+    draft_run(conn, 3, NOV, book, user=CLERK, at=AT)
+    approve_run(conn, 3, NOV, user=SUPER, at=AT)
+    with conn:
+        change(conn)
     before = bill_entries(conn)
     with pytest.raises(InputError, match="changed since the draft was approved"):
         freeze_run(conn, 3, NOV, book, user=SUPER, at=AT)
     assert bill_entries(conn) == before
 
 
-def test_a_crash_half_way_through_freeze_posts_nothing(
-        conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_changed_rate_file_refuses_the_freeze(conn: sqlite3.Connection) -> None:
     book = load_rate_book(conn)
     draft_run(conn, 3, NOV, book, user=CLERK, at=AT)
     approve_run(conn, 3, NOV, user=SUPER, at=AT)
-    calls = []
-    real_post = billing_run.post
-
-    def failing_post(*args: object, **kwargs: object) -> int:
-        calls.append(1)
-        if len(calls) == 5:
-            raise RuntimeError("power cut")
-        return real_post(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(billing_run, "post", failing_post)
-    before = bill_entries(conn)
-    with pytest.raises(RuntimeError):
-        freeze_run(conn, 3, NOV, book, user=SUPER, at=AT)
-    assert bill_entries(conn) == before
-    assert billing_run.require_run(conn, 3, NOV).status == "approved"
-    monkeypatch.setattr(billing_run, "post", real_post)
+    name = book.classes()[0]
+    first, *rest = book.by_class[name]
+    edited = replace(first, ref=replace(first.ref, sha256="0" * 64))
+    moved = replace(book, by_class={**book.by_class, name: (edited, *rest)})
+    with pytest.raises(InputError, match="changed since the draft was approved"):
+        freeze_run(conn, 3, NOV, moved, user=SUPER, at=AT)
     assert freeze_run(conn, 3, NOV, book, user=SUPER, at=AT).posted > 0
 
 
@@ -197,3 +265,14 @@ def test_next_month_diffs_against_the_frozen_run_and_redraft_clears_approval(
     assert found.basis.startswith(f"billing run {november.id}")
     assert found.last_total_cents == november.total_cents
     assert all(r.last_usage_hcf is not None for r in found.rows if r.outcome == "billed")
+
+
+def test_print_file_cleans_customer_text_in_sql_as_clean_does() -> None:
+    texts = ["Acme | Water", " Lot 5\r\nrear ", "\u3000Ñandú\xa0", "", "a||b\n", "\x1f\t x \x85",
+             "plain"]
+    memory = sqlite3.connect(":memory:")
+    for text in texts:
+        found = memory.execute(f"SELECT {bill_print._clean(':text')}",
+                               {"text": text, "ws": bill_print.WHITESPACE}).fetchone()[0]
+        assert found == clean(text)
+    memory.close()
