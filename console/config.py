@@ -5,7 +5,6 @@ Later layers win. Every problem names the file (or variable) and the key.
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -65,6 +64,8 @@ def _check(where: str, key: str, value: Any) -> Any:
 
 
 def _read_file(path: Path) -> dict[str, Any]:
+    import tomllib  # only when a config file exists: start-up is a budget
+
     try:
         with path.open("rb") as handle:
             data = tomllib.load(handle)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import sqlite3
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 BUSY_TIMEOUT_MS = 5000
 # Written into the file header by migration 0001, so another program's SQLite file is told apart
@@ -15,20 +16,21 @@ class DatabaseError(RuntimeError):
     """The database cannot be used; the message is one sentence a clerk can act on."""
 
 
+def _migration_files() -> list[tuple[int, str, Any]]:
+    folder = resources.files("db") / "migrations"
+    return sorted((int(item.name[:4]), item.name, item) for item in folder.iterdir()
+                  if item.name.endswith(".sql") and item.name[:4].isdigit())
+
+
 def migrations() -> list[tuple[int, str, str]]:
     """The numbered migrations shipped with Meterline: (number, name, SQL), in order."""
-    folder = resources.files("db") / "migrations"
-    found = []
-    for item in folder.iterdir():
-        name = item.name
-        if name.endswith(".sql") and name[:4].isdigit():
-            found.append((int(name[:4]), name, item.read_text(encoding="utf-8")))
-    return sorted(found)
+    return [(number, name, item.read_text(encoding="utf-8"))
+            for number, name, item in _migration_files()]
 
 
 def schema_version() -> int:
-    """The schema version this Meterline writes."""
-    return max(number for number, _, _ in migrations())
+    """The schema version this Meterline writes (from the file names: no SQL is read)."""
+    return max(number for number, _, _ in _migration_files())
 
 
 def _configure(conn: sqlite3.Connection) -> None:
@@ -96,9 +98,10 @@ def open_database(path: str | Path, *, create: bool = False,
 
 def _migrate(conn: sqlite3.Connection, current: int) -> None:
     """Apply each migration newer than `current` in its own transaction."""
-    for number, name, sql in migrations():
+    for number, name, item in _migration_files():
         if number <= current:
             continue
+        sql = item.read_text(encoding="utf-8")
         try:
             conn.execute("BEGIN IMMEDIATE")
             # executescript would commit; run statement by statement inside our transaction.

@@ -37,15 +37,22 @@ class HomeScreen(ReportsWorkerErrors, Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.action_reload()
+        # After the first frame is on the terminal: the worker's imports and queries would
+        # otherwise compete with the first paint for the interpreter.
+        self.call_after_refresh(self.action_reload)
 
     def on_screen_resume(self) -> None:
         # Back from another area (a calendar just generated, a payment posted): fresh figures.
-        # Not after a failed load: closing its error modal would only fail again (r retries).
+        # Not when first shown (on_mount loads), and not after a failed load: closing its
+        # error modal would only fail again (r retries).
+        if not self._shown_once:
+            self._shown_once = True
+            return
         if self.is_mounted and self._last_load_ok:
             self.action_reload()
 
     _last_load_ok = True
+    _shown_once = False
 
     def action_reload(self) -> None:
         self._last_load_ok = False
