@@ -53,6 +53,21 @@ def collect_deposit(conn: sqlite3.Connection, account_number: str, cents: Cents,
     return entry_id
 
 
+def _held_deposit(conn: sqlite3.Connection, account: sqlite3.Row,
+                  pending_words: str) -> tuple[Cents, Cents]:
+    """(balance, deposit held); refuses an account with no deposit or one being refunded."""
+    balance, held = balance_of(conn, account["id"])
+    if held <= 0:
+        raise InputError(InputProblem(f"account {account['number']} holds no deposit",
+                                      field="account"))
+    pending = conn.execute("SELECT id FROM refund_register WHERE account_id = ? AND book ="
+                           " 'deposit' AND status IN ('pending', 'approved')",
+                           (account["id"],)).fetchone()
+    if pending:
+        raise ConflictError(f"refund {pending[0]} of this deposit {pending_words}")
+    return balance, held
+
+
 def apply_deposit(conn: sqlite3.Connection, account_number: str, *, actor: str, comment: str,
                   at: str, today: date) -> tuple[Cents, Cents]:
     """Apply the whole held deposit to the account's bills (a closing bill); clears DEPOSIT HELD.
@@ -62,16 +77,8 @@ def apply_deposit(conn: sqlite3.Connection, account_number: str, *, actor: str, 
     text = _comment(comment)
     with write_transaction(conn):
         account = account_for(conn, account_number)
-        balance, held = balance_of(conn, account["id"])
-        if held <= 0:
-            raise InputError(InputProblem(f"account {account['number']} holds no deposit",
-                                          field="account"))
-        pending = conn.execute("SELECT id FROM refund_register WHERE account_id = ? AND book ="
-                               " 'deposit' AND status IN ('pending', 'approved')",
-                               (account["id"],)).fetchone()
-        if pending:
-            raise ConflictError(f"refund {pending[0]} of this deposit waits in the refund "
-                                "register; cancel it before applying the deposit")
+        balance, held = _held_deposit(conn, account, "waits in the refund register; cancel it"
+                                      " before applying the deposit")
         for book in (Book.DEPOSIT, Book.RECEIVABLE):
             post(conn, Posting(
                 account_id=account["id"], entry_type=EntryType.DEPOSIT_APPLIED,
@@ -112,15 +119,7 @@ def request_deposit_refund(conn: sqlite3.Connection, account_number: str, *, act
     text = _comment(comment)
     with write_transaction(conn):
         account = account_for(conn, account_number)
-        _, held = balance_of(conn, account["id"])
-        if held <= 0:
-            raise InputError(InputProblem(f"account {account['number']} holds no deposit",
-                                          field="account"))
-        pending = conn.execute("SELECT id FROM refund_register WHERE account_id = ? AND book ="
-                               " 'deposit' AND status IN ('pending', 'approved')",
-                               (account["id"],)).fetchone()
-        if pending:
-            raise ConflictError(f"refund {pending[0]} of this deposit already waits")
+        _, held = _held_deposit(conn, account, "already waits")
         row_id = add_register_row(conn, account["id"], held, source="deposit_refund",
                                   book=Book.DEPOSIT, comment=text, actor=actor, at=at,
                                   today=today)
