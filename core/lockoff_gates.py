@@ -45,8 +45,24 @@ class NoticeLog:
 
 
 @dataclass(frozen=True)
+class PlanLapse:
+    """The oldest plan obligation left unpaid: an installment (prong A) or a current bill (B)."""
+
+    prong: str                       # "A" installment not paid, "B" current charges not paid
+    due_on: date
+    amount_cents: int
+    short_cents: int                 # what the payments left unpaid of it
+
+    def words(self) -> str:
+        what = ("installment" if self.prong == "A"
+                else "current bill (issued after the plan started)")
+        return (f"{what} of {format_money(self.amount_cents)} due {_day(self.due_on)}, "
+                f"{format_money(self.short_cents)} unpaid")
+
+
+@dataclass(frozen=True)
 class PlanRecord:
-    """A payment arrangement and what was paid on the account since it started."""
+    """A payment arrangement, the bills issued since it started, and what was paid since."""
 
     starts_on: date
     first_due_on: date
@@ -56,6 +72,7 @@ class PlanRecord:
     paid_cents: int                  # payments effective from starts_on to the lock-off date
     ended_on: date | None = None
     kind: str = "amortization"
+    current_bills: tuple[tuple[date, int], ...] = ()  # (due date, amount) of bills since start
 
     def installments(self) -> list[tuple[date, int]]:
         """(due date, amount) of every installment; the last one takes the remainder."""
@@ -69,24 +86,59 @@ class PlanRecord:
     def active_on(self, on: date) -> bool:
         return self.starts_on <= on and (self.ended_on is None or self.ended_on > on)
 
-    def missed_installment(self, on: date) -> date | None:
-        """The due date of the oldest installment not covered by payments on `on`, if any."""
+    def lapse(self, on: date) -> PlanLapse | None:
+        """The oldest installment or current bill due by `on` that payments do not cover.
+
+        Payments since the plan started settle what falls due first, installments and current
+        bills together (as core.allocation settles the oldest charge first); on the same day
+        the installment comes first. This dates a default as late as the payments allow.
+        """
+        due = sorted([(d, 0, a) for d, a in self.installments() if d <= on]
+                     + [(d, 1, a) for d, a in self.current_bills if d <= on and a > 0])
         owed = 0
-        for due, amount in self.installments():
-            if due > on:
-                return None
+        for day, rank, amount in due:
             owed += amount
             if self.paid_cents < owed:
-                return due
+                short = min(amount, owed - self.paid_cents)
+                return PlanLapse("AB"[rank], day, amount, short)
         return None
 
+    def missed_installment(self, on: date) -> date | None:
+        """The due date of the oldest obligation not covered by payments on `on`, if any."""
+        lapse = self.lapse(on)
+        return lapse.due_on if lapse else None
+
     def default_on(self, on: date) -> date | None:
-        """The day the plan is in default (§116910(c): 60 days unkept), when that is by `on`."""
-        missed = self.missed_installment(on)
-        if missed is None:
+        """The day the plan is in default, when that is by `on`.
+
+        SB 998 §116910(c): (A) the plan not kept for 60 days or more, or (B) current charges
+        left unpaid for 60 days or more while on the plan (RULES.md §1.4).
+        """
+        lapse = self.lapse(on)
+        if lapse is None:
             return None
-        default = missed + timedelta(days=PLAN_DEFAULT_DAYS)
+        default = lapse.due_on + timedelta(days=PLAN_DEFAULT_DAYS)
         return default if default <= on else None
+
+    def state_words(self, on: date) -> str:
+        """KEPT, LATE (with the day it defaults) or BROKEN, with the prong and the numbers."""
+        lapse = self.lapse(on)
+        if lapse is None:
+            return "KEPT: every installment and current bill due so far is paid"
+        late = (on - lapse.due_on).days
+        prong = ("§116910(c)(A) plan not kept" if lapse.prong == "A"
+                 else "§116910(c)(B) current charges unpaid")
+        default = lapse.due_on + timedelta(days=PLAN_DEFAULT_DAYS)
+        if default <= on:
+            return (f"BROKEN by {prong}: {lapse.words()} for {late} days "
+                    f"(60 or more; in default since {_day(default)})")
+        return (f"LATE, {prong}: {lapse.words()} for {late} days; "
+                f"default on {_day(default)} (day 60)")
+
+
+def installment_for(total_cents: int, months: int) -> int:
+    """Each installment in whole cents, rounded up; the last one is smaller (§116910(b))."""
+    return -(-total_cents // months)
 
 
 def add_months(day: date, count: int) -> date:
@@ -239,23 +291,16 @@ def _plan(c: Candidate, on: date) -> Gate:
     name = "no plan, or plan in default"
     active = [p for p in c.plans if p.active_on(on)]
     for plan in active:
-        default = plan.default_on(on)
-        if default is None:
-            missed = plan.missed_installment(on)
-            kept = (f"installment due {_day(missed)} unpaid, default on "
-                    f"{_day(missed + timedelta(days=PLAN_DEFAULT_DAYS))}" if missed
-                    else "every installment due so far is paid (KEPT)")
+        if plan.default_on(on) is None:
             return Gate("PLAN", name, False, f"{plan.kind} plan from {_day(plan.starts_on)}: "
-                        f"{kept} (SB 998 §116910(c): 60 days)")
+                        f"{plan.state_words(on)} (SB 998 §116910(c): 60 days)")
     if c.plan_flag:
         return Gate("PLAN", name, False, f"PAYMENT PLAN flag: {c.plan_flag} (no plan record, "
                     "so no default can be judged: record the plan)")
     if active:
         plan = active[0]
-        missed = plan.missed_installment(on)
-        return Gate("PLAN", name, True, f"{plan.kind} plan BROKEN: installment due "
-                    f"{_day(missed) if missed else '?'} unpaid for 60 days or more "
-                    "(SB 998 §116910(c))")
+        return Gate("PLAN", name, True, f"{plan.kind} plan from {_day(plan.starts_on)}: "
+                    f"{plan.state_words(on)}")
     return Gate("PLAN", name, True, "no active payment plan")
 
 

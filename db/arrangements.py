@@ -11,7 +11,7 @@ import sqlite3
 from datetime import date
 
 from core.errors import InputError, InputProblem
-from core.lockoff_gates import add_months
+from core.lockoff_gates import add_months, installment_for
 from core.money import format_money
 from db import audit
 from db.delinquency import account_delinquency
@@ -49,7 +49,7 @@ def create_plan(conn: sqlite3.Connection, number: str, *, months: int, on: date,
     if first < on:
         raise InputError(InputProblem("the first installment cannot be due before the plan "
                                       "starts", field="first-due"))
-    installment = -(-total_cents // months)  # whole cents; the last installment is smaller
+    installment = installment_for(total_cents, months)
     with write_transaction(conn):
         plan_id = conn.execute(
             "INSERT INTO payment_plans (account_id, kind, starts_on, first_due_on, months,"

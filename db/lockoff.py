@@ -215,6 +215,53 @@ def recheck(conn: sqlite3.Connection, stored: StoredList) -> Recheck:
     return result
 
 
+def recheck_entry(conn: sqlite3.Connection, stored: StoredList, account_id: int, *,
+                  actor: str, at: str) -> ListEntry | None:
+    """Check one account of a stored list again now and store its gates, so a plan, payment
+    or appeal recorded since the list was made takes it off at once (issue 8 item 3)."""
+    settings, calendar = load_settings(conn), load_calendar(conn)
+    entry = None
+    for row in lockoff_dates(conn, stored.on):
+        found = candidates(conn, stored.on, row.cycle_id, row.event == EventKind.LOCKOFF,
+                           only=account_id)
+        if found:
+            entry = ListEntry(found[0], row.cycle_name,
+                              tuple(evaluate(found[0], stored.on, calendar, settings)))
+            break
+    with write_transaction(conn):
+        before = conn.execute("SELECT eligible, blocked_by, number FROM lockoff_list_entries"
+                              " WHERE list_id = ? AND account_id = ?",
+                              (stored.id, account_id)).fetchone()
+        if before is None:
+            return entry
+        if entry is None:  # nothing past due any more
+            conn.execute("UPDATE lockoff_list_entries SET sort_key = '1|' || number,"
+                         " past_due_cents = 0, days_past_due = 0, eligible = 0,"
+                         " blocked_by = 'PAID', gates = ? WHERE list_id = ? AND account_id = ?",
+                         (json.dumps([{"code": "PAID", "name": "something past due",
+                                       "status": "FAIL", "why": "nothing is past due any more"}]),
+                          stored.id, account_id))
+        else:
+            c = entry.candidate
+            conn.execute(
+                "UPDATE lockoff_list_entries SET sort_key = ?, past_due_cents = ?,"
+                " days_past_due = ?, eligible = ?, blocked_by = ?, gates = ? WHERE list_id = ?"
+                " AND account_id = ?",
+                (entry.sort_key, c.delinquency.past_due_cents, c.delinquency.days_past_due,
+                 int(entry.eligible), entry.blocked_by, json.dumps(entry.as_dict()["gates"]),
+                 stored.id, account_id))
+        conn.execute("UPDATE lockoff_lists SET eligible = (SELECT count(*) FROM"
+                     " lockoff_list_entries WHERE list_id = ? AND eligible = 1) WHERE id = ?",
+                     (stored.id, stored.id))
+        audit.record(conn, at=at, actor=actor, action="lockoff.entry_rechecked",
+                     object_type="lockoff_list", object_id=str(stored.id),
+                     before={"account": before["number"], "eligible": before["eligible"],
+                             "blocked_by": before["blocked_by"]},
+                     after={"eligible": int(entry.eligible) if entry else 0,
+                            "blocked_by": entry.blocked_by if entry else "PAID"})
+    return entry
+
+
 PRINT_COLUMNS = ("account", "name", "service_address", "cycle", "past_due", "days_past_due",
                  "oldest_due")
 

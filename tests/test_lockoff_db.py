@@ -216,6 +216,37 @@ def test_a_plan_and_the_three_conditions_recorded_keep_the_account_off(
     assert entries["100-0001"].blocked_by == "§1.3"
 
 
+def test_current_bills_since_the_plan_started_feed_the_second_default_prong(
+        district: sqlite3.Connection) -> None:
+    from db.arrangements import create_plan
+    from db.delinquency import candidates
+
+    # The $90.00 past due on Sep 1 goes on a 3-month plan; a $40.00 bill issued Sep 7 and due
+    # Sep 28 is a current charge (§116910(c)(B)); a $50.00 bill issued and reversed is not.
+    create_plan(district, "100-0000", months=3, on=date(2026, 9, 1), actor="clerk1", at=AT)
+    account = district.execute("SELECT id FROM accounts WHERE number = '100-0000'").fetchone()[0]
+    for amount, issued, due, note in ((4000, "2026-09-07", "2026-09-28", "current bill"),
+                                      (5000, "2026-09-08", "2026-09-29", "reversed bill")):
+        district.execute(
+            "INSERT INTO ledger_entries (account_id, entry_type, amount_cents, effective_on,"
+            " due_on, posted_at, actor, reason_code, comment) VALUES (?, 'bill', ?, ?, ?, ?,"
+            " 'setup', 'BILL', ?)", (account, amount, issued, due, AT, note))
+    reversed_id = district.execute("SELECT id FROM ledger_entries WHERE comment ="
+                                   " 'reversed bill'").fetchone()[0]
+    with write_transaction(district):
+        post(district, posting(account, EntryType.BILL, -5000, effective_on=date(2026, 9, 9),
+                               reverses_id=reversed_id), posted_at=AT)
+    day59, day60 = date(2026, 11, 26), date(2026, 11, 27)
+    found = {c.number: c for c in candidates(district, day59, 1, True)}
+    plan = found["100-0000"].plans[0]
+    assert plan.current_bills == ((date(2026, 9, 28), 4000),)
+    lapse = plan.lapse(day59)
+    assert lapse is not None and (lapse.prong, lapse.short_cents) == ("B", 4000)
+    assert plan.default_on(day59) is None
+    later = {c.number: c for c in candidates(district, day60, 1, True)}["100-0000"].plans[0]
+    assert later.default_on(day60) == day60
+
+
 def test_the_cli_lists_every_gate_as_json(district: sqlite3.Connection, tmp_path: Path,
                                           monkeypatch: pytest.MonkeyPatch,
                                           capsys: pytest.CaptureFixture[str]) -> None:

@@ -137,6 +137,63 @@ def test_a_kept_plan_and_a_plan_flag_keep_the_account_off() -> None:
     assert _gate(_candidate(plan_flag="PAYMENT PLAN flag set 2026-10-01"), "PLAN")[0] is False
 
 
+def test_prong_a_plan_not_kept_says_so_with_its_numbers() -> None:
+    plan = _plan(paid=5000)
+    passed, why = _gate(_candidate(plans=(plan,)), "PLAN", date(2026, 11, 29))
+    assert passed is False and "LATE" in why and "§116910(c)(A)" in why
+    assert "installment of $50.00 due Thu 2026-10-01" in why and "59 days" in why
+    assert "default on Mon 2026-11-30 (day 60)" in why
+    passed, why = _gate(_candidate(plans=(plan,)), "PLAN", date(2026, 11, 30))
+    assert passed is True and "BROKEN by §116910(c)(A)" in why and "60 days" in why
+
+
+def _plan_with_bill(paid: int) -> PlanRecord:
+    # Installments of $50.00 from Sep 1; a current bill of $40.00 issued after the plan
+    # started, due Sep 20. Payments settle whatever falls due first.
+    return replace(_plan(paid), current_bills=((date(2026, 9, 20), 4000),))
+
+
+def test_prong_b_current_charges_unpaid_59_days_protect_60_days_default() -> None:
+    plan = _plan_with_bill(paid=5000)    # Sep 1 installment paid, Sep 20 bill not
+    day59, day60 = date(2026, 11, 18), date(2026, 11, 19)
+    lapse = plan.lapse(day59)
+    assert lapse is not None and (lapse.prong, lapse.due_on) == ("B", date(2026, 9, 20))
+    assert plan.default_on(day59) is None
+    assert plan.default_on(day60) == day60          # a plan defaulting on day 60 (prong B)
+    passed, why = _gate(_candidate(plans=(plan,)), "PLAN", day59)
+    assert passed is False and "§116910(c)(B) current charges unpaid" in why
+    assert "current bill (issued after the plan started) of $40.00 due Sun 2026-09-20" in why
+    assert "$40.00 unpaid for 59 days" in why and "default on Thu 2026-11-19 (day 60)" in why
+    passed, why = _gate(_candidate(plans=(plan,)), "PLAN", day60)
+    assert passed is True and "BROKEN by §116910(c)(B)" in why and "60 days" in why
+
+
+def test_prong_b_a_partly_paid_bill_and_a_paid_bill() -> None:
+    short = _plan_with_bill(paid=7500)   # $25.00 of the $40.00 bill paid
+    lapse = short.lapse(date(2026, 9, 30))
+    assert lapse is not None and (lapse.prong, lapse.short_cents) == ("B", 1500)
+    paid = _plan_with_bill(paid=9000)    # installment and bill paid: the plan is kept
+    assert paid.lapse(date(2026, 9, 30)) is None
+    passed, why = _gate(_candidate(plans=(paid,)), "PLAN", date(2026, 9, 30))
+    assert passed is False and "KEPT" in why
+    # On Oct 1 the next installment falls due; unpaid, it starts prong A's clock, not B's.
+    lapse = paid.lapse(date(2026, 10, 1))
+    assert lapse is not None and (lapse.prong, lapse.due_on) == ("A", date(2026, 10, 1))
+
+
+@given(st.integers(0, 40000), st.integers(0, 40000), st.integers(0, 200))
+def test_paying_more_never_brings_the_default_sooner(paid: int, more: int, day: int) -> None:
+    on = date(2026, 8, 1) + timedelta(days=day)
+    less, most = _plan_with_bill(paid), _plan_with_bill(paid + more)
+    low, high = less.lapse(on), most.lapse(on)
+    if low is None:
+        assert high is None
+    elif high is not None:
+        assert high.due_on >= low.due_on
+    default = less.default_on(on)
+    assert default is None or (low is not None and (on - low.due_on).days >= 60)
+
+
 def test_the_three_conditions_bar_only_all_together() -> None:
     start = date(2026, 10, 1)
     medical = Protection("medical", start, date(2027, 4, 1), "Dr. Ruiz letter")

@@ -81,3 +81,74 @@ def test_a_clerk_makes_the_list_opens_an_explanation_and_prints(tmp_path: Path) 
     with open_database(path) as conn:
         row = conn.execute("SELECT printed_by, printed_count FROM lockoff_lists").fetchone()
     assert tuple(row) == ("clerk1", 1)
+
+
+def test_a_clerk_puts_the_account_on_a_plan_and_it_leaves_the_list(tmp_path: Path) -> None:
+    from console.widgets.forms import ConfirmModal, FormModal
+
+    path = _district(tmp_path)
+    app = MeterlineApp(session_for(path), ConsoleConfig())
+
+    async def settle(pilot: object) -> None:
+        for _ in range(2):
+            await app.workers.wait_for_complete()
+            await pilot.pause()  # type: ignore[attr-defined]
+
+    async def drive() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("f8")
+            await settle(pilot)
+            screen = app.screen
+            assert isinstance(screen, LockoffScreen)
+            await pilot.press("m")
+            await settle(pilot)
+            assert "1 ON LIST of 3" in str(screen.query_one("#lockoff-title").render())
+            await pilot.press("a")
+            await pilot.pause()
+            assert isinstance(app.screen, FormModal)
+            app.screen.query_one("#form-months").value = "13"  # type: ignore[attr-defined]
+            await pilot.press("enter", "enter", "enter")
+            await pilot.pause()
+            assert isinstance(app.screen, FormModal)
+            problem = str(app.screen.query_one("#form-problem").render())
+            assert "1 to 12 months" in problem
+            app.screen.query_one("#form-months").value = "3"  # type: ignore[attr-defined]
+            app.screen.query_one("#form-down").value = "15.00"  # type: ignore[attr-defined]
+            app.screen.query_one("#form-months").focus()
+            await pilot.press("enter", "enter", "enter")
+            await settle(pilot)
+            assert isinstance(app.screen, ConfirmModal)
+            shown = "\n".join(app.screen.lines)
+            assert "$90.00 past due on Fri 2026-11-20" in shown
+            assert "Down payment $15.00" in shown and "$75.00 in 3 monthly" in shown
+            assert "1. due Sun 2026-12-20" in shown and "$25.00" in shown
+            await pilot.press("enter")
+            await settle(pilot)
+            assert app.screen is screen
+            status = str(screen.query_one("#lockoff-status").render())
+            assert "Plan 1 for 100-0000: $75.00 in 3 installments" in status
+            assert "Now OFF the list" in status and "KEPT" in status
+            assert "0 ON LIST of 3" in str(screen.query_one("#lockoff-title").render())
+            assert "OFF the list · 100-0000" in str(screen.query_one("#lockoff-detail").render())
+            await pilot.press("enter")
+            await pilot.pause()
+            assert isinstance(app.screen, ExplanationModal)
+            full = str(app.screen.query_one("#lockoff-explanation").render())
+            assert "FAIL PLAN no plan, or plan in default: amortization plan from" in full
+            assert "KEPT" in full
+            await pilot.press("escape")
+            await pilot.pause()
+
+    asyncio.run(drive())
+    with open_database(path) as conn:
+        plan = conn.execute("SELECT months, total_cents, installment_cents, created_by FROM"
+                            " payment_plans").fetchone()
+        actions = [r[0] for r in conn.execute("SELECT action FROM audit_log WHERE action LIKE"
+                                              " 'lockoff.%' ORDER BY id")]
+        entry = conn.execute("SELECT eligible, blocked_by, gates FROM lockoff_list_entries e"
+                             " JOIN accounts a ON a.id = e.account_id WHERE"
+                             " a.number = '100-0000'").fetchone()
+    assert tuple(plan) == (3, 7500, 2500, "clerk1")
+    assert actions[-2:] == ["lockoff.plan_created", "lockoff.entry_rechecked"]
+    assert (entry["eligible"], entry["blocked_by"]) == (0, "PLAN")
+    assert "KEPT" in entry["gates"]

@@ -98,3 +98,28 @@ def test_a_clerk_runs_the_late_fees_from_the_lockoff_screen(tmp_path: Path) -> N
         fees = conn.execute("SELECT count(*), min(actor) FROM ledger_entries"
                             " WHERE entry_type = 'late_fee'").fetchone()
     assert tuple(fees) == (2, "clerk1")
+
+
+def test_the_plan_form_checks_its_fields_and_previews_every_installment() -> None:
+    import pytest
+
+    from console.screens.lockoff_plans import PlanRequest, parse_plan_form, plan_preview_lines
+    from core.errors import InputError
+
+    today = date(2026, 11, 20)
+    good = parse_plan_form("100-0000", {"months": "3", "down": "", "start": "2026-11-20"}, today)
+    assert good == PlanRequest("100-0000", 3, 0, today)
+    with pytest.raises(InputError) as caught:
+        parse_plan_form("100-0000", {"months": "0", "down": "-1.00", "start": "2026-11-21"},
+                        today)
+    fields = {p.field for p in caught.value.problems}
+    assert fields == {"months", "down payment", "start date"}
+    lines = plan_preview_lines(PlanRequest("100-0000", 3, 1000, today), 10001)
+    assert "On the plan: $90.01 in 3 monthly installments:" in lines
+    assert [line.split()[-1] for line in lines if "due" in line and ". due" in line] == [
+        "$30.01", "$30.01", "$29.99"]
+    again = plan_preview_lines(PlanRequest("100-0000", 3, 0, today), 10001,
+                               ("plan 1 from 2026-11-01",))
+    assert "NOTE: already on plan 1 from 2026-11-01" in again[1]
+    with pytest.raises(InputError, match="covers all"):
+        plan_preview_lines(PlanRequest("100-0000", 3, 10001, today), 10001)

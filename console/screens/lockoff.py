@@ -1,7 +1,8 @@
 """Lock-off list (F8): the stored list for a lock-off date, ON LIST first, and for the account
 under the cursor every SB 998 gate with pass or fail and why (RULES.md §1.7). `m` makes the
 list from the calendar, `p` checks every gate again and prints it, Enter shows the full
-explanation, `d` picks another date, `s` runs a delinquency step (console/screens/lockoff_steps).
+explanation, `d` picks another date, `s` runs a delinquency step (console/screens/lockoff_steps),
+`a` puts the account on a payment plan (console/screens/lockoff_plans).
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Label, Static
 
+from console.screens.lockoff_plans import LockoffPlans
 from console.screens.lockoff_steps import LockoffSteps
 from console.session import now_stamp
 from console.widgets.paged_table import Column, PagedRow, PagedTable
@@ -118,7 +120,7 @@ class ExplanationModal(ModalScreen[None]):
         self.dismiss(None)
 
 
-class LockoffScreen(LockoffSteps, ReportsWorkerErrors, Screen[None]):
+class LockoffScreen(LockoffPlans, LockoffSteps, ReportsWorkerErrors, Screen[None]):
     """The lock-off list for one date, with every account's gates."""
 
     CSS_PATH = "lockoff.tcss"
@@ -127,6 +129,7 @@ class LockoffScreen(LockoffSteps, ReportsWorkerErrors, Screen[None]):
         Binding("p", "print_list", "Print (re-check)", id="lockoff.print"),
         Binding("d", "pick_date", "Date", id="lockoff.date"),
         Binding("s", "steps", "Steps", id="lockoff.steps"),
+        Binding("a", "plan", "Plan", id="lockoff.plan"),
         Binding("ctrl+r", "reload", "Refresh", id="lockoff.refresh", show=False),
         Binding("escape", "app.pop_screen", "Back", id="lockoff.back", show=False),
     ]
@@ -135,6 +138,7 @@ class LockoffScreen(LockoffSteps, ReportsWorkerErrors, Screen[None]):
         super().__init__()
         self.on_date: date | None = None
         self.list_id: int | None = None
+        self.cursor_after_load = 0     # the row to show after the next load (a plan's account)
 
     def compose(self) -> ComposeResult:
         yield Label("Lock-off list — loading…", id="lockoff-title", markup=False)
@@ -209,9 +213,9 @@ class LockoffScreen(LockoffSteps, ReportsWorkerErrors, Screen[None]):
         self.query_one("#lockoff-title", Label).update(f"Lock-off — {event.summary}")
         if event.list_id is not None and changed:  # a print's result stays on the status line
             self.query_one("#lockoff-status", Static).update(
-                "Enter explains · p print (checks again) · d date · s steps · m remake")
+                "Enter explains · a plan · p print (checks again) · d date · s steps · m remake")
         self.table.source = LockoffEntrySource(event.list_id)
-        self.table.cursor = 0
+        self.table.cursor, self.cursor_after_load = self.cursor_after_load, 0
         self.table.reload()
         self._show_detail()
 

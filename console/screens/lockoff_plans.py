@@ -1,0 +1,209 @@
+"""Payment arrangements from the Lock-off screen (F8, key `a`, issue 8 item 4): on the account
+under the cursor, a form (months up to 12, down payment, start date), the installments in a
+confirmation, then the plan is created in a worker by db.arrangements.create_plan (the one the
+CLI's `meterline lockoff plan` uses) and the account's gates are checked again at once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from textual import work
+from textual.message import Message
+
+from console.session import now_stamp
+from core.errors import InputError, InputProblem
+from core.lockoff_gates import PlanRecord, add_months, installment_for
+from core.money import format_money
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    """What the clerk typed in the plan form, checked."""
+
+    number: str
+    months: int
+    down_cents: int
+    starts_on: date
+
+
+def parse_plan_form(number: str, values: dict[str, str], today: date) -> PlanRequest:
+    """The plan form's values, or InputError naming the field in words."""
+    from core.clock import parse_date
+    from core.money import parse_money
+
+    problems = []
+    try:
+        months = int(values["months"])
+    except ValueError:
+        months = 1
+        problems.append(InputProblem("a whole number of months, 1 to 12", field="months"))
+    if not 1 <= months <= 12:
+        problems.append(InputProblem("a plan runs 1 to 12 months (SB 998 §116910(b))",
+                                     field="months"))
+    down = 0
+    try:
+        down = parse_money(values["down"] or "0")
+    except InputError as error:
+        problems.extend(InputProblem(p.message, field="down payment") for p in error.problems)
+    if down < 0:
+        problems.append(InputProblem("a down payment cannot be negative", field="down payment"))
+    starts_on = today
+    try:
+        starts_on = parse_date(values["start"], field="start date")
+    except InputError as error:
+        problems.extend(error.problems)
+    if starts_on > today:
+        problems.append(InputProblem(f"a plan starts on the day it is agreed, not after {today}",
+                                     field="start date"))
+    if problems:
+        raise InputError(problems)
+    return PlanRequest(number, months, down, starts_on)
+
+
+def plan_preview_lines(request: PlanRequest, past_due_cents: int,
+                       open_plans: tuple[str, ...] = ()) -> list[str]:
+    """The plan in words, one line per installment (raises InputError if there is no plan)."""
+    total = past_due_cents - request.down_cents
+    if past_due_cents <= 0:
+        raise InputError(InputProblem(f"{request.number} has nothing past due on "
+                                      f"{request.starts_on} to put on a plan", field="start date"))
+    if total <= 0:
+        raise InputError(InputProblem(f"the down payment covers all {format_money(past_due_cents)}"
+                                      " past due: take it in Payments (F7); no plan needed",
+                                      field="down payment"))
+    first = add_months(request.starts_on, 1)
+    plan = PlanRecord(request.starts_on, first, request.months,
+                      installment_for(total, request.months), total, 0)
+    lines = [f"{request.number}: {format_money(past_due_cents)} past due on "
+             f"{request.starts_on:%a %Y-%m-%d}."]
+    lines += [f"NOTE: already on {plan}, never ended; each plan is judged on its own."
+              for plan in open_plans]
+    if request.down_cents:
+        lines.append(f"Down payment {format_money(request.down_cents)}: take it in Payments "
+                     "(F7); it is not posted here.")
+    lines.append(f"On the plan: {format_money(total)} in {request.months} monthly "
+                 "installments:")
+    lines += [f"  {k:>2}. due {due:%a %Y-%m-%d}  {format_money(amount):>12}"
+              for k, (due, amount) in enumerate(plan.installments(), start=1)]
+    lines.append("Broken (SB 998 §116910(c)) when an installment, or a bill issued from now")
+    lines.append("on, is unpaid 60 days; until then the plan keeps the account off the list.")
+    return lines
+
+
+@dataclass
+class PlanPreviewed(Message):
+    """A plan's installments were worked out (nothing written)."""
+
+    request: PlanRequest
+    lines: list[str]
+
+
+@dataclass
+class PlanCreated(Message):
+    """A plan was created and the account's gates checked again."""
+
+    number: str
+    said: str
+    status: str          # ON LIST / OFF the list, after the re-check
+    plan_gate: str       # the PLAN gate's verdict and why
+    row: int             # the account's row in the stored list, after the re-check
+
+
+class LockoffPlans:
+    """Mixin for the Lock-off screen: the plan form, its preview and its creation."""
+
+    def _plan_status(self, text: str) -> None:
+        from textual.widgets import Static
+
+        self.query_one("#lockoff-status", Static).update(text)  # type: ignore[attr-defined]
+
+    def action_plan(self) -> None:
+        from console.widgets.forms import FormField, FormModal
+
+        detail = self._current()  # type: ignore[attr-defined]
+        if detail is None:
+            self._plan_status("No account under the cursor: make the list (m), then pick one.")
+            return
+        today = self.app.session.today  # type: ignore[attr-defined]
+
+        def parse(values: dict[str, str]) -> PlanRequest:
+            return parse_plan_form(detail.number, values, today)
+
+        def chosen(request: Any) -> None:
+            if request is not None:
+                self._plan_status(f"Plan for {request.number}: working out the installments…")
+                self._preview_plan(request)
+
+        self.app.push_screen(FormModal(  # type: ignore[attr-defined]
+            f"Payment plan for {detail.number} {detail.name}"[:76],
+            [FormField("months", "Months (1 to 12)", "12"),
+             FormField("down", "Down payment ($)", "0.00"),
+             FormField("start", "Start date (YYYY-MM-DD)", str(today))], parse,
+            note="Amortizes what is past due on the start date (SB 998 §116910(b))."), chosen)
+
+    @work(thread=True, exclusive=True, group="lockoff-plan", exit_on_error=False)
+    def _preview_plan(self, request: PlanRequest) -> None:
+        from db.delinquency import account_delinquency
+
+        with self.app.connect() as conn:  # type: ignore[attr-defined]
+            found = account_delinquency(conn, request.number, request.starts_on)
+            open_plans = tuple(f"plan {r[0]} from {r[1]}" for r in conn.execute(
+                "SELECT p.id, p.starts_on FROM payment_plans p JOIN accounts a ON"
+                " a.id = p.account_id WHERE a.number = ? AND p.ended_on IS NULL ORDER BY p.id",
+                (request.number,)))
+        past_due = found.state.past_due_cents if found else 0
+        lines = plan_preview_lines(request, past_due, open_plans)
+        self.post_message(PlanPreviewed(request, lines))  # type: ignore[attr-defined]
+
+    def on_plan_previewed(self, event: PlanPreviewed) -> None:
+        from console.widgets.forms import ConfirmModal
+
+        request = event.request
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._plan_status(f"Plan for {request.number}: creating…")
+                self._create_plan(request)
+            else:
+                self._plan_status(f"Plan for {request.number}: not created; nothing changed.")
+
+        self.app.push_screen(ConfirmModal(  # type: ignore[attr-defined]
+            f"Payment plan for {request.number}", event.lines, "Create this plan?"),
+            answered)
+
+    @work(thread=True, exclusive=True, group="lockoff-plan", exit_on_error=False)
+    def _create_plan(self, request: PlanRequest) -> None:
+        from db.arrangements import create_plan
+        from db.delinquency import account_delinquency
+        from db.lockoff import latest_list, recheck_entry
+
+        login = self.app.session.user.login  # type: ignore[attr-defined]
+        on_date = self.on_date  # type: ignore[attr-defined]
+        with self.app.connect() as conn:  # type: ignore[attr-defined]
+            found = account_delinquency(conn, request.number, request.starts_on)
+            past_due = found.state.past_due_cents if found else 0
+            plan_preview_lines(request, past_due)  # the same checks as the preview, again
+            said = create_plan(conn, request.number, months=request.months,
+                               on=request.starts_on, total_cents=past_due - request.down_cents,
+                               actor=login, at=now_stamp())
+            stored = latest_list(conn, on_date) if on_date else None
+            status, gate, row = "not on a made list", "", 0
+            if stored is not None:
+                account = conn.execute("SELECT id FROM accounts WHERE number = ?",
+                                       (request.number,)).fetchone()[0]
+                entry = recheck_entry(conn, stored, account, actor=login, at=now_stamp())
+                if entry is not None:
+                    status = "ON LIST" if entry.eligible else "OFF the list"
+                    plan = next(g for g in entry.gates if g.code == "PLAN")
+                    gate = f"{plan.status} PLAN {plan.why}"
+                    row = conn.execute("SELECT count(*) FROM lockoff_list_entries WHERE"
+                                       " list_id = ? AND sort_key < ?",
+                                       (stored.id, entry.sort_key)).fetchone()[0]
+        self.post_message(PlanCreated(request.number, said, status, gate, row))  # type: ignore[attr-defined]
+
+    def on_plan_created(self, event: PlanCreated) -> None:
+        self._plan_status(f"{event.said} Now {event.status}. {event.plan_gate}")
+        self.cursor_after_load = event.row  # type: ignore[attr-defined]
+        self._load(self.on_date)  # type: ignore[attr-defined]
