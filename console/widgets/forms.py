@@ -17,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from console.widgets.entry_input import EntryInput
 from core.errors import InputError
 
 T = TypeVar("T")
@@ -35,16 +36,10 @@ FORM_CSS = """
 """
 
 
-class FormInput(Input):
-    """An Input whose Enter moves to the next field at once, so typed-ahead keys (a fast clerk,
-    a paste over SSH) land in the right field; on the last field Enter submits the form."""
-
-    async def action_submit(self) -> None:
-        inputs = list(self.screen.query(FormInput))
-        if self is not inputs[-1]:
-            self.screen.set_focus(inputs[inputs.index(self) + 1])
-            return
-        await super().action_submit()
+class FormInput(EntryInput):
+    """A form field whose Enter moves to the next field (or submits on the last) before the
+    next key is read, so typed-ahead keys (a fast clerk, a paste over SSH) land in the right
+    field; EntryInput hands over the keys already queued."""
 
 
 @dataclass(frozen=True)
@@ -83,11 +78,18 @@ class FormModal(ModalScreen[T | None], Generic[T]):
             yield Label("Enter: next field, then save · Esc: cancel, nothing changes",
                         markup=False)
 
+    def field_entered(self, field: Input) -> None:
+        """Enter in a field: on to the next one, or check and save on the last."""
+        inputs: list[Input] = list(self.query(FormInput))
+        if field is not inputs[-1]:
+            self.set_focus(inputs[inputs.index(field) + 1])
+        else:
+            self._submit()
+
     def values(self) -> dict[str, str]:
         return {f.name: self.query_one(f"#form-{f.name}", Input).value.strip()
                 for f in self.fields}
 
-    @on(Input.Submitted)
     def _submit(self) -> None:
         try:
             result = self.parse(self.values())
