@@ -5,9 +5,9 @@ Adding a screen area, a CLI command or a migration: follow docs/development.md.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from importlib import import_module
 from typing import Any, cast
 
 from rich.markup import escape
@@ -26,77 +26,47 @@ from db.connection import Connector, DatabaseError
 
 @dataclass(frozen=True)
 class Area:
-    """A screen area reached by an F-key; only areas that really work are listed."""
+    """A screen area reached by an F-key; only areas that really work are listed.
+
+    The area's screen is named "module:Class" and imported when first opened (the first paint
+    is a budget); its key binding is derived from the same row.
+    """
 
     key: str
     name: str
     help: str
-    screen: Callable[[], Screen[Any]]
+    screen_path: str
+    binding_id: str
+    action: str = ""  # default: go_to_area('<name>')
+
+    def screen(self) -> Screen[Any]:
+        module, _, class_name = self.screen_path.partition(":")
+        return cast("Screen[Any]", getattr(import_module(module), class_name)())
+
+    def binding(self) -> Binding:
+        return Binding(self.key, self.action or f"go_to_area('{self.name}')", self.name,
+                       id=self.binding_id)
 
 
-def _accounts_screen() -> Screen[Any]:
-    from console.screens.accounts import AccountsScreen
-
-    return AccountsScreen()
-
-
-def _read_audit_screen() -> Screen[Any]:
-    from console.screens.read_audit import ReadAuditScreen
-
-    return ReadAuditScreen()
-
-
-def _calendar_screen() -> Screen[Any]:
-    from console.screens.calendar import CalendarScreen
-
-    return CalendarScreen()
-
-
-def _billing_screen() -> Screen[Any]:
-    from console.screens.billing import BillingScreen
-
-    return BillingScreen()
-
-
-def _payments_screen() -> Screen[Any]:
-    from console.screens.payments import PaymentsScreen
-
-    return PaymentsScreen()
-
-
-def _lockoff_screen() -> Screen[Any]:
-    from console.screens.lockoff import LockoffScreen
-
-    return LockoffScreen()
-
-
-def _adjustments_screen() -> Screen[Any]:
-    from console.screens.adjustments import AdjustmentsScreen
-
-    return AdjustmentsScreen()
-
-
-def _search_screen() -> Screen[Any]:
-    from console.screens.search import SearchScreen
-
-    return SearchScreen()
-
-
-# Screens other than Home are imported when first opened: the first paint is a budget.
 AREAS = (
-    Area("f10", "Home", "district summary and the work due today", HomeScreen),
+    Area("f10", "Home", "district summary and the work due today",
+         "console.screens.home:HomeScreen", "app.home"),
     Area("f2", "Search", "find an account by number, name, address, meter or phone",
-         _search_screen),
-    Area("f3", "Accounts", "every account, paged; Enter opens one", _accounts_screen),
-    Area("f4", "Calendar", "billing calendar: every cycle's dates and why", _calendar_screen),
-    Area("f5", "Read audit", "read exceptions: import, triage, dispositions", _read_audit_screen),
+         "console.screens.search:SearchScreen", "app.search", action="search"),
+    Area("f3", "Accounts", "every account, paged; Enter opens one",
+         "console.screens.accounts:AccountsScreen", "app.accounts"),
+    Area("f4", "Calendar", "billing calendar: every cycle's dates and why",
+         "console.screens.calendar:CalendarScreen", "app.calendar"),
+    Area("f5", "Read audit", "read exceptions: import, triage, dispositions",
+         "console.screens.read_audit:ReadAuditScreen", "app.reads"),
     Area("f6", "Billing", "billing run: draft, diff, approve, freeze, print file",
-         _billing_screen),
-    Area("f7", "Payments", "payment batches, lockbox files, returned checks", _payments_screen),
+         "console.screens.billing:BillingScreen", "app.billing"),
+    Area("f7", "Payments", "payment batches, lockbox files, returned checks",
+         "console.screens.payments:PaymentsScreen", "app.payments"),
     Area("f8", "Lock-off", "lock-off list: every SB 998 gate, make, re-check, print",
-         _lockoff_screen),
+         "console.screens.lockoff:LockoffScreen", "app.lockoff"),
     Area("f9", "Adjustments", "adjustments, leak and meter re-rates, approvals",
-         _adjustments_screen),
+         "console.screens.adjustments:AdjustmentsScreen", "app.adjustments"),
 )
 
 
@@ -152,15 +122,7 @@ class MeterlineApp(App[int]):
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
         Binding("f1", "help", "Help", id="app.help"),
-        Binding("f10", "go_to_area('Home')", "Home", id="app.home"),
-        Binding("f2", "search", "Search", id="app.search"),
-        Binding("f3", "go_to_area('Accounts')", "Accounts", id="app.accounts"),
-        Binding("f4", "go_to_area('Calendar')", "Calendar", id="app.calendar"),
-        Binding("f5", "go_to_area('Read audit')", "Read audit", id="app.reads"),
-        Binding("f6", "go_to_area('Billing')", "Billing", id="app.billing"),
-        Binding("f7", "go_to_area('Payments')", "Payments", id="app.payments"),
-        Binding("f8", "go_to_area('Lock-off')", "Lock-off", id="app.lockoff"),
-        Binding("f9", "go_to_area('Adjustments')", "Adjustments", id="app.adjustments"),
+        *(area.binding() for area in AREAS),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True, show=False),
         Binding("ctrl+p", "command_palette", "Commands", id="app.commands", show=False),
     ]
