@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+
+from core.usage_history import history_record
 
 LAYOUT_VERSION = "1"
 RECORD_TYPES = ("H", "B", "R", "C", "U", "M", "T")
@@ -18,7 +19,6 @@ B_FIELDS = ("account", "bill_id", "customer_name", "mail_line1", "mail_line2", "
 R_FIELDS = ("meter_id", "register", "prev_read_date", "prev_read", "curr_read_date",
             "curr_read", "read_type", "multiplier", "consumption", "unit")
 C_FIELDS = ("service", "description", "tier_text", "quantity", "rate", "amount")
-HISTORY_PERIODS = 13
 
 
 _UNSAFE = str.maketrans({"|": "/", "\r": " ", "\n": " "})
@@ -67,12 +67,9 @@ class PrintFile:
         self.current_cents += current_cents
         self.total_due_cents += total_due_cents
 
-    def history(self, periods: Sequence[tuple[date, int]]) -> None:
-        """The 13-period usage chart: (period end, use) pairs, oldest first, blank-padded."""
-        pairs = list(periods)[-HISTORY_PERIODS:]
-        blank = "|" * (2 * (HISTORY_PERIODS - len(pairs)))
-        self.lines.append("U" + blank + "".join(f"|{day.isoformat()}|{use:d}"
-                                                for day, use in pairs))
+    def history(self, text: str) -> None:
+        """The 13-period usage chart from a bill's stored history (core.usage_history)."""
+        self.lines.append(history_record(text))
         self.counts["U"] += 1
 
     def trailer(self) -> None:

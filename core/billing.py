@@ -10,6 +10,7 @@ from decimal import Decimal
 from enum import StrEnum
 from itertools import pairwise
 
+from core import usage_history
 from core.bill_lines import BillLine, PricedBill
 from core.money import Cents
 from core.rate_schedule import ScheduleRef
@@ -54,12 +55,15 @@ class AccountBill:
     estimated: bool = False
     total_cents: Cents = 0
     lines: tuple[StoredLine, ...] = field(default=())
+    history: str = ""  # core.usage_history text, this period last (the U record)
+    meter_reads: str = ""  # the bill's R records, one a line (each meter's reads and use)
 
     def key(self) -> str:
         """The bill as one line of text, for the draft's fingerprint."""
         parts = [str(self.account_id), self.outcome.value, self.reason, self.rate_class,
                  str(self.period_start), str(self.period_end), str(self.usage_hcf),
-                 str(int(self.estimated)), str(self.total_cents)]
+                 str(int(self.estimated)), str(self.total_cents), self.history,
+                 self.meter_reads]
         parts += [f"{ln.component}:{ln.quantity}:{ln.rate}:{ln.amount_cents}:{ln.rate_sha256}"
                   for ln in self.lines]
         return "|".join(parts)
@@ -180,8 +184,5 @@ def period_uses(chains: Sequence[MeterChain]) -> list[tuple[date, int]]:
 
 def winter_average(chains: Sequence[MeterChain], close_on: date) -> Decimal | None:
     """Average use of the periods ending in December to February within the year before
-    (db.closing_bill.winter_average, through period_uses)."""
-    year_ago = date.fromordinal(close_on.toordinal() - 365)
-    winter = [use for end, use in period_uses(chains)
-              if end.month in (12, 1, 2) and year_ago <= end <= close_on]
-    return (Decimal(sum(winter)) / len(winter)).quantize(Decimal("0.0001")) if winter else None
+    (core.usage_history.winter_average of the chains' periods, as db.closing_bill uses)."""
+    return usage_history.winter_average(period_uses(chains), close_on)

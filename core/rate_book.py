@@ -53,6 +53,12 @@ class RateBook:
                 f"{', '.join(self.classes()) or 'none'})", field="class"))
         return found
 
+    def uses_winter_average(self, rate_class: str) -> bool:
+        """Whether any schedule of the class bills wastewater on winter-average use: only then
+        does a bill need the account's winter average."""
+        return any(s.wastewater is not None and s.wastewater.basis == "winter_average"
+                   for s in self.versions(rate_class))
+
     def in_force(self, rate_class: str, on: date) -> Schedule:
         """The schedule of a class in force on a date."""
         return self.segments(rate_class, on, date.fromordinal(on.toordinal() + 1))[0].schedule

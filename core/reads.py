@@ -339,18 +339,30 @@ class PeriodUsage:
 def period_usage(chains: Sequence[MeterChain], start: date, end: date) -> PeriodUsage:
     """Usage from the read on `start` to the read on `end`: each meter from its reading at or
     before `start` (or its install reading) to its last reading by `end` (or its final one)."""
-    parts: list[MeterUsage] = []
-    for chain in chains:
-        before = [p for p in chain.points if p.day <= start]
-        inside = [p for p in chain.points if start < p.day <= end]
-        if not inside:
-            continue
-        points = ([before[-1]] if before else []) + inside
-        if len(points) < 2:
-            continue
-        usage = sum(wrap_delta(a.reading, b.reading, chain.dials) for a, b in pairwise(points))
-        parts.append(MeterUsage(chain.meter_id, chain.serial, points[0].day, points[0].reading,
-                                points[-1].day, points[-1].reading, usage,
-                                any(p.estimated for p in inside)))
+    parts = [part for part in (meter_usage(chain, start, end) for chain in chains) if part]
     return PeriodUsage(start, end, sum(p.usage for p in parts), any(p.estimated for p in parts),
                        tuple(parts))
+
+
+def meter_usage(chain: MeterChain, start: date, end: date) -> MeterUsage | None:
+    """One meter's part of period_usage: from its last point on or before `start` through its
+    points after `start` up to `end`; None when it has no two such points."""
+    first: ReadPoint | None = None
+    previous: ReadPoint | None = None
+    usage, estimated, dials = 0, False, chain.dials
+    for point in chain.points:  # in day order
+        day = point.day
+        if day <= start:
+            first = previous = point
+        elif day <= end:
+            if previous is None:
+                first = previous = point  # no point before the period: from the first inside
+                estimated = point.estimated
+                continue
+            usage += wrap_delta(previous.reading, point.reading, dials)
+            estimated = estimated or point.estimated
+            previous = point
+    if first is None or previous is None or previous is first:
+        return None
+    return MeterUsage(chain.meter_id, chain.serial, first.day, first.reading, previous.day,
+                      previous.reading, usage, estimated)

@@ -6,17 +6,15 @@ import json
 import os
 import sqlite3
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 from core.bill_print import LAYOUT_VERSION, RECORD_TYPES, PrintFile, clean, record
-from core.billing import period_uses, scan_line
+from core.billing import scan_line
 from core.errors import InputError, InputProblem
 from core.money import round_ratio_half_up
-from core.reads import period_usage
 from db.billing_run import Run, reconcile, require_run
-from db.read_history import fill_premises, load_chains
 from db.settings import load_settings
 
 # Every character str.isspace() is true of: what core.bill_print.clean strips.
@@ -34,7 +32,7 @@ def _clean(expr: str) -> str:
 # The B record's customer text arrives cleaned, in B_FIELDS order, as one text.
 BILLS_SQL = f"""
 SELECT b.id, b.period_start, b.period_end, b.estimated, b.total_cents, a.number,
-       a.premise_id,
+       b.usage_history, b.meter_reads,
        {_clean("a.number")} || '|' || b.id || '|' || {_clean("c.name")} || '|'
        || {_clean("a.mail_line1")} || '|' || {_clean("a.mail_line2")} || '|'
        || {_clean("a.mail_city")} || '|' || {_clean("a.mail_state")} || '|'
@@ -52,20 +50,30 @@ SELECT b.id, b.period_start, b.period_end, b.estimated, b.total_cents, a.number,
  WHERE b.run_id = :run AND b.outcome = 'billed'
  ORDER BY a.number
 """
-# One pass over each billed account's receivable entries before its bill: the balance, and the
-# payments and adjustments since the period began.
+# Each billed account's receivable balance before its bill, and its payments and adjustments
+# since the period began. The balance is the account's kept balance (account_balances) less
+# what was posted from this run's first entry on (the run posts its bills in one statement,
+# so that is the account's bill and anything after it); the payments and adjustments come
+# from the entries after the period's start day (the ledger_account index) before the bill.
 BALANCES_SQL = """
-SELECT b.id,
-       COALESCE(SUM(e.amount_cents), 0),
-       COALESCE(SUM(CASE WHEN e.entry_type IN ('payment', 'returned_payment')
-                          AND e.effective_on > b.period_start THEN e.amount_cents END), 0),
-       COALESCE(SUM(CASE WHEN e.entry_type NOT IN ('payment', 'returned_payment', 'bill')
-                          AND e.effective_on > b.period_start THEN e.amount_cents END), 0)
+SELECT b.id, ab.balance_cents - COALESCE(t.since, 0), COALESCE(p.payments, 0),
+       COALESCE(p.adjustments, 0)
   FROM bills b
-  JOIN ledger_entries e ON e.account_id = b.account_id AND e.book = 'receivable'
-                       AND e.id < b.ledger_entry_id
- WHERE b.run_id = ? AND b.outcome = 'billed'
- GROUP BY b.account_id
+  JOIN account_balances ab ON ab.account_id = b.account_id
+  LEFT JOIN (SELECT account_id, SUM(amount_cents) AS since FROM ledger_entries
+              WHERE id >= :first AND book = 'receivable' GROUP BY account_id) t
+         ON t.account_id = b.account_id
+  LEFT JOIN (SELECT x.id AS bill_id,
+                    SUM(CASE WHEN e.entry_type IN ('payment', 'returned_payment')
+                             THEN e.amount_cents END) AS payments,
+                    SUM(CASE WHEN e.entry_type NOT IN ('payment', 'returned_payment', 'bill')
+                             THEN e.amount_cents END) AS adjustments
+               FROM bills x JOIN ledger_entries e ON e.account_id = x.account_id
+                AND e.effective_on > x.period_start AND e.id < x.ledger_entry_id
+                AND e.book = 'receivable'
+              WHERE x.run_id = :run AND x.outcome = 'billed' GROUP BY x.id) p
+         ON p.bill_id = b.id
+ WHERE b.run_id = :run AND b.outcome = 'billed'
 """
 LINES_SQL = """
 SELECT l.bill_id, l.component, l.label, l.explanation, l.quantity, l.rate, l.amount_cents
@@ -128,7 +136,10 @@ def build_print_file(conn: sqlite3.Connection, run: Run, generated_at: str) -> P
     settings = load_settings(conn)
     percent = Decimal(settings.late_fee_percent).as_integer_ratio()
     rows = conn.execute(BILLS_SQL, {"run": run.id, "ws": WHITESPACE}).fetchall()
-    balances = {r[0]: r[1:] for r in conn.execute(BALANCES_SQL, (run.id,))}
+    first = conn.execute("SELECT MIN(ledger_entry_id) FROM bills WHERE run_id = ?",
+                         (run.id,)).fetchone()[0]
+    balances = {r[0]: r[1:] for r in conn.execute(BALANCES_SQL, {"run": run.id,
+                                                                 "first": first})}
     lines: dict[int, list[str]] = {}
     charge_text: dict[tuple[object, ...], str] = {}  # the same charge line, written once
     for bill_id, *charge in conn.execute(LINES_SQL, (run.id,)):
@@ -140,19 +151,11 @@ def build_print_file(conn: sqlite3.Connection, run: Run, generated_at: str) -> P
                 "C", ["sewer" if component == "wastewater" else "water", label, explanation,
                       quantity, rate, cents])
         lines.setdefault(bill_id, []).append(text)
-    fill_premises(conn, ())
-    conn.execute("INSERT OR IGNORE INTO temp.audit_premises SELECT a.premise_id FROM bills b"
-                 " JOIN accounts a ON a.id = b.account_id WHERE b.run_id = ?"
-                 " AND b.outcome = 'billed'", (run.id,))
-    last_end = max((r["period_end"] for r in rows), default=run.bill_date)
-    chains = load_chains(conn, date.fromisoformat(last_end) - timedelta(days=420),
-                         date.fromisoformat(last_end) + timedelta(days=1))
     out = PrintFile()
     out.add("H", [run.id, run.cycle_id, run.bill_date, generated_at, LAYOUT_VERSION])
     out.add("M", ["global", f"{settings.district_name}: questions about your bill? "
                             "Call the billing office."])
     due = date.fromisoformat(run.due_date)
-    unit = clean(settings.read_unit)
     dates = f"{clean(run.bill_date)}|{clean(run.due_date)}"
     autopay_text = f"DO NOT PAY - ACH ON {due:%m/%d}"
     estimated_text = record("M", ["account", "Your meter could not be read this month; this "
@@ -179,15 +182,14 @@ def build_print_file(conn: sqlite3.Connection, run: Run, generated_at: str) -> P
             "PAST DUE" if past_due > 0 else "", "", "",
             scan_line(r["number"], due, 0, max(total, 0), max(after_due, 0)))))
         out.count_bill(current, total)
-        chain = chains.get(r["premise_id"], ())
-        for meter in period_usage(chain, start, end).meters:
-            out.add_text("R", f"{meter.meter_id}|S|{meter.from_day}|{meter.from_reading}|"
-                              f"{meter.to_day}|{meter.to_reading}|"
-                              f"{'E' if meter.estimated else 'A'}|1|{meter.usage}|{unit}")
+        reads = r["meter_reads"]
+        if reads:  # the R records, as the draft wrote them from the period's reads
+            out.lines.append(reads)
+            out.counts["R"] += reads.count("\n") + 1
         for text in lines.get(r["id"], ()):
             out.lines.append(text)
         out.counts["C"] += len(lines.get(r["id"], ()))
-        out.history([(day, use) for day, use in period_uses(chain) if day <= end])
+        out.history(r["usage_history"])
         if r["estimated"]:
             out.lines.append(estimated_text)
             out.counts["M"] += 1

@@ -18,6 +18,8 @@ from db.billing_draft import (
 from db.billing_run import Run, find_run, require_run, stored_bills
 from db.read_history import fill_premises, load_chains
 
+DEMO_HISTORY = "demo history"  # the fingerprint of the runs fixtures/demo_bills.py records
+
 
 @dataclass(frozen=True)
 class Diff:
@@ -40,6 +42,9 @@ def diff_run(conn: sqlite3.Connection, cycle_id: int, month: date) -> Diff:
     last: dict[int, tuple[Decimal | None, int | None]]
     if previous is not None:
         basis = f"billing run {previous.id} ({previous.month}, {previous.status})"
+        if previous.fingerprint == DEMO_HISTORY:
+            basis += (": demo history, priced by fixtures/demo_pricing.py, not by the rate "
+                      "files")
         last = {r["account_id"]: (Decimal(r["usage_hcf"]), r["total_cents"])
                 for r in stored_bills(conn, previous.id) if r["outcome"] == "billed"}
     else:

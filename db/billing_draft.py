@@ -6,34 +6,45 @@ checks that digest again and posts the stored bills, so what was previewed is wh
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
 from core.bill_lines import Period, Service
+from core.bill_print import clean
 from core.billing import (
     AccountBill,
     LineCache,
     Outcome,
     StoredLine,
+    period_uses,
     stored_lines,
-    winter_average,
 )
 from core.errors import InputError, InputProblem
 from core.rate_book import RateBook
 from core.rate_engine import RateEngine
 from core.reads import MeterChain, period_usage
-from db.billing_inputs import inputs_digest
+from core.usage_history import (
+    extend_history,
+    history_text,
+    text_winter_average,
+    winter_average,
+)
+from db.billing_inputs import inputs_digest, with_histories
 from db.closing_bill import UNIT_HCF
 from db.read_history import fill_premises, load_chains
 from db.reads import billing_holds
 from db.settings import load_settings
 
-# Reads loaded before the period: a year and a bit, for the winter average (Dec-Feb).
+# Reads loaded for a premise priced from its reads alone: a year and a bit, for the usage
+# history and the winter average (Dec-Feb).
 HISTORY_WINDOW = timedelta(days=400)
+PERIOD_WINDOW = timedelta(days=62)  # before last month's read day, for every premise
 BILL_WINDOW_DAYS = 25  # a bill posted from the month's first read day to 25 days after its last
 
-Priced = tuple[int, tuple[StoredLine, ...]]  # a bill's total and its stored lines
+# A pricing: the bill's total, its stored lines, the period priced and the usage in HCF.
+Priced = tuple[int, tuple[StoredLine, ...], Period, Decimal]
 
 
 @dataclass(frozen=True)
@@ -125,9 +136,9 @@ class Draft:
 
     dates: CycleMonth
     bills: tuple[AccountBill, ...]
-    chains: dict[int, tuple[MeterChain, ...]]
     premises: dict[int, int]  # account id -> premise id
     inputs: str = ""  # db.billing_inputs.inputs_digest
+    history_premises: tuple[int, ...] = ()  # priced from their full read history
 
     @property
     def total_cents(self) -> int:
@@ -137,38 +148,70 @@ class Draft:
         return sum(1 for b in self.bills if b.outcome == outcome)
 
 
+Previous = tuple[date, str]  # the latest posted bill's period end and usage history
+
+
 @dataclass(frozen=True)
 class DraftInputs:
-    """What a cycle-month's bills are computed from, and its digest."""
+    """What a cycle-month's bills are computed from, and the digest of all but the full read
+    histories (db.billing_inputs.with_histories adds those)."""
 
     accounts: list[sqlite3.Row]
     holds: dict[int, str]
     excluded: dict[int, str]
+    previous: dict[int, Previous]  # account id -> its latest posted bill with a history
     read_unit: str
     digest: str
 
 
+def period_window(dates: CycleMonth) -> tuple[date, date]:
+    """The reads every draft loads, [since, until): the period with a month to spare before
+    its start, so the start read is found when last month's read day moved."""
+    return dates.previous_read_end - PERIOD_WINDOW, dates.read_end + timedelta(days=1)
+
+
 def history_window(dates: CycleMonth) -> tuple[date, date]:
-    """The reads a draft loads: [since, until)."""
+    """The reads loaded for a premise with no posted bill to extend: [since, until)."""
     return dates.previous_read_end - HISTORY_WINDOW, dates.read_end + timedelta(days=1)
+
+
+# Each active account's latest posted bill with a usage history (one index seek each).
+PREVIOUS_SQL = """
+SELECT a.id, b.id, b.period_end, b.usage_history
+  FROM routes r CROSS JOIN premises p ON p.route_id = r.id
+  CROSS JOIN accounts a ON a.premise_id = p.id
+  JOIN bills b ON b.id = (SELECT x.id FROM bills x INDEXED BY bills_posted_history
+                           WHERE x.account_id = a.id AND x.ledger_entry_id IS NOT NULL
+                             AND x.usage_history <> '' AND x.period_end <= ?
+                           ORDER BY x.period_end DESC, x.id DESC LIMIT 1)
+ WHERE r.cycle_id = ? AND a.status = 'active'
+"""
 
 
 def draft_inputs(conn: sqlite3.Connection, dates: CycleMonth, book: RateBook,
                  run_id: int | None = None) -> DraftInputs:
-    """The cycle's accounts, holds and exclusions, the premises in temp.audit_premises, and
-    the digest of every input (db.billing_inputs); call inside a transaction for one snapshot."""
+    """The cycle's accounts, holds, exclusions and latest bills, the premises in
+    temp.audit_premises, and the digest of those inputs and the period's reads
+    (db.billing_inputs); call inside a transaction for one snapshot."""
     accounts = cycle_accounts(conn, dates.cycle_id)
     holds = billing_holds(conn, dates.cycle_id)
     excluded = already_billed(conn, dates, run_id)
+    previous: dict[int, Previous] = {}
+    bill_ids = []
+    parse = date.fromisoformat
+    for account_id, bill_id, period_end, history in conn.execute(
+            PREVIOUS_SQL, (dates.previous_read_end.isoformat(), dates.cycle_id)):
+        previous[account_id] = (parse(period_end), history)
+        bill_ids.append(bill_id)
     fill_cycle_premises(conn, dates.cycle_id)
     unit = load_settings(conn).read_unit
-    since, until = history_window(dates)
+    since, until = period_window(dates)
     digest = inputs_digest(
         conn, dates=(dates.month, dates.read_start, dates.read_end, dates.previous_read_end,
                      dates.bill_date, dates.due_date),
         book=book, read_unit=unit, accounts=accounts, holds=holds, excluded=excluded,
-        since=since, until=until)
-    return DraftInputs(accounts, holds, excluded, unit, digest)
+        previous_bills=bill_ids, since=since, until=until)
+    return DraftInputs(accounts, holds, excluded, previous, unit, digest)
 
 
 def fill_cycle_premises(conn: sqlite3.Connection, cycle_id: int) -> None:
@@ -179,97 +222,198 @@ def fill_cycle_premises(conn: sqlite3.Connection, cycle_id: int) -> None:
                  " WHERE r.cycle_id = ? AND a.status = 'active'", (cycle_id,))
 
 
+def full_histories_digest(conn: sqlite3.Connection, found: DraftInputs, dates: CycleMonth,
+                          premises: Sequence[int]) -> str:
+    """The inputs' digest with the full read history of `premises` added (the premises the
+    draft priced from their reads alone); leaves those premises in temp.audit_premises."""
+    fill_premises(conn, premises)
+    return with_histories(conn, found.digest, premises, *history_window(dates))
+
+
+@dataclass
+class _Pricing:
+    """What every account of one draft shares: the engine, memos and the run's settings."""
+
+    dates: CycleMonth
+    engine: RateEngine
+    found: DraftInputs
+    per_hcf: Decimal
+    unit: str
+    classes: dict[tuple[str, str], str | InputError] = field(default_factory=dict)
+    winter_classes: dict[str, bool] = field(default_factory=dict)
+    cache: LineCache = field(default_factory=dict)
+    priced: dict[tuple[object, ...], Priced | InputError] = field(default_factory=dict)
+    days: dict[str, date] = field(default_factory=dict)
+
+    def rate_class(self, kind: str, service_type: str) -> str | InputError:
+        """The class the book gives this premise kind and service type (or why none)."""
+        found = self.classes.get((kind, service_type))
+        if found is None:
+            try:
+                found = self.engine.book.class_for(kind, service_type)
+                self.winter_classes[found] = self.engine.book.uses_winter_average(found)
+            except InputError as exc:
+                found = exc
+            self.classes[kind, service_type] = found
+        return found
+
+    def day(self, text: str) -> date:
+        found = self.days.get(text)
+        if found is None:
+            found = self.days[text] = date.fromisoformat(text)
+        return found
+
+    def price(self, rate_class: str, size: str, units: int, landscape: int,
+              rental: str | None, start: date, end: date, opened: date, usage_units: int,
+              winter: Decimal | None) -> Priced | InputError:
+        """One pricing by the engine (db.billing_draft memoises it by its inputs)."""
+        period = Period(opened if opened > start else start, end, prorated=opened > start)
+        usage = _hcf(usage_units, self.per_hcf)
+        service = Service(rate_class=rate_class, meter_size=size, dwelling_units=max(1, units),
+                          landscape_sqft=landscape,
+                          winter_average_hcf=None if winter is None else _hcf(winter,
+                                                                              self.per_hcf),
+                          rental_started_on=self.day(rental) if rental else None)
+        try:
+            bill = self.engine.price(service, period, usage)
+        except InputError as exc:
+            return exc
+        return bill.total_cents, stored_lines(bill, self.cache), period, usage
+
+
 def compute_draft(conn: sqlite3.Connection, dates: CycleMonth, book: RateBook,
                   run_id: int | None = None, engine: RateEngine | None = None) -> Draft:
-    """Every active account of the cycle priced, held (reason) or excluded (reason)."""
+    """Every active account of the cycle priced, held (reason) or excluded (reason).
+
+    Each account's period comes from the period's reads; its usage history extends its
+    latest posted bill's. An account with no such bill ending where this period starts, or a
+    premise with more than one meter, is priced from 13 months of its premise's reads.
+    """
     found = draft_inputs(conn, dates, book, run_id)
-    chains = load_chains(conn, *history_window(dates))
-    engine = engine or RateEngine(book)
     if found.read_unit not in UNIT_HCF:
         raise InputError(InputProblem(f"read_unit {found.read_unit!r} cannot be turned into "
                                       "HCF", field="read_unit"))
-    per_hcf = UNIT_HCF[found.read_unit]
-    classes: dict[tuple[str, str], str | InputError] = {}
-    cache: LineCache = {}
-    priced: dict[tuple[object, ...], Priced | InputError] = {}
-    bills = []
+    pricing = _Pricing(dates, engine or RateEngine(book), found, UNIT_HCF[found.read_unit],
+                       clean(found.read_unit))
+    chains = load_chains(conn, *period_window(dates))
+    bills: dict[int, AccountBill] = {}
+    later: list[sqlite3.Row] = []
+    previous = found.previous
     for row in found.accounts:
-        bills.append(_account_bill(row, dates, engine, found.holds, found.excluded, classes,
-                                   cache, priced, chains.get(row["premise_id"], ()), per_hcf))
-    return Draft(dates, tuple(bills), chains,
-                 {r["id"]: r["premise_id"] for r in found.accounts}, found.digest)
+        bill = _account_bill(row, pricing, chains.get(row["premise_id"], ()),
+                             previous.get(row["id"]))
+        if bill is None:
+            later.append(row)
+        else:
+            bills[row["id"]] = bill
+    wide = sorted({row["premise_id"] for row in later})
+    digest = full_histories_digest(conn, found, dates, wide)
+    if later:
+        chains = load_chains(conn, *history_window(dates))
+        for row in later:
+            bills[row["id"]] = _account_bill(row, pricing, chains.get(row["premise_id"], ()),
+                                             None, full=True) or _unpriced(row)
+    ordered = tuple(bills[row["id"]] for row in found.accounts)
+    return Draft(dates, ordered, {r["id"]: r["premise_id"] for r in found.accounts}, digest,
+                 tuple(wide))
 
 
-def _account_bill(row: sqlite3.Row, dates: CycleMonth, engine: RateEngine,
-                  holds: dict[int, str], excluded: dict[int, str],
-                  classes: dict[tuple[str, str], str | InputError], cache: LineCache,
-                  priced_memo: dict[tuple[object, ...], Priced | InputError],
-                  chains: tuple[MeterChain, ...], per_hcf: Decimal) -> AccountBill:
-    account_id, number = row["id"], row["number"]
+def _unpriced(row: sqlite3.Row) -> AccountBill:
+    raise AssertionError(f"account {row['number']} was not priced from its full history")
+
+
+def _account_bill(row: sqlite3.Row, pricing: _Pricing, chains: tuple[MeterChain, ...],
+                  previous: Previous | None, full: bool = False) -> AccountBill | None:
+    """The account's outcome from the period's reads and its latest bill's history; None when
+    it needs the premise's full read history instead (then `full` chains are given)."""
+    (account_id, number, service_type, opened_on, _, kind, units, landscape, size,
+     installed_on) = row
+    dates, found = pricing.dates, pricing.found
 
     def held(reason: str) -> AccountBill:
         return AccountBill(account_id, number, Outcome.HELD, reason)
 
-    if account_id in excluded:
-        return AccountBill(account_id, number, Outcome.EXCLUDED, excluded[account_id])
-    if account_id in holds:
-        return held(holds[account_id])
-    shape = (row["kind"], row["service_type"])
-    if shape not in classes:
-        try:
-            classes[shape] = engine.book.class_for(*shape)
-        except InputError as exc:
-            classes[shape] = exc
-    rate_class = classes[shape]
+    if account_id in found.excluded:
+        return AccountBill(account_id, number, Outcome.EXCLUDED, found.excluded[account_id])
+    if account_id in found.holds:
+        return held(found.holds[account_id])
+    rate_class = pricing.rate_class(kind, service_type)
     if isinstance(rate_class, InputError):
         return held(str(rate_class))
-    usage = Decimal(0)
-    estimated = False
-    if row["service_type"] == "flat":  # no meter: the cycle's read-to-read month
+    usage_units, estimated = 0, False
+    history = reads = ""
+    winter: Decimal | None = None
+    if service_type == "flat":  # no meter: the cycle's read-to-read month
         start, end = dates.previous_read_end, dates.read_end
     else:
-        days = sorted({p.day for c in chains for p in c.points if p.day <= dates.read_end})
-        end_days = [d for d in days if d > dates.previous_read_end]
-        if not end_days:
+        if not full and (previous is None or len(chains) != 1):
+            return None  # no bill to extend, or a change-out: periods merge across meters
+        start_day, end_day = _period_days(chains, dates.previous_read_end, dates.read_end)
+        if end_day is None:
             return held(f"missing read: no read for {dates.key} by {dates.read_end}")
-        end = end_days[-1]
-        start_days = [d for d in days if d <= dates.previous_read_end]
-        if not start_days:
+        if start_day is None:
+            if not full:
+                return None  # the start read may be older than the period's window
             return held(f"missing read: no read on or before {dates.previous_read_end} to "
                         "bill from")
-        start = start_days[-1]
-        found = period_usage(chains, start, end)
-        if not found.meters:
+        start, end = start_day, end_day
+        used = period_usage(chains, start, end)
+        if not used.meters:
             return held(f"missing read: no meter read between {start} and {end}")
-        usage, estimated = _hcf(found.usage, per_hcf), found.estimated
-    opened = date.fromisoformat(row["opened_on"])
-    period = Period(max(start, opened), end, prorated=opened > start)
-    rental = row["installed_on"] if row["service_type"] == "bulk" else None
-    winter = winter_average(chains, end) if chains else None  # register units
-    service = Service(rate_class=rate_class, meter_size=row["size"],
-                      dwelling_units=max(1, row["dwelling_units"]),
-                      landscape_sqft=row["landscape_sqft"],
-                      winter_average_hcf=None if winter is None else _hcf(winter, per_hcf),
-                      rental_started_on=date.fromisoformat(rental) if rental else None)
-    # The engine is a pure function of these, so equal inputs share one pricing. Decimals are
-    # keyed by their text too: 10 and 10.0 are equal but would not be written the same.
-    key = (service, period, str(usage), str(service.winter_average_hcf))
-    priced = priced_memo.get(key)
+        usage_units, estimated = used.usage, used.estimated
+        if not full and previous is not None:
+            if previous[0] != start:
+                return None  # last bill ended elsewhere: its history does not continue here
+            history = extend_history(previous[1], end, usage_units)
+            if pricing.winter_classes[rate_class]:
+                winter = text_winter_average(history, end)
+        else:
+            periods = [(day, use) for day, use in period_uses(chains) if day <= end]
+            history = history_text(periods)
+            if pricing.winter_classes[rate_class]:
+                winter = winter_average(periods, end)
+        unit = pricing.unit
+        reads = "\n".join(
+            f"R|{m.meter_id}|S|{m.from_day}|{m.from_reading}|{m.to_day}|{m.to_reading}|"
+            f"{'E' if m.estimated else 'A'}|1|{m.usage}|{unit}" for m in used.meters)
+    opened = pricing.day(opened_on)
+    if opened <= start:
+        opened = start  # the key below: an account opened before the period is not prorated
+    rental = installed_on if service_type == "bulk" else None
+    # The engine is a pure function of these, so equal inputs share one pricing (usage and
+    # the winter average keyed as register units: 10 and 10.0 HCF would not be written alike).
+    key = (rate_class, size, units, landscape, rental, start, end, opened, usage_units,
+           None if winter is None else str(winter))
+    priced = pricing.priced.get(key)
     if priced is None:
-        try:
-            bill = engine.price(service, period, usage)
-            priced = priced_memo[key] = (bill.total_cents, stored_lines(bill, cache))
-        except InputError as exc:
-            priced = priced_memo[key] = exc
+        priced = pricing.priced[key] = pricing.price(rate_class, size, units, landscape,
+                                                     rental, start, end, opened, usage_units,
+                                                     winter)
     if isinstance(priced, InputError):
         return held(f"cannot be priced: {priced}")
-    total_cents, lines = priced
+    total_cents, lines, period, usage = priced
     if total_cents <= 0:
         return AccountBill(account_id, number, Outcome.EXCLUDED,
                            f"nothing to bill: the {rate_class} rates came to $0.00",
                            rate_class, period.start, period.end, usage, estimated)
     return AccountBill(account_id, number, Outcome.BILLED, "", rate_class, period.start,
-                       period.end, usage, estimated, total_cents, lines)
+                       period.end, usage, estimated, total_cents, lines, history, reads)
+
+
+def _period_days(chains: tuple[MeterChain, ...], previous_end: date, read_end: date
+                 ) -> tuple[date | None, date | None]:
+    """(the last read day on or before `previous_end`, the last after it by `read_end`) over
+    the premise's meters; points are in day order."""
+    start = end = None
+    for chain in chains:
+        for point in chain.points:
+            day = point.day
+            if day <= previous_end:
+                if start is None or day > start:
+                    start = day
+            elif day <= read_end and (end is None or day > end):
+                end = day
+    return start, end
 
 
 def _hcf(units: int | Decimal, per_hcf: Decimal) -> Decimal:

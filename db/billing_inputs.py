@@ -4,11 +4,14 @@ Why a freeze may post the stored draft without pricing it again: the engine is a
 of what it is given (core/ reads no clock or database), and every value compute_draft gives it
 comes from the rows hashed here: the cycle's active accounts with their premise and meter
 (ACCOUNTS_SQL, every column), the holds and the exclusions (their reasons), every meter of
-those premises and every read in the history window, the read unit, the calendar dates and the
-rate book (folder and each rate file's SHA-256). Draft and freeze hash the same rows, each
-inside its own write transaction (one snapshot); if they agree, and the stored bills and lines
-hash as approved, a recomputation would give the bills that are stored, so posting them is
-posting the preview. Any change to an input, or to a stored bill, refuses the freeze.
+those premises and every read in the period's window, the latest posted bill each account's
+usage history extends (by id: a posted bill never changes), the full read history of the
+premises the draft priced from their reads alone (the run stores which), the read unit, the
+calendar dates and the rate book (folder and each rate file's SHA-256). Draft and freeze hash
+the same rows, each inside its own write transaction (one snapshot); if they agree, and the
+stored bills and lines hash as approved, a recomputation would give the bills that are stored,
+so posting them is posting the preview. Any change to an input, or to a stored bill, refuses
+the freeze.
 """
 from __future__ import annotations
 
@@ -16,7 +19,6 @@ import hashlib
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
-from typing import Any
 
 from core.rate_book import RateBook
 
@@ -44,29 +46,33 @@ SELECT group_concat({_fields("r.id", "r.meter_id", "r.read_on", "r.reading", "r.
   CROSS JOIN meter_reads r INDEXED BY meter_reads_meter
     ON r.meter_id = m.id AND r.read_on >= ? AND r.read_on < ?
 """
-# Every bill of the run and each of its lines, by account and line number (not by row id: a
-# redraft of the same inputs stores the same bills under new ids).
-STORED_SQL = f"""
-SELECT group_concat(bill, char(30)) FROM (
-SELECT {_fields("b.account_id", "b.outcome", "b.reason", "b.rate_class", "b.period_start",
-                "b.period_end", "b.usage_hcf", "b.estimated", "b.total_cents", "l.seq",
-                "l.component", "l.label", "l.quantity", "l.unit", "l.rate", "l.amount_cents",
-                "l.explanation", "l.rate_files", "l.rate_sha256")} AS bill
-  FROM bills b LEFT JOIN bill_lines l ON l.bill_id = b.id
- WHERE b.run_id = ?
- ORDER BY b.account_id, l.seq)
+# The run's stored bills and lines, counted and summed: no stored bill or line is ever
+# edited (migration 0011's triggers), so only a redraft (which clears the approval) or a row
+# added or removed by hand could change them, and that changes these sums.
+STORED_SQL = """
+SELECT (SELECT count(*) || ',' || total(account_id) || ',' || total(total_cents) || ','
+               || total(estimated) || ',' || total(length(outcome) + length(reason)
+               + length(rate_class) + length(ifnull(period_start, '')) + length(usage_hcf)
+               + length(usage_history) + length(meter_reads))
+          FROM bills WHERE run_id = :run) || ';' ||
+       (SELECT count(*) || ',' || total(l.seq) || ',' || total(l.amount_cents) || ','
+               || total(length(l.label) + length(l.quantity) + length(l.rate)
+               + length(l.explanation) + length(l.rate_sha256))
+          FROM bills b JOIN bill_lines l ON l.bill_id = b.id WHERE b.run_id = :run)
 """
 
 
-def _text(conn: sqlite3.Connection, sql: str, params: Sequence[object] = ()) -> str:
+def _text(conn: sqlite3.Connection, sql: str,
+          params: Sequence[object] | Mapping[str, object] = ()) -> str:
     return conn.execute(sql, params).fetchone()[0] or ""
 
 
 def inputs_digest(conn: sqlite3.Connection, *, dates: Iterable[date], book: RateBook,
                   read_unit: str, accounts: Iterable[sqlite3.Row], holds: Mapping[int, str],
-                  excluded: Mapping[int, str], since: date, until: date) -> str:
-    """SHA-256 of everything a draft's bills are computed from (the premises of `accounts`
-    must be in temp.audit_premises)."""
+                  excluded: Mapping[int, str], previous_bills: Iterable[int], since: date,
+                  until: date) -> str:
+    """SHA-256 of everything a draft's bills are computed from but the full read histories
+    (the premises of `accounts` must be in temp.audit_premises)."""
     digest = hashlib.sha256()
 
     def part(name: str, text: str) -> None:
@@ -82,48 +88,28 @@ def inputs_digest(conn: sqlite3.Connection, *, dates: Iterable[date], book: Rate
     part("accounts", "\n".join(repr(tuple(row)) for row in accounts))
     part("holds", repr(sorted(holds.items())))
     part("excluded", repr(sorted(excluded.items())))
+    part("previous", ",".join(map(str, sorted(previous_bills))))
     part("meters", _text(conn, METERS_SQL))
     part("reads", _text(conn, READS_SQL, (since.isoformat(), until.isoformat())))
     return digest.hexdigest()
 
 
+def with_histories(conn: sqlite3.Connection, digest: str, premises: Sequence[int],
+                   since: date, until: date) -> str:
+    """`digest` with the reads in [since, until) of `premises` (the ones in
+    temp.audit_premises) added: the draft priced those from their reads alone."""
+    if not premises:
+        return digest
+    added = hashlib.sha256(digest.encode("ascii"))
+    added.update(f"\x1ehistories\x1f{','.join(map(str, premises))}\x1e".encode())
+    added.update(_text(conn, READS_SQL, (since.isoformat(), until.isoformat())).encode("utf-8"))
+    return added.hexdigest()
+
+
 def run_fingerprint(conn: sqlite3.Connection, run_id: int, inputs: str) -> str:
-    """SHA-256 of the run's stored bills and lines together with its inputs' digest: what the
+    """SHA-256 of the inputs' digest and the run's stored bills (STORED_SQL): what the
     supervisor approves, and what the freeze checks again."""
-    return fingerprint_of(inputs, _text(conn, STORED_SQL, (run_id,)))
-
-
-def fingerprint_of(inputs: str, stored: str) -> str:
     digest = hashlib.sha256(inputs.encode("ascii"))
     digest.update(b"\x1e")
-    digest.update(stored.encode("utf-8"))
+    digest.update(_text(conn, STORED_SQL, {"run": run_id}).encode("ascii"))
     return digest.hexdigest()
-
-
-Field = str | int | None
-
-
-def stored_text(bills: Iterable[tuple[Field, ...]],
-                lines: Mapping[Any, Sequence[tuple[Field, ...]]]) -> str:
-    """STORED_SQL's text from the rows as they are inserted: `bills` (account id first, in
-    account order, the columns STORED_SQL names) and each bill's `lines` by the bill's first
-    field (seq first). The draft hashes what it writes instead of reading it back; a test
-    holds the two equal."""
-    def field(value: Field) -> str:
-        return "\x1d" if value is None else str(value)
-
-    texts: dict[int, str] = {}  # by the line tuple's identity: a draft shares equal lines
-    no_lines = "\x1f" + "\x1f".join(["\x1d"] * 10)
-    parts = []
-    for bill in bills:
-        head = "\x1f".join(map(field, bill))
-        found = lines.get(bill[0])
-        if not found:
-            parts.append(head + no_lines)
-            continue
-        for line in found:
-            text = texts.get(id(line))
-            if text is None:
-                text = texts[id(line)] = "\x1f" + "\x1f".join(map(field, line))
-            parts.append(head + text)
-    return "\x1e".join(parts)

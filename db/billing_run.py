@@ -2,6 +2,7 @@
 transaction into the ledger, never twice) and the unbilled reconciliation."""
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass
 from datetime import date
@@ -16,11 +17,11 @@ from db.billing_draft import (
     CycleMonth,
     Draft,
     compute_draft,
-    cycle_accounts,
     cycle_month,
     draft_inputs,
+    full_histories_digest,
 )
-from db.billing_inputs import fingerprint_of, run_fingerprint, stored_text
+from db.billing_inputs import run_fingerprint
 from db.billing_post import post_bills
 from db.schedule import use_schedule_date
 from db.transaction import write_transaction
@@ -113,9 +114,9 @@ def _store(conn: sqlite3.Connection, dates: CycleMonth, draft: Draft, book: Rate
     # Ids are given, not taken from lastrowid, so the bills and lines go in two statements.
     first = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM bills").fetchone()[0]
     bills = sorted(draft.bills, key=lambda b: b.account_id)
-    hashed = [(b.account_id, b.outcome.value, b.reason, b.rate_class, _iso(b.period_start),
-               _iso(b.period_end), str(b.usage_hcf), int(b.estimated), b.total_cents)
-              for b in bills]
+    bill_rows = [(b.account_id, b.outcome.value, b.reason, b.rate_class, _iso(b.period_start),
+               _iso(b.period_end), str(b.usage_hcf), int(b.estimated), b.total_cents,
+               b.history, b.meter_reads) for b in bills]
     rows: dict[tuple[int, int], tuple[int, str, str, str, str, str, int, str, str, str]] = {}
     lines = {}
     for b in bills:  # equal lines (one StoredLine at one place) share one row
@@ -130,15 +131,17 @@ def _store(conn: sqlite3.Connection, dates: CycleMonth, draft: Draft, book: Rate
         lines[b.account_id] = found
     conn.executemany(
         "INSERT INTO bills (id, run_id, account_id, outcome, reason, rate_class, period_start,"
-        " period_end, usage_hcf, estimated, total_cents) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(first + n, run_id, *row) for n, row in enumerate(hashed)])
+        " period_end, usage_hcf, estimated, total_cents, usage_history, meter_reads)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(first + n, run_id, *row) for n, row in enumerate(bill_rows)])
     conn.executemany(
         "INSERT INTO bill_lines (bill_id, seq, component, label, quantity, unit, rate,"
         " amount_cents, explanation, rate_files, rate_sha256)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(first + n, *line) for n, row in enumerate(hashed) for line in lines[row[0]]])
-    conn.execute("UPDATE billing_runs SET fingerprint = ? WHERE id = ?",
-                 (fingerprint_of(draft.inputs, stored_text(hashed, lines)), run_id))
+        [(first + n, *line) for n, row in enumerate(bill_rows) for line in lines[row[0]]])
+    conn.execute("UPDATE billing_runs SET fingerprint = ?, history_premises = ? WHERE id = ?",
+                 (run_fingerprint(conn, run_id, draft.inputs),
+                  json.dumps(draft.history_premises), run_id))
     return run_id
 
 
@@ -192,9 +195,10 @@ def freeze_run(conn: sqlite3.Connection, cycle_id: int, month: date, book: RateB
         # did when approved (db/billing_inputs.py argues why that is enough); then the stored
         # bills are posted as they are, not priced again.
         inputs = draft_inputs(conn, dates, book, run.id)
-        approved = conn.execute("SELECT approved_fingerprint FROM billing_runs WHERE id = ?",
-                                (run.id,)).fetchone()[0]
-        if run_fingerprint(conn, run.id, inputs.digest) != approved:
+        approved, wide = conn.execute("SELECT approved_fingerprint, history_premises FROM"
+                                      " billing_runs WHERE id = ?", (run.id,)).fetchone()
+        digest = full_histories_digest(conn, inputs, dates, json.loads(wide))
+        if run_fingerprint(conn, run.id, digest) != approved:
             raise InputError(InputProblem(
                 "the bills changed since the draft was approved (reads, holds, accounts or "
                 "rates moved): draft again and approve again", field="--cycle"))
@@ -247,28 +251,39 @@ class Reconciliation:
         return not self.unaccounted
 
 
+# Every active account of the cycle beside its bill in the run, if any, in account order.
+RECONCILE_SQL = """
+SELECT a.number, b.outcome, b.reason, b.ledger_entry_id IS NOT NULL
+  FROM routes r CROSS JOIN premises p ON p.route_id = r.id
+  CROSS JOIN accounts a ON a.premise_id = p.id
+  LEFT JOIN bills b ON b.run_id = :run AND b.account_id = a.id
+ WHERE r.cycle_id = :cycle AND a.status = 'active'
+ ORDER BY a.number
+"""
+
+
 def reconcile(conn: sqlite3.Connection, cycle_id: int, month: date) -> Reconciliation:
     """Each active account of the cycle is exactly one of billed (with its ledger entry),
     held (reason) or excluded (reason); anything else is unaccounted for."""
     run = require_run(conn, cycle_id, month)
-    bills = {row["account_id"]: row for row in stored_bills(conn, run.id)}
     held, excluded, unaccounted = [], [], []
     billed = 0
-    for row in cycle_accounts(conn, cycle_id):
-        bill = bills.get(row["id"])
-        if bill is None:
-            unaccounted.append((row["number"], "active in the cycle but not in the run"
+    frozen = run.status == "frozen"
+    for number, outcome, reason, posted in conn.execute(RECONCILE_SQL, {"run": run.id,
+                                                                        "cycle": cycle_id}):
+        if outcome is None:
+            unaccounted.append((number, "active in the cycle but not in the run"
                                 " (opened or moved in after the draft)"))
-        elif bill["outcome"] == "billed":
-            if run.status == "frozen" and bill["ledger_entry_id"] is None:
-                unaccounted.append((row["number"], "billed in the run but not in the ledger"))
+        elif outcome == "billed":
+            if frozen and not posted:
+                unaccounted.append((number, "billed in the run but not in the ledger"))
             else:
                 billed += 1
-        elif bill["outcome"] == "held":
-            held.append((row["number"], bill["reason"]))
+        elif outcome == "held":
+            held.append((number, reason))
         else:
-            excluded.append((row["number"], bill["reason"]))
-    if run.status != "frozen":
+            excluded.append((number, reason))
+    if not frozen:
         unaccounted.append(("(run)", f"the run is {run.status}, not frozen: nothing is billed"))
     ledger = conn.execute("SELECT COALESCE(SUM(e.amount_cents), 0) FROM bills b"
                           " JOIN ledger_entries e ON e.id = b.ledger_entry_id"

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
+from core import usage_history
 from core.bill_lines import Period, PricedBill, Service, hcf
 from core.errors import InputError, InputProblem
 from core.move_out import LastRead
@@ -97,10 +98,8 @@ def _with_final(chains: tuple[MeterChain, ...], meter_id: int | None, day: date,
 
 def winter_average(chains: tuple[MeterChain, ...], close_on: date) -> Decimal | None:
     """Average use of the periods ending in December to February within the year before."""
-    year_ago = close_on - timedelta(days=365)
-    winter = [p.usage for p in premise_periods(chains)
-              if p.end.month in (12, 1, 2) and year_ago <= p.end <= close_on]
-    return (Decimal(sum(winter)) / len(winter)).quantize(Decimal("0.0001")) if winter else None
+    return usage_history.winter_average([(p.end, p.usage) for p in premise_periods(chains)],
+                                        close_on)
 
 
 @dataclass(frozen=True)

@@ -82,8 +82,27 @@ def check_print_file(out_file: Path, db: Path) -> None:
     conn = open_database(db)
     ledger = conn.execute("SELECT SUM(amount_cents) FROM ledger_entries"
                           " WHERE reason_code = 'BILL'").fetchone()[0]
+    # Each bill's balance, payments and adjustments, summed from the entries before it.
+    by_bill = {str(row[0]): [str(v) for v in row[1:]] for row in conn.execute(
+        "SELECT b.id, SUM(e.amount_cents) - SUM(CASE WHEN e.effective_on > b.period_start"
+        " AND e.entry_type <> 'bill' THEN e.amount_cents ELSE 0 END),"
+        " SUM(CASE WHEN e.effective_on > b.period_start AND e.entry_type IN ('payment',"
+        " 'returned_payment') THEN e.amount_cents ELSE 0 END),"
+        " SUM(CASE WHEN e.effective_on > b.period_start AND e.entry_type NOT IN ('payment',"
+        " 'returned_payment', 'bill') THEN e.amount_cents ELSE 0 END)"
+        " FROM bills b JOIN ledger_entries e ON e.account_id = b.account_id"
+        " AND e.book = 'receivable' AND e.id < b.ledger_entry_id"
+        " WHERE b.ledger_entry_id IS NOT NULL GROUP BY b.id")}
     conn.close()
     assert current == ledger == manifest["ledger_bill_cents"]
+    columns = [1 + B_FIELDS.index(name) for name in ("previous_balance", "payments",
+                                                     "adjustments")]
+    paid = 0
+    for r in bills:
+        found = [r[c] for c in columns]
+        assert found == by_bill.get(r[1 + B_FIELDS.index("bill_id")], ["0", "0", "0"]), r
+        paid += found[1] != "0"
+    assert paid  # the demo's customers paid their last bills
     for r in bills:
         line = r[1 + B_FIELDS.index("scan_line")]
         assert len(line) == 42 and mod10_check_digit(line[:-1]) == line[-1]

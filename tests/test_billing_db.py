@@ -87,13 +87,15 @@ def test_draft_prices_every_account_explains_each_line_and_posts_nothing(
     residential = next(b for b in billed if b.rate_class == "residential")
     sewer = [ln.label for ln in residential.lines if "winter" in ln.label]
     assert sewer and "no winter history" not in sewer[0]  # Dec-Feb use from the reads
-    stored = conn.execute("SELECT COUNT(*) FROM bill_lines").fetchone()[0]
+    run_lines = ("SELECT COUNT(*) FROM bill_lines l JOIN bills b ON b.id = l.bill_id"
+                 " WHERE b.run_id = ?")
+    stored = conn.execute(run_lines, (run.id,)).fetchone()[0]
     assert stored == sum(len(b.lines) for b in billed)
     # What the draft hashed as it wrote is what the freeze will read back.
     assert run_fingerprint(conn, run.id, draft.inputs) == run.fingerprint
     again, _ = draft_run(conn, 3, NOV, load_rate_book(conn), user=CLERK, at=AT)
     assert again.id == run.id and again.fingerprint == run.fingerprint
-    assert conn.execute("SELECT COUNT(*) FROM bill_lines").fetchone()[0] == stored
+    assert conn.execute(run_lines, (run.id,)).fetchone()[0] == stored
 
 
 def test_freeze_posts_the_approved_draft_once_with_the_stored_dates(
@@ -119,8 +121,10 @@ def test_freeze_posts_the_approved_draft_once_with_the_stored_dates(
     assert bill_entries(conn) == (count, cents)
     with pytest.raises(InputError, match="never billed twice"):
         draft_run(conn, 3, NOV, book, user=CLERK, at=AT)
-    with pytest.raises(sqlite3.DatabaseError, match="frozen"):
+    with pytest.raises(sqlite3.DatabaseError, match="never edited"):
         conn.execute("UPDATE bills SET total_cents = 1 WHERE run_id = ?", (run.id,))
+    with pytest.raises(sqlite3.DatabaseError, match="frozen"):
+        conn.execute("DELETE FROM bills WHERE run_id = ?", (run.id,))
     found = reconcile(conn, 3, NOV)
     assert found.ok and found.billed == run.billed and found.ledger_cents == run.total_cents
 
@@ -179,17 +183,21 @@ def _open_a_read_exception(conn: sqlite3.Connection) -> None:
 def _change_a_premise(conn: sqlite3.Connection) -> None:
     conn.execute("UPDATE premises SET dwelling_units = dwelling_units + 3 WHERE id = (SELECT"
                  " a.premise_id FROM bills b JOIN accounts a ON a.id = b.account_id"
-                 " WHERE b.outcome = 'billed' LIMIT 1)")
+                 " WHERE b.outcome = 'billed' AND b.run_id = (SELECT id FROM billing_runs"
+                 " WHERE status = 'approved') LIMIT 1)")
 
 
 def _change_an_account(conn: sqlite3.Connection) -> None:
     conn.execute("UPDATE accounts SET opened_on = '2026-11-01' WHERE id = (SELECT account_id"
-                 " FROM bills WHERE outcome = 'billed' LIMIT 1)")
+                 " FROM bills WHERE outcome = 'billed' AND run_id = (SELECT id FROM"
+                 " billing_runs WHERE status = 'approved') LIMIT 1)")
 
 
 def _change_a_stored_bill(conn: sqlite3.Connection) -> None:
-    conn.execute("UPDATE bill_lines SET amount_cents = amount_cents + 1 WHERE id = (SELECT"
-                 " MIN(id) FROM bill_lines)")
+    """A line removed by hand (editing one is refused outright: see the next test)."""
+    conn.execute("DELETE FROM bill_lines WHERE id = (SELECT"
+                 " MIN(l.id) FROM bill_lines l JOIN bills b ON b.id = l.bill_id"
+                 " JOIN billing_runs r ON r.id = b.run_id WHERE r.status = 'approved')")
 
 
 @pytest.mark.parametrize("change", [add_unmetered_account, _change_a_read,
@@ -206,6 +214,17 @@ def test_any_input_that_moves_after_approval_refuses_the_freeze(
     with pytest.raises(InputError, match="changed since the draft was approved"):
         freeze_run(conn, 3, NOV, book, user=SUPER, at=AT)
     assert bill_entries(conn) == before
+
+
+def test_a_stored_bill_or_line_is_never_edited(conn: sqlite3.Connection) -> None:
+    run, _ = draft_run(conn, 3, NOV, load_rate_book(conn), user=CLERK, at=AT)
+    approve_run(conn, 3, NOV, user=SUPER, at=AT)
+    for sql in ("UPDATE bills SET total_cents = total_cents + 1 WHERE run_id = ?",
+                "UPDATE bills SET usage_history = '' WHERE run_id = ?",
+                "UPDATE bill_lines SET label = 'x' WHERE bill_id IN"
+                " (SELECT id FROM bills WHERE run_id = ?)"):
+        with pytest.raises(sqlite3.DatabaseError, match="never edited"), conn:
+            conn.execute(sql, (run.id,))
 
 
 def test_a_changed_rate_file_refuses_the_freeze(conn: sqlite3.Connection) -> None:
