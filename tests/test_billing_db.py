@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import db.bill_print as bill_print
+import db.billing_draft as billing_draft
 import db.billing_run as billing_run
 from core.bill_print import clean
 from core.billing import Outcome
@@ -295,3 +296,51 @@ def test_print_file_cleans_customer_text_in_sql_as_clean_does() -> None:
                                {"text": text, "ws": bill_print.WHITESPACE}).fetchone()[0]
         assert found == clean(text)
     memory.close()
+
+
+def test_extending_the_last_bills_history_prices_as_the_full_read_history_does(
+        conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo's last run carries each account's history; the draft extends it. Priced from
+    13 months of reads instead, every bill, line, history and read record is the same."""
+    dates = billing_draft.cycle_month(conn, 3, NOV)
+    book = load_rate_book(conn)
+    fast = billing_draft.compute_draft(conn, dates, book)
+    real_inputs = billing_draft.draft_inputs
+
+    def without_history(*args: object, **kwargs: object) -> billing_draft.DraftInputs:
+        return replace(real_inputs(*args, **kwargs), previous={})  # type: ignore[arg-type]
+
+    monkeypatch.setattr(billing_draft, "draft_inputs", without_history)
+    full = billing_draft.compute_draft(conn, dates, book)
+    metered = [b for b in fast.bills if b.history]
+    assert len(metered) > 20 and not fast.history_premises
+    assert set(full.history_premises) >= {fast.premises[b.account_id] for b in metered}
+    assert fast.bills == full.bills
+    assert any(b.history.count(";") == 12 for b in metered)  # 13 periods
+    sewer = [b for b in metered if any("winter" in ln.label for ln in b.lines)]
+    assert sewer and all("no winter history" not in ln.label for b in sewer for ln in b.lines)
+
+
+def test_a_read_moved_in_a_premises_full_history_refuses_the_freeze(
+        conn: sqlite3.Connection) -> None:
+    """A premise with no posted bill to extend is priced from 13 months of its reads: the
+    freeze hashes those reads again."""
+    account, premise = conn.execute(
+        "SELECT b.account_id, a.premise_id FROM bills b JOIN accounts a ON a.id = b.account_id"
+        " JOIN premises p ON p.id = a.premise_id JOIN routes r ON r.id = p.route_id"
+        " WHERE r.cycle_id = 3 AND b.usage_history <> '' LIMIT 1").fetchone()
+    with conn:  # its last bill forgets its history: the draft must read the premise's reads
+        conn.execute("DROP TRIGGER bills_never_edited")
+        conn.execute("DROP TRIGGER bills_frozen_no_update")
+        conn.execute("UPDATE bills SET usage_history = '' WHERE account_id = ?", (account,))
+    book = load_rate_book(conn)
+    _, draft = draft_run(conn, 3, NOV, book, user=CLERK, at=AT)
+    assert draft.history_premises == (premise,)
+    approve_run(conn, 3, NOV, user=SUPER, at=AT)
+    with conn:  # a read eight months back, outside the period's window
+        conn.execute("UPDATE meter_reads SET reading = reading + 1 WHERE id = (SELECT r.id"
+                     " FROM meter_reads r JOIN meters m ON m.id = r.meter_id"
+                     " WHERE m.premise_id = ? AND r.read_on < '2026-04-01'"
+                     " ORDER BY r.read_on DESC LIMIT 1)", (premise,))
+    with pytest.raises(InputError, match="changed since the draft was approved"):
+        freeze_run(conn, 3, NOV, book, user=SUPER, at=AT)
