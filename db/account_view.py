@@ -46,7 +46,8 @@ class AccountView:
 
 
 def _has_table(conn: sqlite3.Connection, name: str) -> bool:
-    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type IN ('table', 'view')"
+                        " AND name = ?",
                         (name,)).fetchone() is not None
 
 

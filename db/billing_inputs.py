@@ -53,12 +53,14 @@ STORED_SQL = """
 SELECT (SELECT count(*) || ',' || total(account_id) || ',' || total(total_cents) || ','
                || total(estimated) || ',' || total(length(outcome) + length(reason)
                + length(rate_class) + length(ifnull(period_start, '')) + length(usage_hcf)
-               + length(usage_history) + length(meter_reads))
+               + length(usage_history) + length(meter_reads)) || ','
+               || total(line_set_id - (SELECT min(id) FROM bill_line_sets WHERE run_id = :run))
           FROM bills WHERE run_id = :run) || ';' ||
        (SELECT count(*) || ',' || total(l.seq) || ',' || total(l.amount_cents) || ','
                || total(length(l.label) + length(l.quantity) + length(l.rate)
                + length(l.explanation) + length(l.rate_sha256))
-          FROM bills b JOIN bill_lines l ON l.bill_id = b.id WHERE b.run_id = :run)
+          FROM bill_line_sets s JOIN bill_set_lines l ON l.set_id = s.id
+         WHERE s.run_id = :run)
 """
 
 

@@ -7,7 +7,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import date
 
-from core.billing import Outcome
+from core.billing import AccountBill, Outcome, StoredLine
 from core.errors import InputError, InputProblem
 from core.rate_book import RateBook
 from core.schedule import EventKind
@@ -111,38 +111,51 @@ def _store(conn: sqlite3.Connection, dates: CycleMonth, draft: Draft, book: Rate
             " approved_by = NULL, approved_at = NULL, approved_fingerprint = NULL"
             " WHERE id = ?", (*values, run_id))
         conn.execute("DELETE FROM bills WHERE run_id = ?", (run_id,))
-    # Ids are given, not taken from lastrowid, so the bills and lines go in two statements.
-    first = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM bills").fetchone()[0]
-    bills = sorted(draft.bills, key=lambda b: b.account_id)
-    bill_rows = [(b.account_id, b.outcome.value, b.reason, b.rate_class, _iso(b.period_start),
-               _iso(b.period_end), str(b.usage_hcf), int(b.estimated), b.total_cents,
-               b.history, b.meter_reads) for b in bills]
-    rows: dict[tuple[int, int], tuple[int, str, str, str, str, str, int, str, str, str]] = {}
-    lines = {}
-    for b in bills:  # equal lines (one StoredLine at one place) share one row
-        found = []
-        for seq, ln in enumerate(b.lines, start=1):
-            row = rows.get((seq, id(ln)))
-            if row is None:
-                row = rows[seq, id(ln)] = (seq, ln.component, ln.label, ln.quantity, ln.unit,
-                                           ln.rate, ln.amount_cents, ln.explanation,
-                                           ln.rate_files, ln.rate_sha256)
-            found.append(row)
-        lines[b.account_id] = found
-    conn.executemany(
-        "INSERT INTO bills (id, run_id, account_id, outcome, reason, rate_class, period_start,"
-        " period_end, usage_hcf, estimated, total_cents, usage_history, meter_reads)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(first + n, run_id, *row) for n, row in enumerate(bill_rows)])
-    conn.executemany(
-        "INSERT INTO bill_lines (bill_id, seq, component, label, quantity, unit, rate,"
-        " amount_cents, explanation, rate_files, rate_sha256)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(first + n, *line) for n, row in enumerate(bill_rows) for line in lines[row[0]]])
+        conn.execute("DELETE FROM bill_line_sets WHERE run_id = ?", (run_id,))
+    _store_bills(conn, run_id, sorted(draft.bills, key=lambda b: b.account_id))
     conn.execute("UPDATE billing_runs SET fingerprint = ?, history_premises = ? WHERE id = ?",
                  (run_fingerprint(conn, run_id, draft.inputs),
                   json.dumps(draft.history_premises), run_id))
     return run_id
+
+
+def _store_bills(conn: sqlite3.Connection, run_id: int, bills: list[AccountBill]) -> None:
+    """The bills in account order, and each distinct set of lines once (bills priced alike
+    share one set); ids are given, so each table is one statement."""
+    first_bill = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM bills").fetchone()[0]
+    first_set = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM bill_line_sets"
+                             ).fetchone()[0]
+    by_identity: dict[int, int] = {}  # the draft's memo shares one tuple of lines per pricing
+    by_value: dict[tuple[StoredLine, ...], int] = {}
+    sets: list[tuple[StoredLine, ...]] = []
+    bill_rows = []
+    for n, b in enumerate(bills):
+        set_id = None
+        if b.lines:
+            set_id = by_identity.get(id(b.lines))
+            if set_id is None:
+                set_id = by_value.get(b.lines)
+                if set_id is None:
+                    set_id = by_value[b.lines] = first_set + len(sets)
+                    sets.append(b.lines)
+                by_identity[id(b.lines)] = set_id
+        bill_rows.append((first_bill + n, run_id, b.account_id, b.outcome.value, b.reason,
+                          b.rate_class, _iso(b.period_start), _iso(b.period_end),
+                          str(b.usage_hcf), int(b.estimated), b.total_cents, b.history,
+                          b.meter_reads, set_id))
+    conn.executemany("INSERT INTO bill_line_sets (id, run_id) VALUES (?, ?)",
+                     [(first_set + k, run_id) for k in range(len(sets))])
+    conn.executemany(
+        "INSERT INTO bill_set_lines (set_id, seq, component, label, quantity, unit, rate,"
+        " amount_cents, explanation, rate_files, rate_sha256)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(first_set + k, seq, ln.component, ln.label, ln.quantity, ln.unit, ln.rate,
+          ln.amount_cents, ln.explanation, ln.rate_files, ln.rate_sha256)
+         for k, lines in enumerate(sets) for seq, ln in enumerate(lines, start=1)])
+    conn.executemany(
+        "INSERT INTO bills (id, run_id, account_id, outcome, reason, rate_class, period_start,"
+        " period_end, usage_hcf, estimated, total_cents, usage_history, meter_reads,"
+        " line_set_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", bill_rows)
 
 
 def _iso(day: date | None) -> str | None:

@@ -196,9 +196,10 @@ def _change_an_account(conn: sqlite3.Connection) -> None:
 
 def _change_a_stored_bill(conn: sqlite3.Connection) -> None:
     """A line removed by hand (editing one is refused outright: see the next test)."""
-    conn.execute("DELETE FROM bill_lines WHERE id = (SELECT"
-                 " MIN(l.id) FROM bill_lines l JOIN bills b ON b.id = l.bill_id"
-                 " JOIN billing_runs r ON r.id = b.run_id WHERE r.status = 'approved')")
+    conn.execute("DELETE FROM bill_set_lines WHERE (set_id, seq) = (SELECT l.set_id, l.seq"
+                 " FROM bill_set_lines l JOIN bill_line_sets s ON s.id = l.set_id"
+                 " JOIN billing_runs r ON r.id = s.run_id WHERE r.status = 'approved'"
+                 " ORDER BY l.set_id, l.seq LIMIT 1)")
 
 
 @pytest.mark.parametrize("change", [add_unmetered_account, _change_a_read,
@@ -222,8 +223,9 @@ def test_a_stored_bill_or_line_is_never_edited(conn: sqlite3.Connection) -> None
     approve_run(conn, 3, NOV, user=SUPER, at=AT)
     for sql in ("UPDATE bills SET total_cents = total_cents + 1 WHERE run_id = ?",
                 "UPDATE bills SET usage_history = '' WHERE run_id = ?",
-                "UPDATE bill_lines SET label = 'x' WHERE bill_id IN"
-                " (SELECT id FROM bills WHERE run_id = ?)"):
+                "UPDATE bill_set_lines SET label = 'x' WHERE set_id IN"
+                " (SELECT line_set_id FROM bills WHERE run_id = ?)",
+                "UPDATE bills SET line_set_id = NULL WHERE run_id = ?"):
         with pytest.raises(sqlite3.DatabaseError, match="never edited"), conn:
             conn.execute(sql, (run.id,))
 

@@ -181,3 +181,36 @@ def test_a_foreign_sqlite_file_with_a_user_version_is_refused(tmp_path: Path) ->
     other.close()
     with pytest.raises(DatabaseError, match="not a Meterline database"):
         open_database(path)
+
+
+def test_bill_lines_stored_before_line_sets_survive_the_migration(tmp_path: Path) -> None:
+    """Migration 0011 moves each stored bill's lines into a set of its own; the bill_lines
+    view shows them as before, and a frozen run's lines still cannot change."""
+    from db.connection import _statements
+
+    path = tmp_path / "old.db"
+    raw = sqlite3.connect(path, isolation_level=None)
+    raw.execute("PRAGMA foreign_keys = OFF")
+    before = [m for m in migrations() if m[0] < 11]
+    for _, _, sql in before:
+        for statement in _statements(sql):
+            raw.execute(statement)
+    raw.execute(f"PRAGMA user_version = {before[-1][0]}")
+    raw.execute("INSERT INTO billing_runs (id, cycle_id, month, status, bill_date, due_date,"
+                " rate_folder, fingerprint, drafted_by, drafted_at) VALUES (1, 1, '2026-01',"
+                " 'draft', '2026-01-20', '2026-02-10', 'rates', 'x', 'a', 'now')")
+    raw.execute("INSERT INTO bills (id, run_id, account_id, outcome, total_cents)"
+                " VALUES (7, 1, 1, 'billed', 300)")
+    for seq, cents in ((1, 100), (2, 200)):
+        raw.execute("INSERT INTO bill_lines (bill_id, seq, component, label, quantity, unit,"
+                    " rate, amount_cents, explanation, rate_files, rate_sha256)"
+                    " VALUES (7, ?, 'water', 'l', '1', 'HCF', '1.00', ?, 'e', 'f', 's')",
+                    (seq, cents))
+    raw.execute("UPDATE billing_runs SET status = 'frozen' WHERE id = 1")
+    raw.close()
+    conn = open_database(path)
+    assert [tuple(r) for r in conn.execute("SELECT bill_id, seq, amount_cents FROM bill_lines"
+                                           " ORDER BY seq")] == [(7, 1, 100), (7, 2, 200)]
+    with pytest.raises(sqlite3.DatabaseError, match="frozen"):
+        conn.execute("DELETE FROM bill_set_lines")
+    conn.close()

@@ -1,12 +1,17 @@
--- Each bill carries what its print record needs from the reads (issue 5, speed): its meters'
--- R records and its premise's 13-period usage history (core/usage_history.py). The next
--- month's draft extends the history of the account's latest posted bill instead of reading
--- 13 months of reads again; the print file writes both as stored.
+-- The billing run at district size (issue 5, speed).
+--
+-- Each bill carries what its print record needs from the reads: its meters' R records and its
+-- premise's 13-period usage history (core/usage_history.py). The next month's draft extends
+-- the history of the account's latest posted bill instead of reading 13 months of reads.
+--
+-- Bills priced alike share their lines: a run stores each distinct set of lines once
+-- (bill_line_sets, bill_set_lines) and each bill points at its set. The view bill_lines shows
+-- every bill's lines as before.
 
 ALTER TABLE bills ADD COLUMN usage_history TEXT NOT NULL DEFAULT '';
 ALTER TABLE bills ADD COLUMN meter_reads TEXT NOT NULL DEFAULT '';
 
--- The premises a draft priced from the full read history (no posted bill to extend, or no
+-- The premises a draft priced from their full read history (no posted bill to extend, or no
 -- start read in the period's window), as a JSON array: the freeze hashes their reads again.
 ALTER TABLE billing_runs ADD COLUMN history_premises TEXT NOT NULL DEFAULT '[]';
 
@@ -14,10 +19,58 @@ ALTER TABLE billing_runs ADD COLUMN history_premises TEXT NOT NULL DEFAULT '[]';
 CREATE INDEX bills_posted_history ON bills(account_id, period_end, id)
     WHERE ledger_entry_id IS NOT NULL AND usage_history <> '';
 
+CREATE TABLE bill_line_sets (
+    id      INTEGER PRIMARY KEY,
+    run_id  INTEGER NOT NULL REFERENCES billing_runs(id)
+) STRICT;
+CREATE INDEX bill_line_sets_run ON bill_line_sets(run_id);
+
+CREATE TABLE bill_set_lines (
+    set_id         INTEGER NOT NULL REFERENCES bill_line_sets(id) ON DELETE CASCADE,
+    seq            INTEGER NOT NULL,
+    component      TEXT NOT NULL,
+    label          TEXT NOT NULL,
+    quantity       TEXT NOT NULL,                  -- exact: "12" or "37/3"
+    unit           TEXT NOT NULL,
+    rate           TEXT NOT NULL,                  -- dollars, as written in the rate file
+    amount_cents   INTEGER NOT NULL,
+    explanation    TEXT NOT NULL,
+    rate_files     TEXT NOT NULL,                  -- versions: file@effective#sha256[:12], ...
+    rate_sha256    TEXT NOT NULL,                  -- full SHA-256 of the file(s), comma-separated
+    PRIMARY KEY (set_id, seq)
+) WITHOUT ROWID, STRICT;
+
+ALTER TABLE bills ADD COLUMN line_set_id INTEGER REFERENCES bill_line_sets(id);
+
+-- The lines stored so far become one set per bill.
+DROP TRIGGER bills_frozen_no_update;
+INSERT INTO bill_line_sets (id, run_id)
+    SELECT b.id, b.run_id FROM bills b WHERE EXISTS (SELECT 1 FROM bill_lines l
+                                                      WHERE l.bill_id = b.id);
+INSERT INTO bill_set_lines (set_id, seq, component, label, quantity, unit, rate, amount_cents,
+                            explanation, rate_files, rate_sha256)
+    SELECT bill_id, seq, component, label, quantity, unit, rate, amount_cents, explanation,
+           rate_files, rate_sha256 FROM bill_lines;
+UPDATE bills SET line_set_id = id WHERE id IN (SELECT id FROM bill_line_sets);
+DROP TRIGGER bill_lines_frozen_no_update;
+DROP TABLE bill_lines;
+
+CREATE VIEW bill_lines AS
+SELECT b.id AS bill_id, l.seq, l.component, l.label, l.quantity, l.unit, l.rate,
+       l.amount_cents, l.explanation, l.rate_files, l.rate_sha256
+  FROM bills b JOIN bill_set_lines l ON l.set_id = b.line_set_id;
+
+CREATE TRIGGER bills_frozen_no_update BEFORE UPDATE ON bills
+WHEN (SELECT status FROM billing_runs WHERE id = OLD.run_id) = 'frozen'
+BEGIN
+    SELECT RAISE(ABORT, 'the bills of a frozen run cannot change');
+END;
+
 -- A stored bill is never edited (issue 5: the preview is the real run). A redraft deletes the
--- run's bills and writes them anew; the freeze only points each billed bill at its ledger
--- entry, once. So the approval's fingerprint (db/billing_inputs.py) need not hash every bill
--- and line again: it counts and sums them, and these triggers refuse every other change.
+-- run's bills and line sets and writes them anew; the freeze only points each billed bill at
+-- its ledger entry, once. So the approval's fingerprint (db/billing_inputs.py) need not hash
+-- every bill and line again: it counts and sums them, and these triggers refuse every other
+-- change.
 CREATE TRIGGER bills_never_edited BEFORE UPDATE ON bills
 WHEN NEW.id IS NOT OLD.id OR NEW.run_id IS NOT OLD.run_id
   OR NEW.account_id IS NOT OLD.account_id OR NEW.outcome IS NOT OLD.outcome
@@ -25,12 +78,31 @@ WHEN NEW.id IS NOT OLD.id OR NEW.run_id IS NOT OLD.run_id
   OR NEW.period_start IS NOT OLD.period_start OR NEW.period_end IS NOT OLD.period_end
   OR NEW.usage_hcf IS NOT OLD.usage_hcf OR NEW.estimated IS NOT OLD.estimated
   OR NEW.total_cents IS NOT OLD.total_cents OR NEW.usage_history IS NOT OLD.usage_history
-  OR NEW.meter_reads IS NOT OLD.meter_reads OR OLD.ledger_entry_id IS NOT NULL
+  OR NEW.meter_reads IS NOT OLD.meter_reads OR NEW.line_set_id IS NOT OLD.line_set_id
+  OR OLD.ledger_entry_id IS NOT NULL
 BEGIN
     SELECT RAISE(ABORT, 'a stored bill is never edited: draft the run again');
 END;
 
-CREATE TRIGGER bill_lines_never_edited BEFORE UPDATE ON bill_lines
+CREATE TRIGGER bill_set_lines_never_edited BEFORE UPDATE ON bill_set_lines
 BEGIN
     SELECT RAISE(ABORT, 'a stored bill line is never edited: draft the run again');
+END;
+
+CREATE TRIGGER bill_line_sets_never_edited BEFORE UPDATE ON bill_line_sets
+BEGIN
+    SELECT RAISE(ABORT, 'a stored bill line is never edited: draft the run again');
+END;
+
+CREATE TRIGGER bill_line_sets_frozen_no_delete BEFORE DELETE ON bill_line_sets
+WHEN (SELECT status FROM billing_runs WHERE id = OLD.run_id) = 'frozen'
+BEGIN
+    SELECT RAISE(ABORT, 'the bill lines of a frozen run cannot change');
+END;
+
+CREATE TRIGGER bill_set_lines_frozen_no_delete BEFORE DELETE ON bill_set_lines
+WHEN (SELECT r.status FROM bill_line_sets s JOIN billing_runs r ON r.id = s.run_id
+       WHERE s.id = OLD.set_id) = 'frozen'
+BEGIN
+    SELECT RAISE(ABORT, 'the bill lines of a frozen run cannot change');
 END;
