@@ -32,7 +32,7 @@ def _clean(expr: str) -> str:
 # The B record's customer text arrives cleaned, in B_FIELDS order, as one text.
 BILLS_SQL = f"""
 SELECT b.id, b.period_start, b.period_end, b.estimated, b.total_cents, a.number,
-       b.usage_history, b.meter_reads,
+       b.usage_history, b.meter_reads, b.line_set_id,
        {_clean("a.number")} || '|' || b.id || '|' || {_clean("c.name")} || '|'
        || {_clean("a.mail_line1")} || '|' || {_clean("a.mail_line2")} || '|'
        || {_clean("a.mail_city")} || '|' || {_clean("a.mail_state")} || '|'
@@ -56,29 +56,27 @@ SELECT b.id, b.period_start, b.period_end, b.estimated, b.total_cents, a.number,
 # so that is the account's bill and anything after it); the payments and adjustments come
 # from the entries after the period's start day (the ledger_account index) before the bill.
 BALANCES_SQL = """
-SELECT b.id, ab.balance_cents - COALESCE(t.since, 0), COALESCE(p.payments, 0),
-       COALESCE(p.adjustments, 0)
+SELECT b.id, ab.balance_cents - COALESCE(t.since, 0),
+       (SELECT COALESCE(SUM(e.amount_cents), 0) FROM ledger_entries e
+         WHERE e.account_id = b.account_id AND e.effective_on > b.period_start
+           AND e.id < b.ledger_entry_id AND e.book = 'receivable'
+           AND e.entry_type IN ('payment', 'returned_payment')),
+       (SELECT COALESCE(SUM(e.amount_cents), 0) FROM ledger_entries e
+         WHERE e.account_id = b.account_id AND e.effective_on > b.period_start
+           AND e.id < b.ledger_entry_id AND e.book = 'receivable'
+           AND e.entry_type NOT IN ('payment', 'returned_payment', 'bill'))
   FROM bills b
   JOIN account_balances ab ON ab.account_id = b.account_id
-  LEFT JOIN (SELECT account_id, SUM(amount_cents) AS since FROM ledger_entries
+  LEFT JOIN (SELECT account_id, SUM(amount_cents) AS since FROM ledger_entries NOT INDEXED
               WHERE id >= :first AND book = 'receivable' GROUP BY account_id) t
          ON t.account_id = b.account_id
-  LEFT JOIN (SELECT x.id AS bill_id,
-                    SUM(CASE WHEN e.entry_type IN ('payment', 'returned_payment')
-                             THEN e.amount_cents END) AS payments,
-                    SUM(CASE WHEN e.entry_type NOT IN ('payment', 'returned_payment', 'bill')
-                             THEN e.amount_cents END) AS adjustments
-               FROM bills x JOIN ledger_entries e ON e.account_id = x.account_id
-                AND e.effective_on > x.period_start AND e.id < x.ledger_entry_id
-                AND e.book = 'receivable'
-              WHERE x.run_id = :run AND x.outcome = 'billed' GROUP BY x.id) p
-         ON p.bill_id = b.id
  WHERE b.run_id = :run AND b.outcome = 'billed'
 """
+# Each set of lines of the run once (bills priced alike share a set), in line order.
 LINES_SQL = """
-SELECT l.bill_id, l.component, l.label, l.explanation, l.quantity, l.rate, l.amount_cents
-  FROM bill_lines l JOIN bills b ON b.id = l.bill_id
- WHERE b.run_id = ? ORDER BY b.account_id, l.seq
+SELECT l.set_id, l.component, l.label, l.explanation, l.quantity, l.rate, l.amount_cents
+  FROM bill_line_sets s JOIN bill_set_lines l ON l.set_id = s.id
+ WHERE s.run_id = ? ORDER BY l.set_id, l.seq
 """
 
 
@@ -140,17 +138,14 @@ def build_print_file(conn: sqlite3.Connection, run: Run, generated_at: str) -> P
                          (run.id,)).fetchone()[0]
     balances = {r[0]: r[1:] for r in conn.execute(BALANCES_SQL, {"run": run.id,
                                                                  "first": first})}
-    lines: dict[int, list[str]] = {}
-    charge_text: dict[tuple[object, ...], str] = {}  # the same charge line, written once
-    for bill_id, *charge in conn.execute(LINES_SQL, (run.id,)):
-        key = tuple(charge)
-        text = charge_text.get(key)
-        if text is None:
-            component, label, explanation, quantity, rate, cents = charge
-            text = charge_text[key] = record(
-                "C", ["sewer" if component == "wastewater" else "water", label, explanation,
-                      quantity, rate, cents])
-        lines.setdefault(bill_id, []).append(text)
+    records: dict[int, list[str]] = {}
+    for set_id, component, label, explanation, quantity, rate, cents in conn.execute(
+            LINES_SQL, (run.id,)):
+        records.setdefault(set_id, []).append(record(
+            "C", ["sewer" if component == "wastewater" else "water", label, explanation,
+                  quantity, rate, cents]))
+    # A set's C records as one text, and how many: what each bill of the set writes.
+    charges = {set_id: ("\n".join(texts), len(texts)) for set_id, texts in records.items()}
     out = PrintFile()
     out.add("H", [run.id, run.cycle_id, run.bill_date, generated_at, LAYOUT_VERSION])
     out.add("M", ["global", f"{settings.district_name}: questions about your bill? "
@@ -186,9 +181,10 @@ def build_print_file(conn: sqlite3.Connection, run: Run, generated_at: str) -> P
         if reads:  # the R records, as the draft wrote them from the period's reads
             out.lines.append(reads)
             out.counts["R"] += reads.count("\n") + 1
-        for text in lines.get(r["id"], ()):
-            out.lines.append(text)
-        out.counts["C"] += len(lines.get(r["id"], ()))
+        charge = charges.get(r["line_set_id"])
+        if charge is not None:
+            out.lines.append(charge[0])
+            out.counts["C"] += charge[1]
         out.history(r["usage_history"])
         if r["estimated"]:
             out.lines.append(estimated_text)
