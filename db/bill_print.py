@@ -17,32 +17,17 @@ from core.money import round_ratio_half_up
 from db.billing_run import Run, reconcile, require_run
 from db.settings import load_settings
 
-# Every character str.isspace() is true of: what core.bill_print.clean strips.
-WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(
-    chr(c) for c in range(0x2000, 0x200B)) + "\u2028\u2029\u202f\u205f\u3000")
-
-
-def _clean(expr: str) -> str:
-    """core.bill_print.clean of a text column, in SQL: pipes to '/', line breaks to spaces,
-    then trimmed of WHITESPACE (bound as :ws)."""
-    return (f"trim(replace(replace(replace({expr}, '|', '/'), char(13), ' '), char(10), ' '),"
-            " :ws)")
-
-
-# The B record's customer text arrives cleaned, in B_FIELDS order, as one text.
-BILLS_SQL = f"""
+# The B record's customer fields arrive raw, in B_FIELDS order (account to service address),
+# and are cleaned in Python (core.bill_print.clean): faster than nested replace() and trim().
+BILLS_SQL = """
 SELECT b.id, b.period_start, b.period_end, b.estimated, b.total_cents, a.number,
-       b.usage_history, b.meter_reads, b.line_set_id,
-       {_clean("a.number")} || '|' || b.id || '|' || {_clean("c.name")} || '|'
-       || {_clean("a.mail_line1")} || '|' || {_clean("a.mail_line2")} || '|'
-       || {_clean("a.mail_city")} || '|' || {_clean("a.mail_state")} || '|'
-       || {_clean("a.mail_zip")} || '|'
-       || {_clean("substr(iif(p.line1 <> '', ', ' || p.line1, '')"
-                  " || iif(p.line2 <> '', ', ' || p.line2, '')"
-                  " || iif(p.city <> '', ', ' || p.city, ''), 3)")} AS customer,
-       {_clean("c.email")} AS email,
+       b.usage_history, b.meter_reads, b.line_set_id, c.email,
        EXISTS (SELECT 1 FROM account_flags f WHERE f.account_id = a.id AND f.flag = 'AUTOPAY'
-               AND f.cleared_on IS NULL) AS autopay
+               AND f.cleared_on IS NULL) AS autopay,
+       a.number, b.id, c.name, a.mail_line1, a.mail_line2, a.mail_city, a.mail_state,
+       a.mail_zip, substr(iif(p.line1 <> '', ', ' || p.line1, '')
+                          || iif(p.line2 <> '', ', ' || p.line2, '')
+                          || iif(p.city <> '', ', ' || p.city, ''), 3)
   FROM bills b
   JOIN accounts a ON a.id = b.account_id
   JOIN customers c ON c.id = a.customer_id
@@ -133,7 +118,9 @@ def _write(path: Path, data: bytes) -> None:
 def build_print_file(conn: sqlite3.Connection, run: Run, generated_at: str) -> PrintFile:
     settings = load_settings(conn)
     percent = Decimal(settings.late_fee_percent).as_integer_ratio()
-    rows = conn.execute(BILLS_SQL, {"run": run.id, "ws": WHITESPACE}).fetchall()
+    plain = conn.cursor()
+    plain.row_factory = None
+    rows = plain.execute(BILLS_SQL, {"run": run.id}).fetchall()
     first = conn.execute("SELECT MIN(ledger_entry_id) FROM bills WHERE run_id = ?",
                          (run.id,)).fetchone()[0]
     balances = {r[0]: r[1:] for r in conn.execute(BALANCES_SQL, {"run": run.id,
@@ -157,36 +144,34 @@ def build_print_file(conn: sqlite3.Connection, run: Run, generated_at: str) -> P
                                              "bill is estimated and will be trued up at the "
                                              "next read."])
     parse = date.fromisoformat
-    for r in rows:
-        current = r["total_cents"]
-        before, payments, adjustments = balances.get(r["id"], (0, 0, 0))
+    for (bill_id, period_start, period_end, estimated, current, number, history, reads,
+         line_set, email, autopay, *customer) in rows:
+        before, payments, adjustments = balances.get(bill_id, (0, 0, 0))
         total = before + current
         past_due = max(before, 0)
         # The late fee after the due date: the larger of the flat fee and the percent of the
         # bill (settings; Water Code §35470.5 caps the percent at 10).
         percent_fee = round_ratio_half_up(current * percent[0], 100 * percent[1])
         after_due = total + max(settings.late_fee_flat_cents, percent_fee)
-        autopay = bool(r["autopay"])
-        start, end = parse(r["period_start"]), parse(r["period_end"])
-        # B_FIELDS, in order: customer text cleaned in SQL, numbers and dates as they are.
+        start, end = parse(period_start), parse(period_end)
+        # B_FIELDS, in order: customer text cleaned, numbers and dates as they are.
         out.add_text("B", "|".join((
-            r["customer"], dates, start.isoformat(), end.isoformat(),
+            "|".join(map(clean, customer)), dates, period_start, period_end,
             str((end - start).days), str(before - payments - adjustments), str(payments),
             str(adjustments), str(current), str(past_due), str(total), str(after_due),
-            "Y" if autopay else "N", autopay_text if autopay else "", "N", r["email"],
+            "Y" if autopay else "N", autopay_text if autopay else "", "N", clean(email),
             "PAST DUE" if past_due > 0 else "", "", "",
-            scan_line(r["number"], due, 0, max(total, 0), max(after_due, 0)))))
+            scan_line(number, due, 0, max(total, 0), max(after_due, 0)))))
         out.count_bill(current, total)
-        reads = r["meter_reads"]
         if reads:  # the R records, as the draft wrote them from the period's reads
             out.lines.append(reads)
             out.counts["R"] += reads.count("\n") + 1
-        charge = charges.get(r["line_set_id"])
+        charge = charges.get(line_set)
         if charge is not None:
             out.lines.append(charge[0])
             out.counts["C"] += charge[1]
-        out.history(r["usage_history"])
-        if r["estimated"]:
+        out.history(history)
+        if estimated:
             out.lines.append(estimated_text)
             out.counts["M"] += 1
     out.trailer()

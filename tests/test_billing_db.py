@@ -12,7 +12,7 @@ import pytest
 import db.bill_print as bill_print
 import db.billing_draft as billing_draft
 import db.billing_run as billing_run
-from core.bill_print import clean
+from core.bill_print import B_FIELDS, clean
 from core.billing import Outcome
 from core.errors import InputError, PermissionDenied
 from core.model import Role, User
@@ -289,15 +289,27 @@ def test_next_month_diffs_against_the_frozen_run_and_redraft_clears_approval(
     assert all(r.last_usage_hcf is not None for r in found.rows if r.outcome == "billed")
 
 
-def test_print_file_cleans_customer_text_in_sql_as_clean_does() -> None:
-    texts = ["Acme | Water", " Lot 5\r\nrear ", "\u3000Ñandú\xa0", "", "a||b\n", "\x1f\t x \x85",
-             "plain"]
-    memory = sqlite3.connect(":memory:")
-    for text in texts:
-        found = memory.execute(f"SELECT {bill_print._clean(':text')}",
-                               {"text": text, "ws": bill_print.WHITESPACE}).fetchone()[0]
-        assert found == clean(text)
-    memory.close()
+def test_print_file_cleans_customer_text(conn: sqlite3.Connection, tmp_path: Path) -> None:
+    """A pipe or line break in customer text never splits a record (FORMATS.md §4.2)."""
+    book = load_rate_book(conn)
+    _, draft = draft_run(conn, 3, NOV, book, user=CLERK, at=AT)
+    billed = next(b for b in draft.bills if b.outcome == Outcome.BILLED)
+    with conn:
+        conn.execute("UPDATE customers SET name = ' Acme | Water\r\nDistrict ' WHERE id ="
+                     " (SELECT customer_id FROM accounts WHERE id = ?)", (billed.account_id,))
+        conn.execute("UPDATE accounts SET mail_line2 = '\u3000Lot 5|rear\xa0' WHERE id = ?",
+                     (billed.account_id,))
+    approve_run(conn, 3, NOV, user=SUPER, at=AT)
+    freeze_run(conn, 3, NOV, book, user=SUPER, at=AT)
+    out = tmp_path / "bills.txt"
+    bill_print.write_print_file(conn, 3, NOV, out, generated_at=AT)
+    record = next(line for line in out.read_text().splitlines()
+                  if line.startswith(f"B|{billed.number}|"))
+    fields = record.split("|")
+    assert len(fields) == 1 + len(B_FIELDS)
+    assert fields[1 + B_FIELDS.index("customer_name")] == clean(" Acme | Water\r\nDistrict ")
+    assert fields[1 + B_FIELDS.index("customer_name")] == "Acme / Water  District"
+    assert fields[1 + B_FIELDS.index("mail_line2")] == "Lot 5/rear"
 
 
 def test_extending_the_last_bills_history_prices_as_the_full_read_history_does(
