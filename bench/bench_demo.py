@@ -13,24 +13,30 @@ from datetime import date, datetime
 from pathlib import Path
 
 from bench.figure import Figure
-from fixtures.demo import build_demo, building_path
+from fixtures.demo import DEMO_VERSION, build_demo, building_path
 
 BENCH_ACCOUNTS = 100_000
 BENCH_SEED = 1
 BENCH_TODAY = date(2026, 3, 15)  # fixed, so every run measures the same district
 TARGET_SECONDS_PER_100K = 60.0
-SIDE_FILE = "demo-generation.json"
 
 _built_now: set[Path] = set()
 
 
 def side_file(db_path: Path) -> Path:
-    return db_path.parent / SIDE_FILE
+    """The build's record, beside the district it describes."""
+    return db_path.with_name(db_path.name + ".generation.json")
 
 
 def prepare(db_path: Path, *, fresh: bool = False, accounts: int = BENCH_ACCOUNTS) -> None:
     """Build the benchmark district when it is missing, or anew with `fresh`."""
     record = side_file(db_path)
+    if db_path.exists() and not fresh:
+        built = json.loads(record.read_text(encoding="utf-8")) if record.exists() else {}
+        if built.get("demo_version") != DEMO_VERSION:  # built by an older generator
+            print(f"{db_path} was built by an older demo generator: building it anew",
+                  flush=True)
+            fresh = True
     if fresh:
         for path in (db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm"), record,
                      building_path(db_path)):
@@ -43,7 +49,8 @@ def prepare(db_path: Path, *, fresh: bool = False, accounts: int = BENCH_ACCOUNT
     summary = build_demo(db_path, accounts=accounts, seed=BENCH_SEED, today=BENCH_TODAY,
                          admin_login=getpass.getuser())
     record.write_text(json.dumps({
-        "accounts": summary.accounts, "seed": summary.seed, "today": summary.today.isoformat(),
+        "demo_version": DEMO_VERSION, "accounts": summary.accounts, "seed": summary.seed,
+        "today": summary.today.isoformat(),
         "seconds": summary.seconds, "rows": summary.rows, "phase_seconds": summary.phase_seconds,
         "built_at": datetime.now().isoformat(timespec="seconds"),
         "python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
