@@ -16,6 +16,9 @@ from core.money import Cents
 from core.rate_schedule import ScheduleRef
 from core.reads import MeterChain, premise_periods, wrap_delta
 
+# The fingerprint of the runs the demo district records as its history (fixtures/demo_bills.py).
+DEMO_HISTORY = "demo history"
+
 
 class Outcome(StrEnum):
     """Every active account of a cycle is exactly one of these (issue 5, reconciliation)."""

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from core.billing import DiffRow, Outcome, biggest_changes_first
+from core.billing import DEMO_HISTORY, DiffRow, Outcome, biggest_changes_first
 from core.errors import InputError
 from core.reads import period_usage
 from db.billing_draft import (
@@ -17,8 +17,6 @@ from db.billing_draft import (
 )
 from db.billing_run import Run, find_run, require_run, stored_bills
 from db.read_history import fill_premises, load_chains
-
-DEMO_HISTORY = "demo history"  # the fingerprint of the runs fixtures/demo_bills.py records
 
 
 @dataclass(frozen=True)

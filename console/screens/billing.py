@@ -18,6 +18,7 @@ from textual.widgets import Footer, Label, Static
 from console.session import now_stamp
 from console.widgets.paged_table import Column, PagedRow, PagedTable
 from console.worker_errors import ReportsWorkerErrors
+from core.billing import DEMO_HISTORY
 from core.money import format_money
 
 DIFF_ROWS = 8
@@ -145,7 +146,7 @@ class BillingScreen(ReportsWorkerErrors, Screen[None]):
             head += f" · run {run.id} {run.status.upper()}"
             status = (f"{run.billed:,} billed {format_money(run.total_cents)} · {run.held:,} "
                       f"HELD · {run.excluded:,} EXCLUDED · due {run.due_date}\n"
-                      + (event.note or _next_step(run.status)))
+                      + (event.note or _next_step(run.status, run.fingerprint)))
         self.query_one("#billing-title", Label).update(head)
         self.query_one("#billing-status", Label).update(status)
         self.source.run_id = run.id if run is not None else 0
@@ -263,7 +264,9 @@ class BillingScreen(ReportsWorkerErrors, Screen[None]):
         self.query_one("#billing-detail", Static).update(Text(event.text))
 
 
-def _next_step(status: str) -> str:
+def _next_step(status: str, fingerprint: str = "") -> str:
+    if fingerprint == DEMO_HISTORY:
+        return "FROZEN: demo history, priced by the demo generator · next month diffs against it"
     return {"draft": "DRAFT: v diff · Enter explains a bill · a approve (supervisor) · d redraft",
             "approved": "APPROVED: f freezes (posts every bill once) · d redraft clears it",
             "frozen": "FROZEN: posted to the ledger · p writes the print file"}[status]
