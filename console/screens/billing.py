@@ -266,7 +266,7 @@ class BillingScreen(ReportsWorkerErrors, Screen[None]):
 
 def _next_step(status: str, fingerprint: str = "") -> str:
     if fingerprint == DEMO_HISTORY:
-        return "FROZEN: demo history, priced by the demo generator · next month diffs against it"
+        return "FROZEN: demo history (demo prices) · next month diffs against it"
     return {"draft": "DRAFT: v diff · Enter explains a bill · a approve (supervisor) · d redraft",
             "approved": "APPROVED: f freezes (posts every bill once) · d redraft clears it",
             "frozen": "FROZEN: posted to the ledger · p writes the print file"}[status]
