@@ -84,9 +84,7 @@ def inputs_digest(conn: sqlite3.Connection, *, dates: Iterable[date], book: Rate
     part("dates", ",".join(d.isoformat() for d in dates))
     part("window", f"{since.isoformat()},{until.isoformat()}")
     part("read_unit", read_unit)
-    part("rates", "\n".join([book.folder, str(book.what_if)] + [
-        f"{s.ref.file},{s.ref.rate_class},{s.ref.effective},{s.ref.sha256}"
-        for s in book.schedules()]))
+    part("rates", rates_text(book))
     part("accounts", "\n".join(repr(tuple(row)) for row in accounts))
     part("holds", repr(sorted(holds.items())))
     part("excluded", repr(sorted(excluded.items())))
@@ -94,6 +92,28 @@ def inputs_digest(conn: sqlite3.Connection, *, dates: Iterable[date], book: Rate
     part("meters", _text(conn, METERS_SQL))
     part("reads", _text(conn, READS_SQL, (since.isoformat(), until.isoformat())))
     return digest.hexdigest()
+
+
+def rates_text(book: RateBook) -> str:
+    """The rate book as the digest sees it: its folder and each file's class, date and hash."""
+    return "\n".join([book.folder, str(book.what_if)] + [
+        f"{s.ref.file},{s.ref.rate_class},{s.ref.effective},{s.ref.sha256}"
+        for s in book.schedules()])
+
+
+MARK_SQL = """
+SELECT (SELECT n FROM billing_input_changes), (SELECT max(rowid) FROM meter_reads),
+       (SELECT max(rowid) FROM ledger_entries)
+"""
+
+
+def inputs_mark(conn: sqlite3.Connection, book: RateBook) -> str:
+    """Whether anything a draft is computed from has moved, in three lookups (migration 0011):
+    the count of changes to its input tables, the newest read and ledger entry, and the rate
+    book. Equal marks mean equal inputs, so equal digests."""
+    changes, reads, entries = conn.execute(MARK_SQL).fetchone()
+    rates = hashlib.sha256(rates_text(book).encode("utf-8")).hexdigest()
+    return f"{changes},{reads},{entries},{rates}"
 
 
 def with_histories(conn: sqlite3.Connection, digest: str, premises: Sequence[int],

@@ -21,7 +21,7 @@ from db.billing_draft import (
     draft_inputs,
     full_histories_digest,
 )
-from db.billing_inputs import run_fingerprint
+from db.billing_inputs import inputs_mark, run_fingerprint
 from db.billing_post import post_bills
 from db.schedule import use_schedule_date
 from db.transaction import write_transaction
@@ -113,9 +113,13 @@ def _store(conn: sqlite3.Connection, dates: CycleMonth, draft: Draft, book: Rate
         conn.execute("DELETE FROM bills WHERE run_id = ?", (run_id,))
         conn.execute("DELETE FROM bill_line_sets WHERE run_id = ?", (run_id,))
     _store_bills(conn, run_id, sorted(draft.bills, key=lambda b: b.account_id))
-    conn.execute("UPDATE billing_runs SET fingerprint = ?, history_premises = ? WHERE id = ?",
+    conn.execute("UPDATE billing_runs SET fingerprint = ?, history_premises = ?,"
+                 " inputs_digest = ? WHERE id = ?",
                  (run_fingerprint(conn, run_id, draft.inputs),
-                  json.dumps(draft.history_premises), run_id))
+                  json.dumps(draft.history_premises), draft.inputs, run_id))
+    # Last, after every write of the draft (its bills count as changes too).
+    conn.execute("UPDATE billing_runs SET inputs_mark = ? WHERE id = ?",
+                 (inputs_mark(conn, book), run_id))
     return run_id
 
 
@@ -207,10 +211,12 @@ def freeze_run(conn: sqlite3.Connection, cycle_id: int, month: date, book: RateB
         # The preview equals the real run: the inputs and the stored bills must hash as they
         # did when approved (db/billing_inputs.py argues why that is enough); then the stored
         # bills are posted as they are, not priced again.
-        inputs = draft_inputs(conn, dates, book, run.id)
-        approved, wide = conn.execute("SELECT approved_fingerprint, history_premises FROM"
-                                      " billing_runs WHERE id = ?", (run.id,)).fetchone()
-        digest = full_histories_digest(conn, inputs, dates, json.loads(wide))
+        approved, wide, digest, mark = conn.execute(
+            "SELECT approved_fingerprint, history_premises, inputs_digest, inputs_mark"
+            " FROM billing_runs WHERE id = ?", (run.id,)).fetchone()
+        if not mark or mark != inputs_mark(conn, book):  # something moved: hash it all again
+            inputs = draft_inputs(conn, dates, book, run.id)
+            digest = full_histories_digest(conn, inputs, dates, json.loads(wide))
         if run_fingerprint(conn, run.id, digest) != approved:
             raise InputError(InputProblem(
                 "the bills changed since the draft was approved (reads, holds, accounts or "

@@ -17,7 +17,7 @@ from core.billing import Outcome
 from core.errors import InputError, PermissionDenied
 from core.model import Role, User
 from db.billing_diff import diff_run
-from db.billing_inputs import run_fingerprint
+from db.billing_inputs import inputs_mark, run_fingerprint
 from db.billing_run import approve_run, draft_run, freeze_run, reconcile, stored_bills
 from db.connection import open_database
 from db.ledger import check
@@ -358,3 +358,34 @@ def test_a_read_moved_in_a_premises_full_history_refuses_the_freeze(
                      " ORDER BY r.read_on DESC LIMIT 1)", (premise,))
     with pytest.raises(InputError, match="changed since the draft was approved"):
         freeze_run(conn, 3, NOV, book, user=SUPER, at=AT)
+
+
+def test_a_freeze_with_nothing_moved_skips_hashing_the_inputs(
+        conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+    book = load_rate_book(conn)
+    run, _ = draft_run(conn, 3, NOV, book, user=CLERK, at=AT)
+    approve_run(conn, 3, NOV, user=SUPER, at=AT)
+
+    def not_again(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the inputs were hashed again")
+
+    monkeypatch.setattr(billing_run, "draft_inputs", not_again)
+    assert freeze_run(conn, 3, NOV, book, user=SUPER, at=AT).posted == run.billed
+
+
+@pytest.mark.parametrize("change", [
+    "INSERT INTO meter_reads (meter_id, read_on, reading, kind, source, created_by, created_at)"
+    " SELECT id, '2026-11-18', 1, 'actual', 't', 't', 'now' FROM meters LIMIT 1",
+    "UPDATE meter_reads SET note_text = 'x' WHERE id = (SELECT max(id) FROM meter_reads)",
+    "UPDATE accounts SET mail_line2 = 'x' WHERE id = 1",
+    "UPDATE premises SET dwelling_units = dwelling_units WHERE id = 1",
+    "UPDATE cycles SET description = description || '.' WHERE id = 3",
+    "INSERT INTO settings (key, value, updated_by, updated_at) VALUES ('k', '1', 't', 'now')",
+])
+def test_any_write_to_an_input_table_moves_the_mark(conn: sqlite3.Connection,
+                                                    change: str) -> None:
+    book = load_rate_book(conn)
+    before = inputs_mark(conn, book)
+    with conn:
+        changed = conn.execute(change).rowcount
+    assert changed == 1 and inputs_mark(conn, book) != before

@@ -106,3 +106,172 @@ WHEN (SELECT r.status FROM bill_line_sets s JOIN billing_runs r ON r.id = s.run_
 BEGIN
     SELECT RAISE(ABORT, 'the bill lines of a frozen run cannot change');
 END;
+
+-- What a draft is computed from, changed or not, in three lookups (db/billing_inputs.py,
+-- inputs_mark): a count of every insert, update and delete on the draft's input tables, and
+-- the highest rowid of meter_reads and ledger_entries, the two large append-mostly ones (a new
+-- row there always takes the next rowid; an edit or removal counts). A freeze whose mark is the
+-- draft's skips hashing the inputs again: nothing they are made of has moved.
+CREATE TABLE billing_input_changes (
+    id  INTEGER PRIMARY KEY CHECK (id = 1),
+    n   INTEGER NOT NULL
+) STRICT;
+INSERT INTO billing_input_changes (id, n) VALUES (1, 0);
+
+ALTER TABLE billing_runs ADD COLUMN inputs_digest TEXT NOT NULL DEFAULT '';
+ALTER TABLE billing_runs ADD COLUMN inputs_mark TEXT NOT NULL DEFAULT '';
+
+CREATE TRIGGER accounts_insert_counted AFTER INSERT ON accounts
+BEGIN
+    UPDATE billing_input_changes SET n = n + 1;
+END;
+
+CREATE TRIGGER accounts_update_counted AFTER UPDATE ON accounts
+BEGIN
+    UPDATE billing_input_changes SET n = n + 1;
+END;
+
+CREATE TRIGGER accounts_delete_counted AFTER DELETE ON accounts
+BEGIN
+    UPDATE billing_input_changes SET n = n + 1;
+END;
+
+CREATE TRIGGER premises_insert_counted AFTER INSERT ON premises
+BEGIN
+    UPDATE billing_input_changes SET n = n + 1;
+END;
+
+CREATE TRIGGER premises_update_counted AFTER UPDATE ON premises
+BEGIN
+    UPDATE billing_input_changes SET n = n + 1;
+END;
+
+CREATE TRIGGER premises_delete_counted AFTER DELETE ON premises
+BEGIN
+    UPDATE billing_input_changes SET n = n + 1;
+END;
+
+CREATE TRIGGER routes_insert_counted AFTER INSERT ON routes
+BEGIN
+    UPDATE billing_input_changes SET n = n + 1;
+END;
+
+CREATE TRIGGER routes_update_counted AFTER UPDATE ON routes
+BEGIN
+    UPDATE billing_input_changes SET n = n + 1;
+END;
+
+CREATE TRIGGER routes_delete_counted AFTER DELETE ON routes
+BEGIN
+    UPDATE billing_input_changes SET n = n + 1;
+END;
+
+CREATE TRIGGER cycles_insert_counted AFTER INSERT ON cycles
+BEGIN
+    UPDATE billing_input_changes SET n = n + 1;
+END;
+
+CREATE TRIGGER cycles_update_counted AFTER UPDATE ON cycles
+BEGIN
+    UPDATE billing_input_changes SET n = n + 1;
+END;
+
+CREATE TRIGGER cycles_delete_counted AFTER DELETE ON cycles
+BEGIN
+    UPDATE billing_input_changes SET n = n + 1;
+END;
+
+CREATE TRIGGER meters_insert_counted AFTER INSERT ON meters
+BEGIN
+    UPDATE billing_input_changes SET n = n + 1;
+END;
+
+CREATE TRIGGER meters_update_counted AFTER UPDATE ON meters
+BEGIN
+    UPDATE billing_input_changes SET n = n + 1;
+END;
+
+CREATE TRIGGER meters_delete_counted AFTER DELETE ON meters
+BEGIN
+    UPDATE billing_input_changes SET n = n + 1;
+END;
+
+CREATE TRIGGER read_exceptions_insert_counted AFTER INSERT ON read_exceptions
+BEGIN
+    UPDATE billing_input_changes SET n = n + 1;
+END;
+
+CREATE TRIGGER read_exceptions_update_counted AFTER UPDATE ON read_exceptions
+BEGIN
+    UPDATE billing_input_changes SET n = n + 1;
+END;
+
+CREATE TRIGGER read_exceptions_delete_counted AFTER DELETE ON read_exceptions
+BEGIN
+    UPDATE billing_input_changes SET n = n + 1;
+END;
+
+CREATE TRIGGER bills_insert_counted AFTER INSERT ON bills
+BEGIN
+    UPDATE billing_input_changes SET n = n + 1;
+END;
+
+CREATE TRIGGER bills_update_counted AFTER UPDATE ON bills
+BEGIN
+    UPDATE billing_input_changes SET n = n + 1;
+END;
+
+CREATE TRIGGER bills_delete_counted AFTER DELETE ON bills
+BEGIN
+    UPDATE billing_input_changes SET n = n + 1;
+END;
+
+CREATE TRIGGER settings_insert_counted AFTER INSERT ON settings
+BEGIN
+    UPDATE billing_input_changes SET n = n + 1;
+END;
+
+CREATE TRIGGER settings_update_counted AFTER UPDATE ON settings
+BEGIN
+    UPDATE billing_input_changes SET n = n + 1;
+END;
+
+CREATE TRIGGER settings_delete_counted AFTER DELETE ON settings
+BEGIN
+    UPDATE billing_input_changes SET n = n + 1;
+END;
+
+CREATE TRIGGER schedule_dates_insert_counted AFTER INSERT ON schedule_dates
+BEGIN
+    UPDATE billing_input_changes SET n = n + 1;
+END;
+
+CREATE TRIGGER schedule_dates_update_counted AFTER UPDATE ON schedule_dates
+BEGIN
+    UPDATE billing_input_changes SET n = n + 1;
+END;
+
+CREATE TRIGGER schedule_dates_delete_counted AFTER DELETE ON schedule_dates
+BEGIN
+    UPDATE billing_input_changes SET n = n + 1;
+END;
+
+CREATE TRIGGER meter_reads_update_counted AFTER UPDATE ON meter_reads
+BEGIN
+    UPDATE billing_input_changes SET n = n + 1;
+END;
+
+CREATE TRIGGER meter_reads_delete_counted AFTER DELETE ON meter_reads
+BEGIN
+    UPDATE billing_input_changes SET n = n + 1;
+END;
+
+CREATE TRIGGER ledger_entries_update_counted AFTER UPDATE ON ledger_entries
+BEGIN
+    UPDATE billing_input_changes SET n = n + 1;
+END;
+
+CREATE TRIGGER ledger_entries_delete_counted AFTER DELETE ON ledger_entries
+BEGIN
+    UPDATE billing_input_changes SET n = n + 1;
+END;
