@@ -3,9 +3,10 @@ pipe-delimited record a line, a leading record type, cents, ISO dates, a trailer
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from core.reads import MeterUsage
 from core.usage_history import history_record
 
 LAYOUT_VERSION = "1"
@@ -33,6 +34,14 @@ def clean(value: object) -> str:
     if "|" in text or "\n" in text or "\r" in text:  # rare: three scans beat a translate
         text = text.translate(_UNSAFE)
     return text.strip()
+
+
+def read_records(meters: Iterable[MeterUsage], unit: str) -> str:
+    """A bill's R records, one a line: each meter's two reads and its use (R_FIELDS); `unit`
+    already cleaned."""
+    return "\n".join(
+        f"R|{m.meter_id}|S|{m.from_day}|{m.from_reading}|{m.to_day}|{m.to_reading}|"
+        f"{'E' if m.estimated else 'A'}|1|{m.usage}|{unit}" for m in meters)
 
 
 def record(rec: str, values: Sequence[object]) -> str:

@@ -1,18 +1,17 @@
 """Computing a cycle-month's bills: every active account of the cycle billed, held or excluded.
 
-The draft stores the bills with the digest of their inputs (db.billing_inputs); the freeze
-checks that digest again and posts the stored bills, so what was previewed is what posts.
+The draft stores the bills and a mark of their inputs; the freeze posts the stored bills once
+it knows a new computation would give the same ones (db/billing_inputs.py).
 """
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
 from core.bill_lines import Period, Service
-from core.bill_print import clean
+from core.bill_print import clean, read_records
 from core.billing import (
     AccountBill,
     LineCache,
@@ -31,7 +30,6 @@ from core.usage_history import (
     text_winter_average,
     winter_average,
 )
-from db.billing_inputs import inputs_digest, with_histories
 from db.closing_bill import UNIT_HCF
 from db.read_history import fill_premises, load_chains
 from db.reads import billing_holds
@@ -137,8 +135,7 @@ class Draft:
     dates: CycleMonth
     bills: tuple[AccountBill, ...]
     premises: dict[int, int]  # account id -> premise id
-    inputs: str = ""  # db.billing_inputs.inputs_digest
-    history_premises: tuple[int, ...] = ()  # priced from their full read history
+    history_premises: tuple[int, ...] = ()  # priced from 13 months of their reads
 
     @property
     def total_cents(self) -> int:
@@ -153,15 +150,13 @@ Previous = tuple[date, str]  # the latest posted bill's period end and usage his
 
 @dataclass(frozen=True)
 class DraftInputs:
-    """What a cycle-month's bills are computed from, and the digest of all but the full read
-    histories (db.billing_inputs.with_histories adds those)."""
+    """What a cycle-month's bills are computed from, besides the reads."""
 
     accounts: list[sqlite3.Row]
     holds: dict[int, str]
     excluded: dict[int, str]
     previous: dict[int, Previous]  # account id -> its latest posted bill with a history
     read_unit: str
-    digest: str
 
 
 def period_window(dates: CycleMonth) -> tuple[date, date]:
@@ -177,7 +172,7 @@ def history_window(dates: CycleMonth) -> tuple[date, date]:
 
 # Each active account's latest posted bill with a usage history (one index seek each).
 PREVIOUS_SQL = """
-SELECT a.id, b.id, b.period_end, b.usage_history
+SELECT a.id, b.period_end, b.usage_history
   FROM routes r CROSS JOIN premises p ON p.route_id = r.id
   CROSS JOIN accounts a ON a.premise_id = p.id
   JOIN bills b ON b.id = (SELECT x.id FROM bills x INDEXED BY bills_posted_history
@@ -188,30 +183,19 @@ SELECT a.id, b.id, b.period_end, b.usage_history
 """
 
 
-def draft_inputs(conn: sqlite3.Connection, dates: CycleMonth, book: RateBook,
-                 run_id: int | None = None) -> DraftInputs:
-    """The cycle's accounts, holds, exclusions and latest bills, the premises in
-    temp.audit_premises, and the digest of those inputs and the period's reads
-    (db.billing_inputs); call inside a transaction for one snapshot."""
+def draft_inputs(conn: sqlite3.Connection, dates: CycleMonth, run_id: int | None = None
+                 ) -> DraftInputs:
+    """The cycle's accounts, holds, exclusions and latest bills, with the premises put in
+    temp.audit_premises; call inside a transaction for one snapshot."""
     accounts = cycle_accounts(conn, dates.cycle_id)
     holds = billing_holds(conn, dates.cycle_id)
     excluded = already_billed(conn, dates, run_id)
-    previous: dict[int, Previous] = {}
-    bill_ids = []
     parse = date.fromisoformat
-    for account_id, bill_id, period_end, history in conn.execute(
-            PREVIOUS_SQL, (dates.previous_read_end.isoformat(), dates.cycle_id)):
-        previous[account_id] = (parse(period_end), history)
-        bill_ids.append(bill_id)
+    previous = {account_id: (parse(period_end), history) for account_id, period_end, history
+                in conn.execute(PREVIOUS_SQL, (dates.previous_read_end.isoformat(),
+                                               dates.cycle_id))}
     fill_cycle_premises(conn, dates.cycle_id)
-    unit = load_settings(conn).read_unit
-    since, until = period_window(dates)
-    digest = inputs_digest(
-        conn, dates=(dates.month, dates.read_start, dates.read_end, dates.previous_read_end,
-                     dates.bill_date, dates.due_date),
-        book=book, read_unit=unit, accounts=accounts, holds=holds, excluded=excluded,
-        previous_bills=bill_ids, since=since, until=until)
-    return DraftInputs(accounts, holds, excluded, previous, unit, digest)
+    return DraftInputs(accounts, holds, excluded, previous, load_settings(conn).read_unit)
 
 
 def fill_cycle_premises(conn: sqlite3.Connection, cycle_id: int) -> None:
@@ -220,14 +204,6 @@ def fill_cycle_premises(conn: sqlite3.Connection, cycle_id: int) -> None:
     conn.execute("INSERT OR IGNORE INTO temp.audit_premises SELECT a.premise_id FROM accounts a"
                  " JOIN premises p ON p.id = a.premise_id JOIN routes r ON r.id = p.route_id"
                  " WHERE r.cycle_id = ? AND a.status = 'active'", (cycle_id,))
-
-
-def full_histories_digest(conn: sqlite3.Connection, found: DraftInputs, dates: CycleMonth,
-                          premises: Sequence[int]) -> str:
-    """The inputs' digest with the full read history of `premises` added (the premises the
-    draft priced from their reads alone); leaves those premises in temp.audit_premises."""
-    fill_premises(conn, premises)
-    return with_histories(conn, found.digest, premises, *history_window(dates))
 
 
 @dataclass
@@ -289,7 +265,7 @@ def compute_draft(conn: sqlite3.Connection, dates: CycleMonth, book: RateBook,
     latest posted bill's. An account with no such bill ending where this period starts, or a
     premise with more than one meter, is priced from 13 months of its premise's reads.
     """
-    found = draft_inputs(conn, dates, book, run_id)
+    found = draft_inputs(conn, dates, run_id)
     if found.read_unit not in UNIT_HCF:
         raise InputError(InputProblem(f"read_unit {found.read_unit!r} cannot be turned into "
                                       "HCF", field="read_unit"))
@@ -307,14 +283,14 @@ def compute_draft(conn: sqlite3.Connection, dates: CycleMonth, book: RateBook,
         else:
             bills[row["id"]] = bill
     wide = sorted({row["premise_id"] for row in later})
-    digest = full_histories_digest(conn, found, dates, wide)
     if later:
+        fill_premises(conn, wide)
         chains = load_chains(conn, *history_window(dates))
         for row in later:
             bills[row["id"]] = _account_bill(row, pricing, chains.get(row["premise_id"], ()),
                                              None, full=True) or _unpriced(row)
     ordered = tuple(bills[row["id"]] for row in found.accounts)
-    return Draft(dates, ordered, {r["id"]: r["premise_id"] for r in found.accounts}, digest,
+    return Draft(dates, ordered, {r["id"]: r["premise_id"] for r in found.accounts},
                  tuple(wide))
 
 
@@ -372,10 +348,7 @@ def _account_bill(row: sqlite3.Row, pricing: _Pricing, chains: tuple[MeterChain,
             history = history_text(periods)
             if pricing.winter_classes[rate_class]:
                 winter = winter_average(periods, end)
-        unit = pricing.unit
-        reads = "\n".join(
-            f"R|{m.meter_id}|S|{m.from_day}|{m.from_reading}|{m.to_day}|{m.to_reading}|"
-            f"{'E' if m.estimated else 'A'}|1|{m.usage}|{unit}" for m in used.meters)
+        reads = read_records(used.meters, pricing.unit)
     opened = pricing.day(opened_on)
     if opened <= start:
         opened = start  # the key below: an account opened before the period is not prorated

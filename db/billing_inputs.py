@@ -1,54 +1,30 @@
-"""The fingerprint of a billing run: the inputs that determine its bills, and the bills stored.
+"""How a freeze knows it posts the preview: the stored bills are the approved ones, and what
+they were computed from has not moved, or pricing the cycle again gives exactly those bills.
 
-Why a freeze may post the stored draft without pricing it again: the engine is a pure function
-of what it is given (core/ reads no clock or database), and every value compute_draft gives it
-comes from the rows hashed here: the cycle's active accounts with their premise and meter
-(ACCOUNTS_SQL, every column), the holds and the exclusions (their reasons), every meter of
-those premises and every read in the period's window, the latest posted bill each account's
-usage history extends (by id: a posted bill never changes), the full read history of the
-premises the draft priced from their reads alone (the run stores which), the read unit, the
-calendar dates and the rate book (folder and each rate file's SHA-256). Draft and freeze hash
-the same rows, each inside its own write transaction (one snapshot); if they agree, and the
-stored bills and lines hash as approved, a recomputation would give the bills that are stored,
-so posting them is posting the preview. Any change to an input, or to a stored bill, refuses
-the freeze.
+- The stored bills. No bill or line is ever edited (migration 0011's triggers); a redraft
+  replaces them and clears the approval. The approval keeps their count and sums
+  (run_fingerprint), so a row added or removed by hand is caught as well.
+- The inputs. inputs_mark is three lookups: a trigger-kept count of every write to the tables
+  a draft reads (accounts, premises, routes, cycles, meters, read exceptions, bills, settings,
+  schedule dates, and edits or removals of reads and ledger entries), the newest read and
+  ledger entry (a new row there always takes the next rowid), and the rate book's files and
+  hashes. The engine is a pure function of what the draft gives it (core/ reads no clock or
+  database), so an unchanged mark means a new computation would give the stored bills.
+- When the mark moved (a payment posted, another cycle's reads imported, an account edited),
+  the freeze prices the cycle again and compares every bill and line with the stored ones,
+  and posts only if they are the same.
 """
 from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import date
+from collections.abc import Iterable
 
+from core.billing import AccountBill
 from core.rate_book import RateBook
 
-# Each query is one text, built by SQLite: fields split by char(31), rows by char(30), NULL
-# written as char(29) so it differs from ''. The rows come in index order (the order
-# load_chains reads in); were it ever to differ, the digests differ and the freeze is refused,
-# never wrongly allowed.
-
-
-def _fields(*columns: str) -> str:
-    return " || char(31) || ".join(f"ifnull({c}, char(29))" for c in columns)
-
-
-# Every meter of the premises in temp.audit_premises, and every read in [since, until).
-METERS_SQL = f"""
-SELECT group_concat({_fields("m.id", "m.premise_id", "m.serial", "m.size", "m.dials",
-                             "m.installed_on", "m.install_read", "m.removed_on",
-                             "m.removal_read")}, char(30))
-  FROM temp.audit_premises t CROSS JOIN meters m ON m.premise_id = t.premise_id
-"""
-READS_SQL = f"""
-SELECT group_concat({_fields("r.id", "r.meter_id", "r.read_on", "r.reading", "r.kind")},
-                    char(30))
-  FROM temp.audit_premises t CROSS JOIN meters m ON m.premise_id = t.premise_id
-  CROSS JOIN meter_reads r INDEXED BY meter_reads_meter
-    ON r.meter_id = m.id AND r.read_on >= ? AND r.read_on < ?
-"""
-# The run's stored bills and lines, counted and summed: no stored bill or line is ever
-# edited (migration 0011's triggers), so only a redraft (which clears the approval) or a row
-# added or removed by hand could change them, and that changes these sums.
+# The run's stored bills and lines, counted and summed (line sets by their place in the run,
+# so drafting the same inputs again gives the same text).
 STORED_SQL = """
 SELECT (SELECT count(*) || ',' || total(account_id) || ',' || total(total_cents) || ','
                || total(estimated) || ',' || total(length(outcome) + length(reason)
@@ -64,38 +40,15 @@ SELECT (SELECT count(*) || ',' || total(account_id) || ',' || total(total_cents)
 """
 
 
-def _text(conn: sqlite3.Connection, sql: str,
-          params: Sequence[object] | Mapping[str, object] = ()) -> str:
-    return conn.execute(sql, params).fetchone()[0] or ""
-
-
-def inputs_digest(conn: sqlite3.Connection, *, dates: Iterable[date], book: RateBook,
-                  read_unit: str, accounts: Iterable[sqlite3.Row], holds: Mapping[int, str],
-                  excluded: Mapping[int, str], previous_bills: Iterable[int], since: date,
-                  until: date) -> str:
-    """SHA-256 of everything a draft's bills are computed from but the full read histories
-    (the premises of `accounts` must be in temp.audit_premises)."""
-    digest = hashlib.sha256()
-
-    def part(name: str, text: str) -> None:
-        digest.update(f"\x1e{name}\x1f".encode())
-        digest.update(text.encode("utf-8"))
-
-    part("dates", ",".join(d.isoformat() for d in dates))
-    part("window", f"{since.isoformat()},{until.isoformat()}")
-    part("read_unit", read_unit)
-    part("rates", rates_text(book))
-    part("accounts", "\n".join(repr(tuple(row)) for row in accounts))
-    part("holds", repr(sorted(holds.items())))
-    part("excluded", repr(sorted(excluded.items())))
-    part("previous", ",".join(map(str, sorted(previous_bills))))
-    part("meters", _text(conn, METERS_SQL))
-    part("reads", _text(conn, READS_SQL, (since.isoformat(), until.isoformat())))
-    return digest.hexdigest()
+def run_fingerprint(conn: sqlite3.Connection, run_id: int) -> str:
+    """SHA-256 of the run's stored bills and lines counted and summed: what the supervisor
+    approves, and what the freeze checks again."""
+    text = conn.execute(STORED_SQL, {"run": run_id}).fetchone()[0] or ""
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
 def rates_text(book: RateBook) -> str:
-    """The rate book as the digest sees it: its folder and each file's class, date and hash."""
+    """The rate book as the mark sees it: its folder and each file's class, date and hash."""
     return "\n".join([book.folder, str(book.what_if)] + [
         f"{s.ref.file},{s.ref.rate_class},{s.ref.effective},{s.ref.sha256}"
         for s in book.schedules()])
@@ -108,30 +61,38 @@ SELECT (SELECT n FROM billing_input_changes), (SELECT max(rowid) FROM meter_read
 
 
 def inputs_mark(conn: sqlite3.Connection, book: RateBook) -> str:
-    """Whether anything a draft is computed from has moved, in three lookups (migration 0011):
-    the count of changes to its input tables, the newest read and ledger entry, and the rate
-    book. Equal marks mean equal inputs, so equal digests."""
+    """Whether anything a draft is computed from has moved, in three lookups: equal marks
+    mean equal inputs."""
     changes, reads, entries = conn.execute(MARK_SQL).fetchone()
     rates = hashlib.sha256(rates_text(book).encode("utf-8")).hexdigest()
     return f"{changes},{reads},{entries},{rates}"
 
 
-def with_histories(conn: sqlite3.Connection, digest: str, premises: Sequence[int],
-                   since: date, until: date) -> str:
-    """`digest` with the reads in [since, until) of `premises` (the ones in
-    temp.audit_premises) added: the draft priced those from their reads alone."""
-    if not premises:
-        return digest
-    added = hashlib.sha256(digest.encode("ascii"))
-    added.update(f"\x1ehistories\x1f{','.join(map(str, premises))}\x1e".encode())
-    added.update(_text(conn, READS_SQL, (since.isoformat(), until.isoformat())).encode("utf-8"))
-    return added.hexdigest()
+BillRow = tuple[object, ...]
 
 
-def run_fingerprint(conn: sqlite3.Connection, run_id: int, inputs: str) -> str:
-    """SHA-256 of the inputs' digest and the run's stored bills (STORED_SQL): what the
-    supervisor approves, and what the freeze checks again."""
-    digest = hashlib.sha256(inputs.encode("ascii"))
-    digest.update(b"\x1e")
-    digest.update(_text(conn, STORED_SQL, {"run": run_id}).encode("ascii"))
-    return digest.hexdigest()
+def draft_rows(bills: Iterable[AccountBill]) -> dict[int, BillRow]:
+    """Account id -> its bill as the run stores it (with its lines), for comparing."""
+    return {b.account_id: (
+        b.outcome.value, b.reason, b.rate_class,
+        b.period_start.isoformat() if b.period_start else None,
+        b.period_end.isoformat() if b.period_end else None, str(b.usage_hcf),
+        int(b.estimated), b.total_cents, b.history, b.meter_reads,
+        tuple((ln.component, ln.label, ln.quantity, ln.unit, ln.rate, ln.amount_cents,
+               ln.explanation, ln.rate_files, ln.rate_sha256) for ln in b.lines))
+        for b in bills}
+
+
+def stored_rows(conn: sqlite3.Connection, run_id: int) -> dict[int, BillRow]:
+    """draft_rows of the run's stored bills."""
+    sets: dict[int, list[tuple[object, ...]]] = {}
+    for set_id, *line in conn.execute(
+            "SELECT l.set_id, l.component, l.label, l.quantity, l.unit, l.rate, l.amount_cents,"
+            " l.explanation, l.rate_files, l.rate_sha256 FROM bill_line_sets s"
+            " JOIN bill_set_lines l ON l.set_id = s.id WHERE s.run_id = ?"
+            " ORDER BY l.set_id, l.seq", (run_id,)):
+        sets.setdefault(set_id, []).append(tuple(line))
+    return {account_id: (*row, tuple(sets.get(set_id, ()))) for account_id, *row, set_id in
+            conn.execute("SELECT account_id, outcome, reason, rate_class, period_start,"
+                         " period_end, usage_hcf, estimated, total_cents, usage_history,"
+                         " meter_reads, line_set_id FROM bills WHERE run_id = ?", (run_id,))}

@@ -2,7 +2,6 @@
 transaction into the ledger, never twice) and the unbilled reconciliation."""
 from __future__ import annotations
 
-import json
 import sqlite3
 from dataclasses import dataclass
 from datetime import date
@@ -18,10 +17,8 @@ from db.billing_draft import (
     Draft,
     compute_draft,
     cycle_month,
-    draft_inputs,
-    full_histories_digest,
 )
-from db.billing_inputs import inputs_mark, run_fingerprint
+from db.billing_inputs import draft_rows, inputs_mark, run_fingerprint, stored_rows
 from db.billing_post import post_bills
 from db.schedule import use_schedule_date
 from db.transaction import write_transaction
@@ -113,13 +110,9 @@ def _store(conn: sqlite3.Connection, dates: CycleMonth, draft: Draft, book: Rate
         conn.execute("DELETE FROM bills WHERE run_id = ?", (run_id,))
         conn.execute("DELETE FROM bill_line_sets WHERE run_id = ?", (run_id,))
     _store_bills(conn, run_id, sorted(draft.bills, key=lambda b: b.account_id))
-    conn.execute("UPDATE billing_runs SET fingerprint = ?, history_premises = ?,"
-                 " inputs_digest = ? WHERE id = ?",
-                 (run_fingerprint(conn, run_id, draft.inputs),
-                  json.dumps(draft.history_premises), draft.inputs, run_id))
-    # Last, after every write of the draft (its bills count as changes too).
-    conn.execute("UPDATE billing_runs SET inputs_mark = ? WHERE id = ?",
-                 (inputs_mark(conn, book), run_id))
+    # The mark last, after every write of the draft (its bills count as changes too).
+    conn.execute("UPDATE billing_runs SET fingerprint = ?, inputs_mark = ? WHERE id = ?",
+                 (run_fingerprint(conn, run_id), inputs_mark(conn, book), run_id))
     return run_id
 
 
@@ -208,16 +201,15 @@ def freeze_run(conn: sqlite3.Connection, cycle_id: int, month: date, book: RateB
             raise InputError(InputProblem("the draft is not approved: a supervisor approves "
                                           "it after reading the diff", field="--cycle"))
         dates = cycle_month(conn, cycle_id, month)
-        # The preview equals the real run: the inputs and the stored bills must hash as they
-        # did when approved (db/billing_inputs.py argues why that is enough); then the stored
-        # bills are posted as they are, not priced again.
-        approved, wide, digest, mark = conn.execute(
-            "SELECT approved_fingerprint, history_premises, inputs_digest, inputs_mark"
-            " FROM billing_runs WHERE id = ?", (run.id,)).fetchone()
-        if not mark or mark != inputs_mark(conn, book):  # something moved: hash it all again
-            inputs = draft_inputs(conn, dates, book, run.id)
-            digest = full_histories_digest(conn, inputs, dates, json.loads(wide))
-        if run_fingerprint(conn, run.id, digest) != approved:
+        # The preview equals the real run: the stored bills are the approved ones, and either
+        # nothing they were computed from has moved or pricing again gives the same bills
+        # (db/billing_inputs.py); then the stored bills are posted as they are.
+        approved, mark = conn.execute("SELECT approved_fingerprint, inputs_mark FROM"
+                                      " billing_runs WHERE id = ?", (run.id,)).fetchone()
+        if run_fingerprint(conn, run.id) != approved or (
+                mark != inputs_mark(conn, book)
+                and draft_rows(compute_draft(conn, dates, book, run.id).bills)
+                != stored_rows(conn, run.id)):
             raise InputError(InputProblem(
                 "the bills changed since the draft was approved (reads, holds, accounts or "
                 "rates moved): draft again and approve again", field="--cycle"))

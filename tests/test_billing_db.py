@@ -93,7 +93,7 @@ def test_draft_prices_every_account_explains_each_line_and_posts_nothing(
     stored = conn.execute(run_lines, (run.id,)).fetchone()[0]
     assert stored == sum(len(b.lines) for b in billed)
     # What the draft hashed as it wrote is what the freeze will read back.
-    assert run_fingerprint(conn, run.id, draft.inputs) == run.fingerprint
+    assert run_fingerprint(conn, run.id) == run.fingerprint
     again, _ = draft_run(conn, 3, NOV, load_rate_book(conn), user=CLERK, at=AT)
     assert again.id == run.id and again.fingerprint == run.fingerprint
     assert conn.execute(run_lines, (run.id,)).fetchone()[0] == stored
@@ -174,6 +174,7 @@ def _open_a_read_exception(conn: sqlite3.Connection) -> None:
     account, meter = conn.execute(
         "SELECT b.account_id, m.id FROM bills b JOIN accounts a ON a.id = b.account_id"
         " JOIN meters m ON m.premise_id = a.premise_id WHERE b.outcome = 'billed'"
+        " AND b.run_id = (SELECT id FROM billing_runs WHERE status = 'approved')"
         " LIMIT 1").fetchone()
     conn.execute("INSERT INTO read_exceptions (meter_id, account_id, cycle_id, read_on,"
                  " rule_id, severity, severity_rank, verdict, explanation, opened_by,"
@@ -182,7 +183,7 @@ def _open_a_read_exception(conn: sqlite3.Connection) -> None:
 
 
 def _change_a_premise(conn: sqlite3.Connection) -> None:
-    conn.execute("UPDATE premises SET dwelling_units = dwelling_units + 3 WHERE id = (SELECT"
+    conn.execute("UPDATE premises SET kind = 'commercial' WHERE id = (SELECT"
                  " a.premise_id FROM bills b JOIN accounts a ON a.id = b.account_id"
                  " WHERE b.outcome = 'billed' AND b.run_id = (SELECT id FROM billing_runs"
                  " WHERE status = 'approved') LIMIT 1)")
@@ -231,13 +232,14 @@ def test_a_stored_bill_or_line_is_never_edited(conn: sqlite3.Connection) -> None
 
 
 def test_a_changed_rate_file_refuses_the_freeze(conn: sqlite3.Connection) -> None:
+    """A rate file the bills were priced from is not the one in force at the freeze."""
     book = load_rate_book(conn)
     draft_run(conn, 3, NOV, book, user=CLERK, at=AT)
     approve_run(conn, 3, NOV, user=SUPER, at=AT)
-    name = book.classes()[0]
-    first, *rest = book.by_class[name]
-    edited = replace(first, ref=replace(first.ref, sha256="0" * 64))
-    moved = replace(book, by_class={**book.by_class, name: (edited, *rest)})
+    name = "residential"
+    *older, newest = book.by_class[name]
+    edited = replace(newest, ref=replace(newest.ref, sha256="0" * 64))
+    moved = replace(book, by_class={**book.by_class, name: (*older, edited)})
     with pytest.raises(InputError, match="changed since the draft was approved"):
         freeze_run(conn, 3, NOV, moved, user=SUPER, at=AT)
     assert freeze_run(conn, 3, NOV, book, user=SUPER, at=AT).posted > 0
@@ -337,8 +339,8 @@ def test_extending_the_last_bills_history_prices_as_the_full_read_history_does(
 
 def test_a_read_moved_in_a_premises_full_history_refuses_the_freeze(
         conn: sqlite3.Connection) -> None:
-    """A premise with no posted bill to extend is priced from 13 months of its reads: the
-    freeze hashes those reads again."""
+    """A premise with no posted bill to extend is priced from 13 months of its reads: a read
+    moved there changes its usage history, so pricing again at the freeze differs."""
     account, premise = conn.execute(
         "SELECT b.account_id, a.premise_id FROM bills b JOIN accounts a ON a.id = b.account_id"
         " JOIN premises p ON p.id = a.premise_id JOIN routes r ON r.id = p.route_id"
@@ -360,16 +362,16 @@ def test_a_read_moved_in_a_premises_full_history_refuses_the_freeze(
         freeze_run(conn, 3, NOV, book, user=SUPER, at=AT)
 
 
-def test_a_freeze_with_nothing_moved_skips_hashing_the_inputs(
+def test_a_freeze_with_nothing_moved_does_not_price_again(
         conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch) -> None:
     book = load_rate_book(conn)
     run, _ = draft_run(conn, 3, NOV, book, user=CLERK, at=AT)
     approve_run(conn, 3, NOV, user=SUPER, at=AT)
 
     def not_again(*args: object, **kwargs: object) -> None:
-        raise AssertionError("the inputs were hashed again")
+        raise AssertionError("the cycle was priced again")
 
-    monkeypatch.setattr(billing_run, "draft_inputs", not_again)
+    monkeypatch.setattr(billing_run, "compute_draft", not_again)
     assert freeze_run(conn, 3, NOV, book, user=SUPER, at=AT).posted == run.billed
 
 
@@ -389,3 +391,19 @@ def test_any_write_to_an_input_table_moves_the_mark(conn: sqlite3.Connection,
     with conn:
         changed = conn.execute(change).rowcount
     assert changed == 1 and inputs_mark(conn, book) != before
+
+
+def test_a_freeze_after_an_unrelated_write_prices_again_and_posts(
+        conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read for another cycle moves the mark but not this cycle's bills: priced again, the
+    bills are the approved ones, so the freeze posts them."""
+    book = load_rate_book(conn)
+    run, _ = draft_run(conn, 3, NOV, book, user=CLERK, at=AT)
+    approve_run(conn, 3, NOV, user=SUPER, at=AT)
+    read_cycle(conn, 4, date(2026, 11, 19))
+    priced = []
+    real = billing_run.compute_draft
+    monkeypatch.setattr(billing_run, "compute_draft",
+                        lambda *a, **k: priced.append(1) or real(*a, **k))
+    assert freeze_run(conn, 3, NOV, book, user=SUPER, at=AT).posted == run.billed
+    assert priced == [1]

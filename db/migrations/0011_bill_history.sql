@@ -11,10 +11,6 @@
 ALTER TABLE bills ADD COLUMN usage_history TEXT NOT NULL DEFAULT '';
 ALTER TABLE bills ADD COLUMN meter_reads TEXT NOT NULL DEFAULT '';
 
--- The premises a draft priced from their full read history (no posted bill to extend, or no
--- start read in the period's window), as a JSON array: the freeze hashes their reads again.
-ALTER TABLE billing_runs ADD COLUMN history_premises TEXT NOT NULL DEFAULT '[]';
-
 -- An account's latest posted bill with a history, found by one index seek.
 CREATE INDEX bills_posted_history ON bills(account_id, period_end, id)
     WHERE ledger_entry_id IS NOT NULL AND usage_history <> '';
@@ -68,9 +64,8 @@ END;
 
 -- A stored bill is never edited (issue 5: the preview is the real run). A redraft deletes the
 -- run's bills and line sets and writes them anew; the freeze only points each billed bill at
--- its ledger entry, once. So the approval's fingerprint (db/billing_inputs.py) need not hash
--- every bill and line again: it counts and sums them, and these triggers refuse every other
--- change.
+-- its ledger entry, once. So the approval's fingerprint (db/billing_inputs.py) counts and sums
+-- the bills and lines, and these triggers refuse every other change.
 CREATE TRIGGER bills_never_edited BEFORE UPDATE ON bills
 WHEN NEW.id IS NOT OLD.id OR NEW.run_id IS NOT OLD.run_id
   OR NEW.account_id IS NOT OLD.account_id OR NEW.outcome IS NOT OLD.outcome
@@ -111,14 +106,13 @@ END;
 -- inputs_mark): a count of every insert, update and delete on the draft's input tables, and
 -- the highest rowid of meter_reads and ledger_entries, the two large append-mostly ones (a new
 -- row there always takes the next rowid; an edit or removal counts). A freeze whose mark is the
--- draft's skips hashing the inputs again: nothing they are made of has moved.
+-- draft's posts the stored bills; otherwise it prices the cycle again and compares.
 CREATE TABLE billing_input_changes (
     id  INTEGER PRIMARY KEY CHECK (id = 1),
     n   INTEGER NOT NULL
 ) STRICT;
 INSERT INTO billing_input_changes (id, n) VALUES (1, 0);
 
-ALTER TABLE billing_runs ADD COLUMN inputs_digest TEXT NOT NULL DEFAULT '';
 ALTER TABLE billing_runs ADD COLUMN inputs_mark TEXT NOT NULL DEFAULT '';
 
 CREATE TRIGGER accounts_insert_counted AFTER INSERT ON accounts
