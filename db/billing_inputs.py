@@ -4,12 +4,11 @@ they were computed from has not moved, or pricing the cycle again gives exactly 
 - The stored bills. No bill or line is ever edited (migration 0011's triggers); a redraft
   replaces them and clears the approval. The approval keeps their count and sums
   (run_fingerprint), so a row added or removed by hand is caught as well.
-- The inputs. inputs_mark is three lookups: a trigger-kept count of every write to the tables
-  a draft reads (accounts, premises, routes, cycles, meters, read exceptions, bills, settings,
-  schedule dates, and edits or removals of reads and ledger entries), the newest read and
-  ledger entry (a new row there always takes the next rowid), and the rate book's files and
-  hashes. The engine is a pure function of what the draft gives it (core/ reads no clock or
-  database), so an unchanged mark means a new computation would give the stored bills.
+- The inputs. inputs_mark is a dozen lookups: the newest row of every table a draft reads
+  (a new row always takes the next rowid), a trigger-kept count of edits and removals in them,
+  and the rate book's files and hashes. The engine is a pure function of what the draft
+  gives it (core/ reads no clock or database), so an unchanged mark means a new computation
+  would give the stored bills.
 - When the mark moved (a payment posted, another cycle's reads imported, an account edited),
   the freeze prices the cycle again and compares every bill and line with the stored ones,
   and posts only if they are the same.
@@ -54,18 +53,21 @@ def rates_text(book: RateBook) -> str:
         for s in book.schedules()])
 
 
-MARK_SQL = """
-SELECT (SELECT n FROM billing_input_changes), (SELECT max(rowid) FROM meter_reads),
-       (SELECT max(rowid) FROM ledger_entries)
-"""
+# The tables a draft reads (accounts and their premises, routes and cycles, meters and reads,
+# read exceptions for holds, bills and ledger entries for the last bill and exclusions,
+# settings, calendar dates): the newest row of each, and the count of edits and removals.
+INPUT_TABLES = ("accounts", "premises", "routes", "cycles", "meters", "meter_reads",
+                "read_exceptions", "bills", "ledger_entries", "settings", "schedule_dates")
+MARK_SQL = "SELECT (SELECT n FROM billing_input_changes), " + ", ".join(
+    f"(SELECT max(rowid) FROM {table})" for table in INPUT_TABLES)
 
 
 def inputs_mark(conn: sqlite3.Connection, book: RateBook) -> str:
-    """Whether anything a draft is computed from has moved, in three lookups: equal marks
-    mean equal inputs."""
-    changes, reads, entries = conn.execute(MARK_SQL).fetchone()
+    """Whether anything a draft is computed from has moved, in a dozen lookups (migration
+    0011): equal marks mean equal inputs."""
+    found = conn.execute(MARK_SQL).fetchone()
     rates = hashlib.sha256(rates_text(book).encode("utf-8")).hexdigest()
-    return f"{changes},{reads},{entries},{rates}"
+    return ",".join(map(str, found)) + "," + rates
 
 
 BillRow = tuple[object, ...]

@@ -102,11 +102,13 @@ BEGIN
     SELECT RAISE(ABORT, 'the bill lines of a frozen run cannot change');
 END;
 
--- What a draft is computed from, changed or not, in three lookups (db/billing_inputs.py,
--- inputs_mark): a count of every insert, update and delete on the draft's input tables, and
--- the highest rowid of meter_reads and ledger_entries, the two large append-mostly ones (a new
--- row there always takes the next rowid; an edit or removal counts). A freeze whose mark is the
--- draft's posts the stored bills; otherwise it prices the cycle again and compares.
+-- What a draft is computed from, changed or not, in a few lookups (db/billing_inputs.py,
+-- inputs_mark): the highest rowid of each input table (a new row always takes the next rowid:
+-- Meterline never writes a lower one) and a count of every edit and removal in them, kept by
+-- the triggers below. Bills and ledger entries need no trigger: a bill is never edited but to
+-- point it at its ledger entry, which adds a ledger entry, and the ledger is append-only.
+-- A freeze whose mark is the draft's posts the stored bills; otherwise it prices the cycle
+-- again and compares.
 CREATE TABLE billing_input_changes (
     id  INTEGER PRIMARY KEY CHECK (id = 1),
     n   INTEGER NOT NULL
@@ -115,22 +117,12 @@ INSERT INTO billing_input_changes (id, n) VALUES (1, 0);
 
 ALTER TABLE billing_runs ADD COLUMN inputs_mark TEXT NOT NULL DEFAULT '';
 
-CREATE TRIGGER accounts_insert_counted AFTER INSERT ON accounts
-BEGIN
-    UPDATE billing_input_changes SET n = n + 1;
-END;
-
 CREATE TRIGGER accounts_update_counted AFTER UPDATE ON accounts
 BEGIN
     UPDATE billing_input_changes SET n = n + 1;
 END;
 
 CREATE TRIGGER accounts_delete_counted AFTER DELETE ON accounts
-BEGIN
-    UPDATE billing_input_changes SET n = n + 1;
-END;
-
-CREATE TRIGGER premises_insert_counted AFTER INSERT ON premises
 BEGIN
     UPDATE billing_input_changes SET n = n + 1;
 END;
@@ -145,22 +137,12 @@ BEGIN
     UPDATE billing_input_changes SET n = n + 1;
 END;
 
-CREATE TRIGGER routes_insert_counted AFTER INSERT ON routes
-BEGIN
-    UPDATE billing_input_changes SET n = n + 1;
-END;
-
 CREATE TRIGGER routes_update_counted AFTER UPDATE ON routes
 BEGIN
     UPDATE billing_input_changes SET n = n + 1;
 END;
 
 CREATE TRIGGER routes_delete_counted AFTER DELETE ON routes
-BEGIN
-    UPDATE billing_input_changes SET n = n + 1;
-END;
-
-CREATE TRIGGER cycles_insert_counted AFTER INSERT ON cycles
 BEGIN
     UPDATE billing_input_changes SET n = n + 1;
 END;
@@ -175,77 +157,12 @@ BEGIN
     UPDATE billing_input_changes SET n = n + 1;
 END;
 
-CREATE TRIGGER meters_insert_counted AFTER INSERT ON meters
-BEGIN
-    UPDATE billing_input_changes SET n = n + 1;
-END;
-
 CREATE TRIGGER meters_update_counted AFTER UPDATE ON meters
 BEGIN
     UPDATE billing_input_changes SET n = n + 1;
 END;
 
 CREATE TRIGGER meters_delete_counted AFTER DELETE ON meters
-BEGIN
-    UPDATE billing_input_changes SET n = n + 1;
-END;
-
-CREATE TRIGGER read_exceptions_insert_counted AFTER INSERT ON read_exceptions
-BEGIN
-    UPDATE billing_input_changes SET n = n + 1;
-END;
-
-CREATE TRIGGER read_exceptions_update_counted AFTER UPDATE ON read_exceptions
-BEGIN
-    UPDATE billing_input_changes SET n = n + 1;
-END;
-
-CREATE TRIGGER read_exceptions_delete_counted AFTER DELETE ON read_exceptions
-BEGIN
-    UPDATE billing_input_changes SET n = n + 1;
-END;
-
-CREATE TRIGGER bills_insert_counted AFTER INSERT ON bills
-BEGIN
-    UPDATE billing_input_changes SET n = n + 1;
-END;
-
-CREATE TRIGGER bills_update_counted AFTER UPDATE ON bills
-BEGIN
-    UPDATE billing_input_changes SET n = n + 1;
-END;
-
-CREATE TRIGGER bills_delete_counted AFTER DELETE ON bills
-BEGIN
-    UPDATE billing_input_changes SET n = n + 1;
-END;
-
-CREATE TRIGGER settings_insert_counted AFTER INSERT ON settings
-BEGIN
-    UPDATE billing_input_changes SET n = n + 1;
-END;
-
-CREATE TRIGGER settings_update_counted AFTER UPDATE ON settings
-BEGIN
-    UPDATE billing_input_changes SET n = n + 1;
-END;
-
-CREATE TRIGGER settings_delete_counted AFTER DELETE ON settings
-BEGIN
-    UPDATE billing_input_changes SET n = n + 1;
-END;
-
-CREATE TRIGGER schedule_dates_insert_counted AFTER INSERT ON schedule_dates
-BEGIN
-    UPDATE billing_input_changes SET n = n + 1;
-END;
-
-CREATE TRIGGER schedule_dates_update_counted AFTER UPDATE ON schedule_dates
-BEGIN
-    UPDATE billing_input_changes SET n = n + 1;
-END;
-
-CREATE TRIGGER schedule_dates_delete_counted AFTER DELETE ON schedule_dates
 BEGIN
     UPDATE billing_input_changes SET n = n + 1;
 END;
@@ -260,12 +177,32 @@ BEGIN
     UPDATE billing_input_changes SET n = n + 1;
 END;
 
-CREATE TRIGGER ledger_entries_update_counted AFTER UPDATE ON ledger_entries
+CREATE TRIGGER read_exceptions_update_counted AFTER UPDATE ON read_exceptions
 BEGIN
     UPDATE billing_input_changes SET n = n + 1;
 END;
 
-CREATE TRIGGER ledger_entries_delete_counted AFTER DELETE ON ledger_entries
+CREATE TRIGGER read_exceptions_delete_counted AFTER DELETE ON read_exceptions
+BEGIN
+    UPDATE billing_input_changes SET n = n + 1;
+END;
+
+CREATE TRIGGER settings_update_counted AFTER UPDATE ON settings
+BEGIN
+    UPDATE billing_input_changes SET n = n + 1;
+END;
+
+CREATE TRIGGER settings_delete_counted AFTER DELETE ON settings
+BEGIN
+    UPDATE billing_input_changes SET n = n + 1;
+END;
+
+CREATE TRIGGER schedule_dates_update_counted AFTER UPDATE ON schedule_dates
+BEGIN
+    UPDATE billing_input_changes SET n = n + 1;
+END;
+
+CREATE TRIGGER schedule_dates_delete_counted AFTER DELETE ON schedule_dates
 BEGIN
     UPDATE billing_input_changes SET n = n + 1;
 END;
