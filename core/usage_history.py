@@ -19,8 +19,8 @@ _WINTER_KEYS = ("-12-", "-01-", "-02-")
 
 def history_text(periods: Iterable[tuple[date, int]]) -> str:
     """(period end, use) pairs, oldest first, as stored: the last 13 only."""
-    found = [f"{end.isoformat()}:{use:d}" for end, use in periods]
-    return ";".join(found[-HISTORY_PERIODS:])
+    return ";".join(f"{end.isoformat()}:{use:d}"
+                    for end, use in list(periods)[-HISTORY_PERIODS:])
 
 
 def history_periods(text: str) -> list[tuple[date, int]]:
