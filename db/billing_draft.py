@@ -38,7 +38,7 @@ from db.settings import load_settings
 # Reads loaded for a premise priced from its reads alone: a year and a bit, for the usage
 # history and the winter average (Dec-Feb).
 HISTORY_WINDOW = timedelta(days=400)
-PERIOD_WINDOW = timedelta(days=62)  # before last month's read day, for every premise
+PERIOD_WINDOW = timedelta(days=31)  # before last month's read day: its whole read window
 BILL_WINDOW_DAYS = 25  # a bill posted from the month's first read day to 25 days after its last
 
 # A pricing: the bill's total, its stored lines, the period priced and the usage in HCF.
@@ -160,8 +160,9 @@ class DraftInputs:
 
 
 def period_window(dates: CycleMonth) -> tuple[date, date]:
-    """The reads every draft loads, [since, until): the period with a month to spare before
-    its start, so the start read is found when last month's read day moved."""
+    """The reads every draft loads, [since, until): the period and the month before its start,
+    so the start read is found wherever last month's read window put it (an older start read
+    sends the account to the full history)."""
     return dates.previous_read_end - PERIOD_WINDOW, dates.read_end + timedelta(days=1)
 
 
