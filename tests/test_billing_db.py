@@ -407,3 +407,19 @@ def test_a_freeze_after_an_unrelated_write_prices_again_and_posts(
                         lambda *a, **k: priced.append(1) or real(*a, **k))
     assert freeze_run(conn, 3, NOV, book, user=SUPER, at=AT).posted == run.billed
     assert priced == [1]
+
+
+def test_the_demo_records_each_cycles_last_month_as_a_frozen_run(
+        conn: sqlite3.Connection) -> None:
+    runs = conn.execute("SELECT id, cycle_id, status, billed_count, total_cents FROM"
+                        " billing_runs WHERE fingerprint = 'demo history'").fetchall()
+    assert sorted(r["cycle_id"] for r in runs) == [1, 2, 3, 4]
+    for run in runs:
+        assert run["status"] == "frozen"
+        count, cents, posted, histories = conn.execute(
+            "SELECT count(*), sum(b.total_cents), sum(e.amount_cents),"
+            " sum(b.usage_history <> '') FROM bills b"
+            " JOIN ledger_entries e ON e.id = b.ledger_entry_id AND e.entry_type = 'bill'"
+            " AND e.account_id = b.account_id WHERE b.run_id = ?", (run["id"],)).fetchone()
+        assert (count, cents) == (run["billed_count"], run["total_cents"]) and cents == posted
+        assert histories > count * 0.8  # metered accounts carry their 13 periods
