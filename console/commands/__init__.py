@@ -7,12 +7,20 @@ a function `handler(args, context) -> int`. Add a new area by listing its module
 from __future__ import annotations
 
 import argparse
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from console.config import ConsoleConfig
 from core.errors import InputError
+
+if TYPE_CHECKING:
+    import sqlite3
+    from collections.abc import Iterator
+
+    from console.session import Session
 
 COMMAND_MODULES = (
     "console.commands.demo",
@@ -45,6 +53,33 @@ class CommandContext:
             raise InputError("no database given: pass --db PATH, set MTL_DB, or set `db` in "
                              "~/.config/meterline/config.toml")
         return Path(self.config.db)
+
+
+# Every `meterline` start, the console's too, imports this module and start-up is a budget: the
+# session and database modules are imported inside these two, when a command runs.
+@contextmanager
+def opened_database(context: CommandContext) -> Iterator[sqlite3.Connection]:
+    """A connection to the district's database, closed when the command is done."""
+    from db.connection import open_database
+
+    conn = open_database(context.db_path())
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+@contextmanager
+def signed_in(context: CommandContext) -> Iterator[tuple[Session, sqlite3.Connection, str]]:
+    """(the clerk's session, a connection, the stamp for this command's writes).
+
+    The OS user must be an active district user: anyone else is refused before anything opens.
+    """
+    from console.session import now_stamp, start_session
+
+    session = start_session(context.db_path(), context.today)
+    with opened_database(context) as conn:
+        yield session, conn, now_stamp()
 
 
 def register_all(commands: argparse._SubParsersAction, common: argparse.ArgumentParser,

@@ -13,8 +13,7 @@ import json
 import sys
 from typing import Any
 
-from console.commands import CommandContext
-from console.session import now_stamp, start_session
+from console.commands import CommandContext, signed_in
 from core.clock import parse_date
 from core.errors import InputError, InputProblem
 from core.money import format_credit, format_money
@@ -60,25 +59,15 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     close.set_defaults(handler=close_command)
 
 
-def _open(context: CommandContext) -> tuple[Any, Any]:
-    from db.connection import open_database
-
-    session = start_session(context.db_path(), context.today)
-    return session, open_database(session.db_path)
-
-
 def show_account(args: argparse.Namespace, context: CommandContext) -> int:
     from db.account_view import account_view, ledger_page
 
-    _, conn = _open(context)
-    try:
+    with signed_in(context) as (_, conn, _at):
         view = account_view(conn, args.number, context.today)
         if view is None:
             raise InputError(InputProblem(f"there is no account {args.number}", field="account"))
         ledger = ledger_page(conn, view.detail.id, offset=0,
                              limit=10_000 if args.format == "json" else max(args.entries, 0))
-    finally:
-        conn.close()
     if args.format == "json":
         print(json.dumps(account_json(view, ledger, context), indent=2, default=str))
     else:
@@ -164,11 +153,8 @@ def account_json(view: Any, ledger: list[Any], context: CommandContext) -> dict[
 def search_command(args: argparse.Namespace, context: CommandContext) -> int:
     from db.account_search import search_accounts
 
-    _, conn = _open(context)
-    try:
+    with signed_in(context) as (_, conn, _at):
         result = search_accounts(conn, " ".join(args.text), limit=max(args.limit, 1))
-    finally:
-        conn.close()
     rows = [{"number": h.number, "status": h.status.upper(), "customer": h.customer,
              "service_address": h.service_address, "phone": h.phone,
              "balance": format_credit(h.balance_cents), "matched": h.matched}
@@ -201,8 +187,7 @@ def close_command(args: argparse.Namespace, context: CommandContext) -> int:
     close_on = parse_date(args.date, field="--date")
     forwarding = parse_one_line(args.forward_to, field="--forward-to") if args.forward_to \
         else None
-    session, conn = _open(context)
-    try:
+    with signed_in(context) as (session, conn, at):
         if args.dry_run:
             preview = closing_preview(conn, args.number, final_reading=args.final_read,
                                       close_on=close_on, today=context.today,
@@ -212,11 +197,9 @@ def close_command(args: argparse.Namespace, context: CommandContext) -> int:
             return 0
         closed = close_account(conn, args.number, final_reading=args.final_read,
                                close_on=close_on, today=context.today,
-                               actor=session.user.login, at=now_stamp(),
+                               actor=session.user.login, at=at,
                                transfer_to=args.transfer_to, forwarding=forwarding,
                                comment=args.comment)
-    finally:
-        conn.close()
     print(closing_text(closed.preview, closed))
     return 0
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import argparse
 from decimal import Decimal, InvalidOperation
 
-from console.commands import CommandContext
-from console.commands.money_common import FORMATS, amount_flag, print_rows, signed_in
+from console.commands import CommandContext, signed_in
+from console.commands.money_common import FORMATS, amount_flag, print_rows
 from core.adjustments import RequestKind
 from core.clock import parse_date
 from core.errors import InputError, InputProblem

@@ -6,8 +6,8 @@ import re
 from datetime import date
 from typing import Any
 
-from console.commands import CommandContext
-from console.commands.money_common import FORMATS, print_rows, signed_in
+from console.commands import CommandContext, signed_in
+from console.commands.money_common import FORMATS, print_rows
 from core.billing import Outcome
 from core.errors import InputError, InputProblem
 from core.money import format_money

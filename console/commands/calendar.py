@@ -15,8 +15,7 @@ import sys
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from console.commands import CommandContext
-from console.session import Session, now_stamp, start_session
+from console.commands import CommandContext, signed_in
 from core.clock import parse_date
 from core.errors import InputError, InputProblem
 
@@ -100,16 +99,12 @@ def _schedule_row(row: ScheduledDate, status: str) -> dict[str, Any]:
 
 def print_schedule(args: argparse.Namespace, context: CommandContext) -> int:
     from db.closures import load_calendar
-    from db.connection import open_database
     from db.schedule import preview_month, schedule_for_month
     from db.schedule_conflicts import schedule_conflicts
     from db.settings import load_settings
 
     month = parse_month(args.month, context.today)
-    path = context.db_path()
-    start_session(path, context.today)
-    conn = open_database(path)
-    try:
+    with signed_in(context) as (_, conn, _at):
         stored = schedule_for_month(conn, month, args.cycle)
         rows = stored or preview_month(conn, month, args.cycle)
         if not rows:
@@ -118,8 +113,6 @@ def print_schedule(args: argparse.Namespace, context: CommandContext) -> int:
         conflicts = [c.message for c in schedule_conflicts(
             conn, first, last, context.today, load_calendar(conn), load_settings(conn))
             if args.cycle in (None, c.cycle_id)] if stored else []
-    finally:
-        conn.close()
     headers = ["cycle", "event", "date", "status"] + (["why"] if args.explain else [])
     if args.format != "table":
         headers = ["month", "cycle_id", "cycle", "event", "date", "rule_date", "status",
@@ -138,18 +131,12 @@ def print_schedule(args: argparse.Namespace, context: CommandContext) -> int:
 
 def print_closures(args: argparse.Namespace, context: CommandContext) -> int:
     from db.closures import load_calendar
-    from db.connection import open_database
 
     year = args.year or context.today.year
     if not 1900 < year < 2200:
         raise InputError(InputProblem(f"{year} is not a year Meterline schedules", field="--year"))
-    path = context.db_path()
-    start_session(path, context.today)
-    conn = open_database(path)
-    try:
+    with signed_in(context) as (_, conn, _at):
         calendar = load_calendar(conn)
-    finally:
-        conn.close()
     rows = [{"date": f"{day:%a} {day.isoformat()}", "name": name,
              "office": "OPEN" if off is None else "CLOSED", "source": source}
             for off, day, name, source in calendar.year_days_off(year)]
@@ -157,22 +144,13 @@ def print_closures(args: argparse.Namespace, context: CommandContext) -> int:
     return 0
 
 
-def _supervisor_session(context: CommandContext) -> Session:
-    return start_session(context.db_path(), context.today)
-
-
 def generate_schedule(args: argparse.Namespace, context: CommandContext) -> int:
-    from db.connection import open_database
     from db.schedule import generate_months
 
-    session = _supervisor_session(context)
-    first = parse_month(args.month, context.today)
-    conn = open_database(session.db_path)
-    try:
-        reports = generate_months(conn, first, args.months, user=session.user, at=now_stamp(),
+    with signed_in(context) as (session, conn, at):  # generate_months checks the role
+        first = parse_month(args.month, context.today)
+        reports = generate_months(conn, first, args.months, user=session.user, at=at,
                                   today=context.today)
-    finally:
-        conn.close()
     for report in reports:
         print("\n".join(report.lines()))
     return 0
@@ -180,18 +158,13 @@ def generate_schedule(args: argparse.Namespace, context: CommandContext) -> int:
 
 def override_schedule(args: argparse.Namespace, context: CommandContext) -> int:
     from core.schedule import EventKind
-    from db.connection import open_database
     from db.schedule import override_date
 
-    session = _supervisor_session(context)
-    conn = open_database(session.db_path)
-    try:
+    with signed_in(context) as (session, conn, at):  # override_date checks the role
         report = override_date(
             conn, month=parse_month(args.month, context.today), cycle_id=args.cycle,
             event=EventKind(args.event), new_on=parse_date(args.date, field="--date"),
-            reason=args.reason, user=session.user, at=now_stamp(), today=context.today)
-    finally:
-        conn.close()
+            reason=args.reason, user=session.user, at=at, today=context.today)
     print("\n".join(report.lines()))
     return 0
 
@@ -199,21 +172,18 @@ def override_schedule(args: argparse.Namespace, context: CommandContext) -> int:
 def edit_closure(args: argparse.Namespace, context: CommandContext) -> int:
     from core.business_days import ClosureKind
     from db.closures import remove_closure, set_closure
-    from db.connection import open_database
 
-    session = _supervisor_session(context)
-    day = parse_date(args.day, field="DATE")
-    conn = open_database(session.db_path)
-    try:
+    with signed_in(context) as (session, conn, at):  # the closure functions check the role
+        day = parse_date(args.day, field="DATE")
         if args.verb == "clear":
             removed = remove_closure(conn, on=day, reason=args.reason, user=session.user,
-                                     at=now_stamp())
+                                     at=at)
             print(f"{day.isoformat()} ({removed.name}) is off the district's list.")
         else:
             kind = ClosureKind.CLOSED if args.verb == "close" else ClosureKind.OPEN
             name = args.name if args.verb == "close" else "Office open"
             set_closure(conn, on=day, kind=kind, name=name, reason=args.reason,
-                        user=session.user, at=now_stamp())
+                        user=session.user, at=at)
             print(f"{day:%a} {day.isoformat()}: the office is {kind.value.upper()} "
                   f"({args.reason}).")
         from db.schedule import schedule_between
@@ -221,6 +191,4 @@ def edit_closure(args: argparse.Namespace, context: CommandContext) -> int:
         for row in schedule_between(conn, day, day):
             print(f"Stored date on that day: {row.cycle_name} {row.event.label} "
                   f"({row.month:%Y-%m}); regenerate that month to apply the change.")
-    finally:
-        conn.close()
     return 0

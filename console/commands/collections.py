@@ -16,12 +16,9 @@ import csv
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
-from console.commands import CommandContext
-from console.session import now_stamp, start_session
+from console.commands import CommandContext, signed_in
 from core.clock import parse_date
-from db.connection import open_database
 
 FORMATS = ("table", "csv", "json")
 _TABLE = ("account", "name", "locked_on", "days_off", "balance", "reason")
@@ -61,17 +58,6 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     approve.set_defaults(handler=approve_batch)
 
 
-def _run(context: CommandContext, action: Any) -> Any:
-    """Open the database as the signed-in user and run `action(conn, user)`."""
-    path = context.db_path()
-    session = start_session(path, context.today)
-    conn = open_database(path)
-    try:
-        return action(conn, session.user)
-    finally:
-        conn.close()
-
-
 def print_list(args: argparse.Namespace, context: CommandContext) -> int:
     """One after-lock-off list for the date, each account with its reason."""
     from db.collections import (
@@ -84,15 +70,13 @@ def print_list(args: argparse.Namespace, context: CommandContext) -> int:
     on = parse_date(args.date, field="--date")
     send = getattr(args, "send", None)
 
-    def action(conn: Any, user: Any) -> Any:
+    with signed_in(context) as (session, conn, at):
         sent = None
         if send and args.which == "final-notices":
-            sent = send_final_notices(conn, on, Path(send), actor=user.login, at=now_stamp())
+            sent = send_final_notices(conn, on, Path(send), actor=session.user.login, at=at)
         elif send:
-            sent = refer_to_agency(conn, on, Path(send), actor=user.login, at=now_stamp())
-        return after_lockoff_list(conn, args.which, on), sent
-
-    found, sent = _run(context, action)
+            sent = refer_to_agency(conn, on, Path(send), actor=session.user.login, at=at)
+        found = after_lockoff_list(conn, args.which, on)
     if getattr(args, "out", None):
         write_findings(Path(args.out), found, on)
     rows = [f.as_dict(on) for f in found]
@@ -125,7 +109,8 @@ def propose_batch(args: argparse.Namespace, context: CommandContext) -> int:
     from db.write_offs import propose_batch as propose
 
     on = parse_date(args.date, field="--date")
-    made = _run(context, lambda conn, user: propose(conn, on, actor=user.login, at=now_stamp()))
+    with signed_in(context) as (session, conn, at):
+        made = propose(conn, on, actor=session.user.login, at=at)
     if made is None:
         print(f"{on}: nothing to propose; no account is on the write-off list outside a batch.")
         return 0
@@ -141,15 +126,12 @@ def show_batch(args: argparse.Namespace, context: CommandContext) -> int:
     from core.money import format_money
     from db.write_offs import batch
 
-    def action(conn: Any, _user: Any) -> Any:
+    with signed_in(context) as (_, conn, _at):
         found = batch(conn, args.batch)
         items = conn.execute(
             "SELECT a.number, i.balance_cents, i.reason FROM write_off_items i JOIN accounts a"
             " ON a.id = i.account_id WHERE i.batch_id = ? ORDER BY a.number",
             (args.batch,)).fetchall()
-        return found, items
-
-    found, items = _run(context, action)
     print(found.words())
     print(tabulate([[r[0], format_money(r[1]), r[2]] for r in items],
                    headers=["account", "proposed", "reason"], maxcolwidths=[None, None, 56]))
@@ -161,8 +143,8 @@ def approve_batch(args: argparse.Namespace, context: CommandContext) -> int:
     from db.write_offs import approve_batch as approve
 
     on = parse_date(args.date, field="--date") if args.date else context.today
-    done = _run(context, lambda conn, user: approve(
-        conn, args.batch, user=user, on=on, comment=args.comment, at=now_stamp()))
+    with signed_in(context) as (session, conn, at):
+        done = approve(conn, args.batch, user=session.user, on=on, comment=args.comment, at=at)
     for line in done.lines():
         print(line)
     return 0

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import argparse
 
-from console.commands import CommandContext
-from console.commands.money_common import FORMATS, amount_flag, print_rows, signed_in
+from console.commands import CommandContext, signed_in
+from console.commands.money_common import FORMATS, amount_flag, print_rows
 from core.clock import parse_date
 from core.money import format_credit, format_money
 

@@ -3,10 +3,8 @@ from __future__ import annotations
 
 import argparse
 
-from console.commands import CommandContext
-from console.session import start_session
+from console.commands import CommandContext, signed_in
 from core.money import format_money
-from db.connection import open_database
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -21,16 +19,11 @@ def check_ledger(args: argparse.Namespace, context: CommandContext) -> int:
     """Exit 0 when the ledger balances, 1 (naming the accounts) when it does not."""
     from db.ledger import check
 
-    path = context.db_path()
-    start_session(path, context.today)
-    conn = open_database(path)
-    try:
+    with signed_in(context) as (_, conn, _at):
         result = check(conn)
         from db.payment_checks import batch_problems
 
         result.problems.extend(batch_problems(conn))  # payment batches vs control totals
-    finally:
-        conn.close()
     print(f"Checked {result.entries_checked:,} entries on {result.accounts_checked:,} accounts: "
           f"receivable {format_money(result.receivable_cents)}, "
           f"deposits held {format_money(result.deposit_cents)}.")

@@ -24,11 +24,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from console.commands import CommandContext
-from console.session import now_stamp, start_session
+from console.commands import CommandContext, signed_in
 from core.clock import parse_date
 from core.errors import InputError, InputProblem
-from db.connection import open_database
 
 FORMATS = ("table", "csv", "json")
 GATE_CODES = ("G1", "MIN", "G2", "G4", "G9", "G6", "G7", "PLAN", "§1.3", "§1.5", "G10")
@@ -121,13 +119,8 @@ def print_list(args: argparse.Namespace, context: CommandContext) -> int:
     from db.lockoff import build_list
 
     on = parse_date(args.date, field="--date")
-    path = context.db_path()
-    start_session(path, context.today)
-    conn = open_database(path)
-    try:
+    with signed_in(context) as (_, conn, _at):
         built = build_list(conn, on)
-    finally:
-        conn.close()
     entries = [e for e in built.entries if e.eligible or not args.on_list]
     rows = [_row(e) for e in entries]
     if args.format == "json":
@@ -156,13 +149,8 @@ def make_list(args: argparse.Namespace, context: CommandContext) -> int:
     from db.lockoff import make_list as make
 
     on = parse_date(args.date, field="--date")
-    path = context.db_path()
-    session = start_session(path, context.today)
-    conn = open_database(path)
-    try:
-        stored, built = make(conn, on, actor=session.user.login, at=now_stamp())
-    finally:
-        conn.close()
+    with signed_in(context) as (session, conn, at):
+        stored, built = make(conn, on, actor=session.user.login, at=at)
     print(f"List {stored.id} made. {built.headline()}.")
     return 0
 
@@ -173,18 +161,13 @@ def print_stored(args: argparse.Namespace, context: CommandContext) -> int:
     from db.lockoff import print_list as write
 
     on = parse_date(args.date, field="--date")
-    path = context.db_path()
-    session = start_session(path, context.today)
-    conn = open_database(path)
-    try:
+    with signed_in(context) as (session, conn, at):
         stored = latest_list(conn, on)
         if stored is None:
             raise InputError(InputProblem(f"no lock-off list has been made for {on}: run "
                                           f"`meterline lockoff make --date {on}` first",
                                           field="--date"))
-        checked = write(conn, stored, Path(args.out), actor=session.user.login, at=now_stamp())
-    finally:
-        conn.close()
+        checked = write(conn, stored, Path(args.out), actor=session.user.login, at=at)
     for line in checked.lines():
         print(line)
     print(f"Wrote {args.out}.")
@@ -197,13 +180,8 @@ def print_account(args: argparse.Namespace, context: CommandContext) -> int:
     from db.delinquency import account_delinquency
 
     on = parse_date(args.date, field="--date") if args.date else context.today
-    path = context.db_path()
-    start_session(path, context.today)
-    conn = open_database(path)
-    try:
+    with signed_in(context) as (_, conn, _at):
         found = account_delinquency(conn, args.number, on)
-    finally:
-        conn.close()
     if found is None:
         raise InputError(InputProblem(f"no account numbered {args.number}", field="number"))
     state = found.state
@@ -227,13 +205,8 @@ def send_notices(args: argparse.Namespace, context: CommandContext) -> int:
     from db.notices import run_notices
 
     on = parse_date(args.date, field="--date")
-    path = context.db_path()
-    session = start_session(path, context.today)
-    conn = open_database(path)
-    try:
-        run = run_notices(conn, on, Path(args.out), actor=session.user.login, at=now_stamp())
-    finally:
-        conn.close()
+    with signed_in(context) as (session, conn, at):
+        run = run_notices(conn, on, Path(args.out), actor=session.user.login, at=at)
     for line in run.lines():
         print(line)
     if run.cycles:
@@ -246,27 +219,11 @@ def post_late_fees(args: argparse.Namespace, context: CommandContext) -> int:
     from db.late_fees import run_late_fees
 
     on = parse_date(args.date, field="--date")
-    path = context.db_path()
-    session = start_session(path, context.today)
-    conn = open_database(path)
-    try:
-        run = run_late_fees(conn, on, actor=session.user.login, at=now_stamp())
-    finally:
-        conn.close()
+    with signed_in(context) as (session, conn, at):
+        run = run_late_fees(conn, on, actor=session.user.login, at=at)
     for line in run.lines():
         print(line)
     return 0
-
-
-def _run(context: CommandContext, action: Any) -> Any:
-    """Open the database as the signed-in user and run `action(conn, login)`."""
-    path = context.db_path()
-    session = start_session(path, context.today)
-    conn = open_database(path)
-    try:
-        return action(conn, session.user.login)
-    finally:
-        conn.close()
 
 
 def make_field_orders(args: argparse.Namespace, context: CommandContext) -> int:
@@ -275,15 +232,12 @@ def make_field_orders(args: argparse.Namespace, context: CommandContext) -> int:
     from db.lockoff_orders import make_orders
 
     on = parse_date(args.date, field="--date")
-
-    def action(conn: Any, login: str) -> Any:
+    with signed_in(context) as (session, conn, at):
         stored = latest_list(conn, on)
         if stored is None:
             raise InputError(InputProblem(f"no lock-off list has been made for {on}",
                                           field="--date"))
-        return make_orders(conn, stored, actor=login, at=now_stamp())
-
-    made = _run(context, action)
+        made = make_orders(conn, stored, actor=session.user.login, at=at)
     print(f"{made.created:,} lock-off orders opened for {on}.")
     for number, why in made.taken_off:
         print(f"TAKEN OFF {number}: {why}")
@@ -295,9 +249,10 @@ def complete_field_order(args: argparse.Namespace, context: CommandContext) -> i
     from db.lockoff_orders import complete_order
 
     on = parse_date(args.date, field="--date") if args.date else context.today
-    print(_run(context, lambda conn, login: complete_order(
-        conn, args.order, locked=args.locked, note=args.note, on=on, actor=login,
-        at=now_stamp())))
+    with signed_in(context) as (session, conn, at):
+        done = complete_order(conn, args.order, locked=args.locked, note=args.note, on=on,
+                              actor=session.user.login, at=at)
+    print(done)
     return 0
 
 
@@ -306,8 +261,10 @@ def reconnect_account(args: argparse.Namespace, context: CommandContext) -> int:
     from db.lockoff_orders import reconnect
 
     on = parse_date(args.date, field="--date") if args.date else context.today
-    print(_run(context, lambda conn, login: reconnect(
-        conn, args.number, on=on, after_hours=args.after_hours, actor=login, at=now_stamp())))
+    with signed_in(context) as (session, conn, at):
+        done = reconnect(conn, args.number, on=on, after_hours=args.after_hours,
+                         actor=session.user.login, at=at)
+    print(done)
     return 0
 
 
@@ -315,7 +272,8 @@ def print_annual(args: argparse.Namespace, context: CommandContext) -> int:
     """The year's discontinuations for non-payment, from the lock-off log."""
     from db.lockoff_orders import annual_count
 
-    found = _run(context, lambda conn, _login: annual_count(conn, args.year))
+    with signed_in(context) as (_, conn, _at):
+        found = annual_count(conn, args.year)
     print(f"{args.year}: {found['residential']:,} residential discontinuations for non-payment"
           f" (SB 998 annual report); {found['commercial']:,} commercial.")
     return 0
@@ -328,9 +286,11 @@ def create_payment_plan(args: argparse.Namespace, context: CommandContext) -> in
 
     first = parse_date(args.first_due, field="--first-due") if args.first_due else None
     total = parse_money(args.total) if args.total else None
-    print(_run(context, lambda conn, login: create_plan(
-        conn, args.number, months=args.months, on=context.today, kind=args.kind,
-        first_due_on=first, total_cents=total, actor=login, at=now_stamp())))
+    with signed_in(context) as (session, conn, at):
+        plan = create_plan(conn, args.number, months=args.months, on=context.today,
+                           kind=args.kind, first_due_on=first, total_cents=total,
+                           actor=session.user.login, at=at)
+    print(plan)
     return 0
 
 
@@ -340,7 +300,9 @@ def record_protection(args: argparse.Namespace, context: CommandContext) -> int:
 
     received = parse_date(args.received, field="--received") if args.received else context.today
     expires = parse_date(args.expires, field="--expires") if args.expires else None
-    print(_run(context, lambda conn, login: record_condition(
-        conn, args.number, condition=args.condition, evidence=args.evidence,
-        received_on=received, expires_on=expires, actor=login, at=now_stamp())))
+    with signed_in(context) as (session, conn, at):
+        recorded = record_condition(conn, args.number, condition=args.condition,
+                                    evidence=args.evidence, received_on=received,
+                                    expires_on=expires, actor=session.user.login, at=at)
+    print(recorded)
     return 0

@@ -1,33 +1,16 @@
-"""Shared by the payments, deposits, refunds and adjust commands: the clerk, rows, amounts."""
+"""Shared by the payments, deposits, refunds, adjust and bill commands: amounts and rows."""
 from __future__ import annotations
 
 import csv
 import json
-import sqlite3
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
-from console.commands import CommandContext
-from console.session import Session, now_stamp, start_session
 from core.errors import InputError, InputProblem
 from core.money import MoneyError, parse_money
-from db.connection import open_database
 
 FORMATS = ("table", "csv", "json")
-
-
-@contextmanager
-def signed_in(context: CommandContext) -> Iterator[tuple[Session, sqlite3.Connection, str]]:
-    """(the clerk's session, a connection, the stamp for this command's writes)."""
-    path = context.db_path()
-    session = start_session(path, context.today)
-    conn = open_database(path)
-    try:
-        yield session, conn, now_stamp()
-    finally:
-        conn.close()
 
 
 def amount_flag(text: str, flag: str, *, allow_negative: bool = False) -> int:

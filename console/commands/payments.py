@@ -14,8 +14,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from console.commands import CommandContext
-from console.commands.money_common import FORMATS, amount_flag, print_rows, signed_in
+from console.commands import CommandContext, signed_in
+from console.commands.money_common import FORMATS, amount_flag, print_rows
 from core.clock import parse_date
 from core.errors import InputError, InputProblem
 from core.money import format_money

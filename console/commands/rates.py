@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from console.commands import CommandContext
+from console.commands import CommandContext, signed_in
 from core.bill_lines import PricedBill, hcf, plural
 from core.clock import parse_date
 from core.errors import InputError, InputProblem
@@ -58,17 +58,10 @@ def load_book(path: str | None, context: CommandContext) -> tuple[RateBook, bool
 
     if path:
         return load_rates(Path(path)), False
-    from console.session import start_session
-    from db.connection import open_database
     from db.rates import rates_folder
 
-    db_path = context.db_path()
-    start_session(db_path, context.today)
-    conn = open_database(db_path)
-    try:
+    with signed_in(context) as (_, conn, _at):
         folder, is_demo = rates_folder(conn)
-    finally:
-        conn.close()
     return load_rates(folder), is_demo
 
 

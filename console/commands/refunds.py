@@ -11,8 +11,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from console.commands import CommandContext
-from console.commands.money_common import FORMATS, print_rows, signed_in
+from console.commands import CommandContext, signed_in
+from console.commands.money_common import FORMATS, print_rows
 from core.money import format_money
 
 STATUSES = ("pending", "approved", "paid", "cancelled")

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import argparse
 
-from console.commands import CommandContext
+from console.commands import CommandContext, opened_database
 from console.session import now_stamp, os_login
-from db.connection import open_database
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -23,14 +22,12 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
 def add_user(args: argparse.Namespace, context: CommandContext) -> int:
     from db.users import add_user as add
 
-    path = context.db_path()
-    conn = open_database(path)
-    try:
+    # Not signed_in: a new database's first user is added before any user exists; add_user
+    # itself lets only an admin add users once there is one.
+    with opened_database(context) as conn:
         user = add(conn, login=args.name, role=args.role, full_name=args.full_name,
                    actor=os_login(), at=now_stamp())
-    finally:
-        conn.close()
-    print(f"{user.login} is now a {user.role.value} of {path}.")
+    print(f"{user.login} is now a {user.role.value} of {context.db_path()}.")
     return 0
 
 
@@ -39,10 +36,9 @@ def list_users(args: argparse.Namespace, context: CommandContext) -> int:
 
     from db.users import list_users as listed
 
-    conn = open_database(context.db_path())
-    try:
+    # Not signed_in, like `users add`: someone who is not (yet) a user can see who the admins
+    # are, whom the refusal tells them to ask.
+    with opened_database(context) as conn:
         rows = [(u.login, u.role.value, u.full_name) for u in listed(conn)]
-    finally:
-        conn.close()
     print(tabulate(rows, headers=("login", "role", "name")))
     return 0

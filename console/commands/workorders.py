@@ -12,8 +12,7 @@ import csv
 import json
 import sys
 
-from console.commands import CommandContext
-from console.session import now_stamp, start_session
+from console.commands import CommandContext, signed_in
 from core.clock import parse_date
 
 COLUMNS = ("id", "type", "status", "account", "meter", "route", "reason", "scheduled_on",
@@ -46,12 +45,9 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
 
 
 def list_orders(args: argparse.Namespace, context: CommandContext) -> int:
-    from db.connection import open_database
     from db.work_orders import list_work_orders
 
-    session = start_session(context.db_path(), context.today)
-    conn = open_database(session.db_path)
-    try:
+    with signed_in(context) as (_, conn, _at):
         rows = [{"id": r["id"], "type": r["order_type"], "status": r["status"].upper(),
                  "account": r["account_number"] or "(vacant)", "meter": r["serial"] or "",
                  "route": r["route_code"], "reason": r["reason"],
@@ -59,8 +55,6 @@ def list_orders(args: argparse.Namespace, context: CommandContext) -> int:
                  "created_by": r["created_by"], "created_at": r["created_at"],
                  "updated_by": r["updated_by"], "updated_at": r["updated_at"]}
                 for r in list_work_orders(conn, args.status)]
-    finally:
-        conn.close()
     if args.format == "json":
         print(json.dumps({"count": len(rows), "rows": rows}, indent=2))
     elif args.format == "csv":
@@ -79,12 +73,9 @@ def list_orders(args: argparse.Namespace, context: CommandContext) -> int:
 
 def change_order(args: argparse.Namespace, context: CommandContext) -> int:
     from db import work_orders
-    from db.connection import open_database
 
-    session = start_session(context.db_path(), context.today)
-    actor, at = session.user.login, now_stamp()
-    conn = open_database(session.db_path)
-    try:
+    with signed_in(context) as (session, conn, at):
+        actor = session.user.login
         if args.verb == "schedule":
             on = parse_date(args.on, field="--on")
             work_orders.schedule(conn, args.order, on, actor=actor, at=at)
@@ -96,7 +87,5 @@ def change_order(args: argparse.Namespace, context: CommandContext) -> int:
             on = parse_date(args.on, field="--on") if args.on else context.today
             message = work_orders.complete(conn, args.order, done_on=on, reading=args.reading,
                                            note=args.note, actor=actor, at=at).text()
-    finally:
-        conn.close()
     print(message)
     return 0
