@@ -5,8 +5,10 @@ Works on a private copy of the district. On the copy every route is read in one 
 districts read monthly in a single cycle), its read day set just after the newest stored read,
 so a single file carries a read for every meter; the file is the practice file
 (fixtures.demo_read_file) with 5% of meters in trouble. Import time covers checking every
-line, staging, the audit against 13 months of history, and the writes, in one transaction; the
-audit of part of the reads runs in a worker process, whose CPU time is reported on its own.
+line, staging, the audit against each premise's history (the district's `history_days`), and
+the writes and their commit, in one transaction. Most of the audit runs in a worker process,
+which loads its part's history while the lines are checked and audits it while the reads are
+written; its CPU time is reported on its own.
 """
 from __future__ import annotations
 

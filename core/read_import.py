@@ -23,8 +23,11 @@ READ_IMPORT_COLUMNS = (
     "read_method", "read_code", "skip_code", "trouble_code", "note_text", "hi_lo", "leak",
     "backflow", "tamper", "no_usage_days", "reader_id", "new_read_seq", "latitude", "longitude")
 METHODS = frozenset(m.value for m in ReadMethod)
+METHOD_TEXT = {m.value: m.value for m in ReadMethod}  # one string per method, shared by reads
 HI_LO = frozenset({"", "H", "L", "Z", "N"})
 TEXT_LIMIT = 200
+FLAG_UP_TO_1 = {"": 0, "0": 0, "1": 1}
+FLAG_UP_TO_2 = {**FLAG_UP_TO_1, "2": 2}
 
 
 class MeterRef(NamedTuple):
@@ -145,6 +148,15 @@ class ReadChecker:
         self.seen: dict[int, int] = {}  # meter id -> first line that read it
         self._pick: Callable[[list[str]], tuple[str, ...]] | None = None
         self.routes: set[str] = set()
+        self._days: dict[date, str] = {}
+
+    def _day_text(self, day: date) -> str:
+        """The day as ISO text, one string per day: a file's reads share a few days, and
+        shared strings keep the checked reads small in memory and when sent to the worker."""
+        text = self._days.get(day)
+        if text is None:
+            text = self._days[day] = day.isoformat()
+        return text
 
     def _flag(self, line: int, raw: str, name: str, top: int) -> int | None:
         if not raw:
@@ -164,7 +176,7 @@ class ReadChecker:
             pick = self._pick = itemgetter(*(self.index[name] for name in READ_IMPORT_COLUMNS))
         (account_number, meter_raw, register, endpoint_id, read_value, read_datetime, method,
          read_code, skip, trouble_code, note_text, hi_lo, leak_raw, backflow_raw, tamper_raw,
-         no_usage, reader_id, seq, latitude, longitude) = [field.strip() for field in pick(fields)]
+         no_usage, reader_id, seq, latitude, longitude) = map(str.strip, pick(fields))
         meter = self._meter(line, meter_raw)
         account_id = self._account(line, account_number, meter)
         register = register.upper()
@@ -183,9 +195,16 @@ class ReadChecker:
         hi_lo = hi_lo.upper()
         if hi_lo not in HI_LO:
             add(f"{hi_lo!r} must be H, L, Z, N or blank", line=line, field="hi_lo")
-        leak = self._flag(line, leak_raw, "leak", 2)
-        backflow = self._flag(line, backflow_raw, "backflow", 2)
-        tamper = self._flag(line, tamper_raw, "tamper", 1)
+        # The usual values from a table; anything else is judged (and reported) by _flag.
+        leak = FLAG_UP_TO_2.get(leak_raw)
+        if leak is None:
+            leak = self._flag(line, leak_raw, "leak", 2)
+        backflow = FLAG_UP_TO_2.get(backflow_raw)
+        if backflow is None:
+            backflow = self._flag(line, backflow_raw, "backflow", 2)
+        tamper = FLAG_UP_TO_1.get(tamper_raw)
+        if tamper is None:
+            tamper = self._flag(line, tamper_raw, "tamper", 1)
         if no_usage and not (no_usage.isdigit() and int(no_usage) <= 999):
             add(f"{no_usage!r} is not a number of days", line=line, field="no_usage_days")
         if seq and not seq.isdigit():
@@ -206,7 +225,8 @@ class ReadChecker:
             return None
         assert leak is not None and backflow is not None and tamper is not None
         return ImportedRead(
-            line, meter.id, account_id, moment[0].isoformat(), moment[1], reading, method,
+            line, meter.id, account_id, self._day_text(moment[0]), moment[1], reading,
+            METHOD_TEXT.get(method, method),
             read_code, skip, trouble_code, note_text, hi_lo, leak, backflow, tamper,
             int(no_usage) if no_usage else None, reader_id, endpoint_id)
 

@@ -57,6 +57,8 @@ def _out_of_band(case: ReadCase, high: bool) -> Finding | None:
     if facts.read.occupancy is not Occupancy.ACTIVE or usage is None or expected is None \
             or expected.usage <= 0:
         return None
+    if (usage <= expected.usage) if high else (usage >= expected.usage):
+        return None  # tolerances are whole percents >= 0: no band can call this high (or low)
     band = band_for(case.policy.bands, expected.usage)
     for severity, tolerance in ((Severity.ERROR, band.error), (Severity.WARNING, band.warning)):
         if tolerance is None or not _beyond(usage, expected.usage, tolerance, high):

@@ -184,11 +184,12 @@ class ReadFacts:
         if len(chains) == 1 and chains[0].points and not chains[0].points[0].boundary \
                 and not chains[0].points[-1].boundary:
             points, wrap = chains[0].points, 10 ** chains[0].dials
+            make = tuple.__new__  # Period(...) without the keyword handling: this runs per read
             for k in range(len(points) - 1, 0, -1):
                 before, after = points[k - 1], points[k]
                 used = after.reading - before.reading
-                yield Period(before.day, after.day, used if used >= 0 else used + wrap,
-                             after.estimated)
+                yield make(Period, (before.day, after.day, used if used >= 0 else used + wrap,
+                                    after.estimated))
         else:
             yield from reversed(self.periods)
 
@@ -196,14 +197,20 @@ class ReadFacts:
 def read_facts(read: ReadUnderAudit) -> ReadFacts:
     """Work out the period, the previous reading, the usage and any change-out for a read."""
     chains = read.chains
-    own = next((c for c in chains if c.meter_id == read.meter_id), None)
+    if len(chains) == 1 and chains[0].meter_id == read.meter_id:  # nearly every premise
+        own: MeterChain | None = chains[0]
+    else:
+        own = next((c for c in chains if c.meter_id == read.meter_id), None)
     previous = own.points[-1] if own and own.points else None
     raw = None
     if read.reading is not None and previous is not None:
         raw = read.reading - previous.reading
     if len(chains) == 1 and own is not None:  # one meter: the period starts at its last read
-        start = next((p.day for p in reversed(own.points)
-                      if not p.boundary and p.day < read.day), None)
+        start = None
+        for point in reversed(own.points):
+            if not point.boundary and point.day < read.day:
+                start = point.day
+                break
         if start is None and previous is not None:
             start = previous.day
         return ReadFacts(read, previous, raw, 0, (), start)
@@ -260,11 +267,12 @@ def expected_from_recent(recent: Iterable[Period], days: int, count: int) -> Exp
     this period's days."""
     usages: list[int] = []
     total = total_days = 0
-    for period in recent:
-        if not period.estimated:
-            usages.append(period.usage)
-            total += period.usage
-            total_days += period.days
+    for start, end, usage, estimated in recent:
+        if not estimated:
+            usages.append(usage)
+            total += usage
+            span = (end - start).days
+            total_days += span if span > 1 else 1  # Period.days
             if len(usages) == count:
                 break
     if not usages or days <= 0:

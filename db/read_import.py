@@ -3,23 +3,20 @@
 All-or-nothing and idempotent (PRODUCT.md): the file is streamed and checked line by line, the
 checked reads kept in memory (tens of megabytes for a 100,000-read file); any problem refuses
 the whole file and nothing is written. A large file's audit is shared with a second process
-(db.read_audit_worker).
+(db.read_audit_worker); the reads are written while it finishes (db.read_import_writes).
 The file's SHA-256 is recorded, so the same file imports once.
 """
 from __future__ import annotations
 
 import gc
 import hashlib
-import json
 import sqlite3
-from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from core.csv_file import CsvRows, ProblemLog
 from core.errors import InputError, InputProblem
@@ -31,22 +28,32 @@ from core.read_import import (
     ReadChecker,
     ReadWindow,
 )
-from core.read_rules import Finding
 from db.read_audit_worker import (
     WORKER_MIN_BYTES,
     AuditWorker,
     audit_reads,
     database_file,
 )
-from db.read_exceptions import ExceptionPlace, insert_exceptions, open_missing_meters
+from db.read_exceptions import insert_exceptions, open_missing_meters
+from db.read_import_writes import (
+    ImportCounts,
+    ImportFile,
+    ImportResult,
+    store_import,
+    store_reads,
+)
 from db.read_lookups import cycle_windows, load_accounts, load_meters, reads_in_windows
 from db.settings import load_settings
 from db.transaction import write_transaction
 
 WORKER_MIN_READS = 10_000  # below this a second process costs more than it saves
-# The worker's share of the reads: this process also stages the reads and audits the meters
-# not read while the worker audits.
-WORKER_SHARE = 0.55
+# The worker's share of the reads: the worker loads their history while this process checks
+# the lines; this process then stages the reads, audits the rest and the meters not read, and
+# writes the reads while the worker audits.
+WORKER_SHARE = 0.85
+# How long the write transaction waits for the worker's findings before it gives the lock back
+# and waits without it (a 100,000-read file's worker answers well within this).
+WORKER_WAIT_WRITING_SECONDS = 2.0
 
 
 @contextmanager
@@ -68,31 +75,6 @@ def _collector_paused() -> Iterator[None]:
 # line, meter_id, account_id, read_on, reading, method, skip_code, note_text, leak, backflow,
 # tamper, no_usage_days.
 AUDITED = itemgetter(0, 1, 2, 3, 5, 6, 8, 10, 12, 13, 14, 15)
-
-
-@dataclass(frozen=True)
-class ImportResult:
-    """What an import stored, for the clerk's confirmation line."""
-
-    import_id: int
-    file_name: str
-    reads: int
-    skips: int
-    missing: int
-    exceptions: int
-    by_rule: dict[str, int] = field(default_factory=dict)
-
-    def headline(self) -> str:
-        """The summary without the count by rule (the queue shows the rules)."""
-        return (f"Imported {self.file_name} (import {self.import_id}): {self.reads:,} reads, "
-                f"{self.skips:,} skipped, {self.missing:,} not in the file; "
-                f"{self.exceptions:,} exceptions.")
-
-    def summary(self) -> str:
-        rules = ", ".join(f"{rule} {n}" for rule, n in sorted(self.by_rule.items()))
-        return (f"Imported {self.file_name} as import {self.import_id}: {self.reads:,} reads, "
-                f"{self.skips:,} skipped, {self.missing:,} not in the file; "
-                f"{self.exceptions:,} exceptions{f' ({rules})' if rules else ''}.")
 
 
 def file_sha256(path: Path) -> tuple[str, int]:
@@ -160,6 +142,8 @@ def import_reads(conn: sqlite3.Connection, path: Path, *, actor: str, at: str, t
     # transaction's changes, so the audit stays here.
     worker = AuditWorker(db_file) if size >= WORKER_MIN_BYTES and db_file is not None \
         and not conn.in_transaction else None
+    if worker is not None:
+        worker.expect(path, WORKER_SHARE, encoding)
     try:
         with _collector_paused():
             return _check_and_store(conn, path, name=name, sha256=sha256, size=size,
@@ -188,6 +172,8 @@ def _check_and_store(conn: sqlite3.Connection, path: Path, *, name: str, sha256:
         checked = (checker.check(line, fields) for line, fields in rows)
         staged = [read for read in checked if read is not None]  # in line order
         lines = rows.lines.line_no
+        # Read before the check: a commit by another connection after it changes the version.
+        checked_version = _data_version(conn)
         existing = reads_in_windows(conn, {read.meter_id for read in staged}, windows, meters)
         if existing:
             for read in staged:
@@ -195,27 +181,84 @@ def _check_and_store(conn: sqlite3.Connection, path: Path, *, name: str, sha256:
                     checker.already_read(read.line, read.meter_id, existing[read.meter_id])
     log.raise_if_any()
     # The audit only reads history, so it runs before the write transaction: other clerks'
-    # work waits only for the writes, not for the audit.
+    # work waits only for the writes, not for the audit (with a worker, only for its last part).
     reads = sum(1 for read in staged if read.reading is not None)
     in_file = {read.meter_id for read in staged}
     missing = _missing_meters(conn, checker.routes, in_file, meters, windows)
-    found = _audit(conn, list(map(AUDITED, staged)), meters, windows, missing, policy, worker,
-                   meanwhile=lambda: _stage(conn, staged))
-    with write_transaction(conn):
-        repeat = already_imported(conn, sha256)  # another clerk may have just imported it
-        if repeat is not None:
-            raise _refuse_repeat(name, repeat)
-        _refuse_reads_since_checked(conn, name, staged, windows, meters)
-        counts = ImportCounts(lines, reads, len(staged) - reads, len(missing))
-        return _store(conn, name=name, sha256=sha256, size=size, encoding=encoding,
-                      cycle_id=cycle_id, counts=counts, found=found, actor=actor, at=at)
+    file = ImportFile(name, sha256, size, encoding, cycle_id)
+    counts = ImportCounts(lines, reads, len(staged) - reads, len(missing))
+    audited = list(map(AUDITED, staged))
+    since, until = _history_days(audited, missing, windows, policy)
+    part = round(len(audited) * WORKER_SHARE) if worker is not None \
+        and len(audited) >= WORKER_MIN_READS else 0
+    if part and worker is not None and worker.send(audited[:part], windows, since, until,
+                                                   policy):
+        _stage(conn, staged)
+        rest = audit_reads(conn, audited[part:], missing, meters, windows, since, until, policy)
+        try:
+            with _writing(conn, name, sha256, staged, windows, meters, checked_version):
+                # The reads are written while the worker finishes its part. A worker that is
+                # slow or fails rolls this back, so other clerks' writes wait only briefly.
+                import_id = store_reads(conn, name=name, actor=actor, at=at)
+                first = worker.result() if worker.finished(WORKER_WAIT_WRITING_SECONDS) \
+                    else None
+                if first is None:
+                    raise _WorkerLate
+                # The worker's part comes first in the file, as in line order.
+                return store_import(conn, import_id, file, counts, first + rest, actor=actor,
+                                    at=at)
+        except _WorkerLate:  # rolled back: nothing is written, and this process reads history
+            first = worker.result()  # None at once if it failed
+            if first is None:
+                first = audit_reads(conn, audited[:part], (), meters, windows, since, until,
+                                    policy)
+            found = first + rest
+    else:
+        found = audit_reads(conn, audited, missing, meters, windows, since, until, policy) \
+            if audited or missing else []
+        _stage(conn, staged)
+    with _writing(conn, name, sha256, staged, windows, meters, checked_version):
+        import_id = store_reads(conn, name=name, actor=actor, at=at)
+        return store_import(conn, import_id, file, counts, found, actor=actor, at=at)
 
 
-class ImportCounts(NamedTuple):
-    lines: int
-    reads: int
-    skips: int
-    missing: int
+class _WorkerLate(Exception):
+    """The audit worker has not answered in time, or failed: the write waits for it (or audits
+    its part here) outside the write transaction."""
+
+
+@contextmanager
+def _writing(conn: sqlite3.Connection, name: str, sha256: str, staged: list[ImportedRead],
+             windows: dict[int, ReadWindow], meters: dict[int, MeterRef],
+             checked_version: int) -> Iterator[None]:
+    """The write transaction, refusing a file imported or read since it was checked."""
+    try:
+        with write_transaction(conn):
+            repeat = already_imported(conn, sha256)  # another clerk may have just imported it
+            if repeat is not None:
+                raise _refuse_repeat(name, repeat)
+            if _data_version(conn) != checked_version:  # another connection has written
+                _refuse_reads_since_checked(conn, name, staged, windows, meters)
+            yield
+    finally:
+        if conn.in_transaction:  # the commit failed (a foreign key checked at commit)
+            conn.execute("ROLLBACK")
+
+
+def _data_version(conn: sqlite3.Connection) -> int:
+    """Changes when another connection commits to the database (PRAGMA data_version)."""
+    return int(conn.execute("PRAGMA data_version").fetchone()[0])
+
+
+def _history_days(staged: list[tuple[Any, ...]], missing: list[MeterRef],
+                  windows: dict[int, ReadWindow], policy: ReadAuditPolicy) -> tuple[date, date]:
+    """[since, until): the history every read, skip and missing meter is audited against."""
+    days = [row[3] for row in staged] + [  # ISO dates: text order is date order
+        windows[m.cycle_id].scheduled.isoformat() for m in missing if m.cycle_id is not None]
+    if not days:
+        return date.min, date.min
+    since = date.fromisoformat(min(days)) - timedelta(days=policy.history_days)
+    return since, date.fromisoformat(max(days))
 
 
 def _refuse_reads_since_checked(conn: sqlite3.Connection, name: str,
@@ -232,39 +275,6 @@ def _refuse_reads_since_checked(conn: sqlite3.Connection, name: str,
                         f"{existing[read.meter_id].isoformat()} from another import while this "
                         "file was checked", line=read.line, field="meter_id")
         log.raise_if_any()
-
-
-def _store(conn: sqlite3.Connection, *, name: str, sha256: str, size: int, encoding: str,
-           cycle_id: int | None, counts: ImportCounts,
-           found: list[tuple[ExceptionPlace, Finding]], actor: str, at: str) -> ImportResult:
-    """The writes: the import, its reads and its exceptions; the caller owns the transaction."""
-    import_id = int(conn.execute(
-        "INSERT INTO read_imports (file_name, file_sha256, byte_size, encoding, cycle_id, lines,"
-        " reads, skips, exceptions, imported_by, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?,"
-        " ?, ?)", (name, sha256, size, encoding, cycle_id, counts.lines, counts.reads,
-                   counts.skips, len(found), actor, at)).lastrowid or 0)
-    conn.execute(
-        "INSERT INTO meter_reads (meter_id, account_id, read_on, reading, kind, source, read_code,"
-        " created_by, created_at, import_id, source_line, read_at, read_method, trouble_code,"
-        " note_text, hi_lo, leak, backflow, tamper, no_usage_days, reader_id, endpoint_id)"
-        " SELECT meter_id, account_id, read_on, reading,"
-        " CASE method WHEN 'ESTIMATE' THEN 'estimated' ELSE 'actual' END, ?, read_code, ?, ?, ?,"
-        " line, read_at, method, trouble_code, note_text, hi_lo, leak, backflow, tamper,"
-        " no_usage_days, reader_id, endpoint_id FROM temp.staged_reads"
-        " WHERE reading IS NOT NULL", (name, actor, at, import_id))  # staged in line order
-    lines = json.dumps(sorted({p.source_line for p, _ in found if p.source_line}))
-    read_ids = dict(conn.execute(  # only the reads that have exceptions
-        "SELECT source_line, id FROM meter_reads WHERE import_id = ? AND source_line IN"
-        " (SELECT value FROM json_each(?))", (import_id, lines)).fetchall())
-    placed = [(place._replace(import_id=import_id,
-                              read_id=read_ids.get(place.source_line)
-                              if place.source_line else None), finding)
-              for place, finding in found]
-    insert_exceptions(conn, placed, actor=actor, at=at)
-    _supersede_missing(conn, import_id, actor, at)
-    by_rule = Counter(f.rule_id for _, f in found)
-    return ImportResult(import_id, name, counts.reads, counts.skips, counts.missing, len(found),
-                        dict(by_rule))
 
 
 def _missing_meters(conn: sqlite3.Connection, routes: set[str], in_file: set[int],
@@ -289,50 +299,6 @@ def _missing_meters(conn: sqlite3.Connection, routes: set[str], in_file: set[int
     return [m for m in candidates if m.id not in read]
 
 
-def _audit(conn: sqlite3.Connection, staged: list[tuple[Any, ...]], meters: dict[int, MeterRef],
-           windows: dict[int, ReadWindow], missing: list[MeterRef], policy: ReadAuditPolicy,
-           worker: AuditWorker | None = None, meanwhile: Callable[[], None] = lambda: None
-           ) -> list[tuple[ExceptionPlace, Finding]]:
-    """Run the rules on every staged read, skip and missing meter; with a worker, it audits the
-    first part of the reads while this process does `meanwhile` and audits the rest."""
-    days = [row[3] for row in staged] + [  # ISO dates: text order is date order
-        windows[m.cycle_id].scheduled.isoformat() for m in missing if m.cycle_id is not None]
-    if not days:
-        meanwhile()
-        return []
-    since = date.fromisoformat(min(days)) - timedelta(days=policy.history_days)
-    until = date.fromisoformat(max(days))
-    part = round(len(staged) * WORKER_SHARE) if worker is not None \
-        and len(staged) >= WORKER_MIN_READS else 0
-    if part and worker is not None and worker.send(staged[:part], windows, since, until,
-                                                   policy):
-        meanwhile()
-        rest = audit_reads(conn, staged[part:], missing, meters, windows, since, until, policy)
-        first = worker.result()
-        if first is None:  # the worker failed: audit its part here
-            first = audit_reads(conn, staged[:part], (), meters, windows, since, until, policy)
-        return first + rest  # the worker's part comes first in the file, as in line order
-    meanwhile()
-    return audit_reads(conn, staged, missing, meters, windows, since, until, policy)
-
-
-def _supersede_missing(conn: sqlite3.Connection, import_id: int, actor: str, at: str) -> None:
-    """A read that arrives for a meter already reported missing resolves that exception."""
-    rows = conn.execute(
-        "SELECT e.id, r.id AS read_id FROM read_exceptions e JOIN meter_reads r"
-        " ON r.meter_id = e.meter_id AND r.import_id = ? WHERE e.rule_id = 'MISSING'"
-        " AND e.read_id IS NULL AND e.status IN ('open', 'waiting')"
-        " AND (e.import_id IS NULL OR e.import_id <> ?)", (import_id, import_id)).fetchall()
-    for row in rows:
-        conn.execute("UPDATE read_exceptions SET status = 'resolved', disposition = 'superseded',"
-                     " resolved_by = ?, resolved_at = ?, version = version + 1 WHERE id = ?",
-                     (actor, at, row["id"]))
-        conn.execute("INSERT INTO read_dispositions (exception_id, disposition, actor, at, comment,"
-                     " details) VALUES (?, 'superseded', ?, ?, ?, ?)",
-                     (row["id"], actor, at, f"the read arrived in import {import_id}",
-                      f'{{"read_id": {row["read_id"]}}}'))
-
-
 def report_missing(conn: sqlite3.Connection, cycle_id: int, *, today: date, actor: str,
                    at: str) -> int:
     """Queue MISSING for every meter of the cycle not read in its window (a route that never
@@ -345,6 +311,8 @@ def report_missing(conn: sqlite3.Connection, cycle_id: int, *, today: date, acto
             raise InputError(InputProblem(f"there is no cycle {cycle_id}", field="--cycle"))
         routes = {m.route for m in meters.values() if m.cycle_id == cycle_id}
         missing = _missing_meters(conn, routes, set(), meters, windows)
-        found = _audit(conn, [], meters, windows, missing, policy)
+        since, until = _history_days([], missing, windows, policy)
+        found = audit_reads(conn, [], missing, meters, windows, since, until, policy) \
+            if missing else []
         insert_exceptions(conn, found, actor=actor, at=at)
     return len(found)

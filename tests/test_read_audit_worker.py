@@ -83,3 +83,53 @@ def test_a_refused_file_stops_the_worker(tmp_path: Path, monkeypatch: pytest.Mon
     finally:
         conn.close()
     assert len(started) == 1 and started[0].process is None  # stopped and waited for
+
+
+def test_a_late_worker_gives_the_write_lock_back_and_its_findings_still_count(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    waits: list[float] = []
+    original = AuditWorker.finished
+
+    def late(self: AuditWorker, timeout: float) -> bool:
+        waits.append(timeout)
+        original(self, 0.0)
+        return False  # not within the write transaction's wait
+
+    monkeypatch.setattr(AuditWorker, "finished", late)
+    split = _import(tmp_path, "late", monkeypatch, worker=True)
+    alone = _import(tmp_path, "alone", monkeypatch, worker=False)
+    assert waits and split == alone
+
+
+def test_history_loaded_ahead_is_used_only_for_the_same_days_and_premises(
+        tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from db.read_audit_worker import Prefetched, _history, _prefetch
+    from db.read_history import fill_premises, load_chains
+    from db.read_lookups import load_meters
+
+    path = tmp_path / "district.db"
+    premises = build_read_district(path)
+    reads = write_rows(tmp_path / "reads.csv", standard_rows(premises))
+    conn = open_database(path)
+    try:
+        meters = load_meters(conn)
+        ahead = _prefetch(conn, meters, str(reads), 0.5, "utf-8")
+        assert ahead is not None and 0 < len(ahead.premises) < len(premises)
+        everyone = {p.premise_id for p in premises}
+        fill_premises(conn, everyone)
+        expected = load_chains(conn, ahead.since, ahead.until)
+        assert _history(conn, everyone, ahead.since, ahead.until, ahead) == expected
+        # Other days: nothing loaded ahead is used (here it would show as no history).
+        later = ahead.until + timedelta(days=1)
+        stale = Prefetched(ahead.since, ahead.until, ahead.premises,
+                           {premise: () for premise in ahead.premises})
+        fill_premises(conn, everyone)
+        assert _history(conn, everyone, ahead.since, later, stale) == load_chains(
+            conn, ahead.since, later)
+        # The audit's statuses and occupancy read every premise from the temp table.
+        assert {row[0] for row in conn.execute("SELECT premise_id FROM temp.audit_premises")
+                } == everyone
+    finally:
+        conn.close()

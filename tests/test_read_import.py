@@ -205,3 +205,48 @@ def test_missing_meters_of_a_cycle_are_queued_once(
         "SELECT status, disposition FROM read_exceptions WHERE rule_id = 'MISSING'"
         " AND meter_id = ?", (p[15].meter_id,)).fetchone()
     assert tuple(superseded) == ("resolved", "superseded")
+
+
+def test_a_read_stored_by_another_clerk_after_the_check_refuses_the_file(
+        conn: sqlite3.Connection, district: tuple[Path, list[Premise]], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import db.read_import as read_import
+
+    p = district[1]
+    other = tmp_path / "other.csv"
+    write_rows(other, [read_line(p[0], 1262)])
+    checked = read_import._missing_meters
+    meanwhile = [other]
+
+    def another_clerk_imports_meanwhile(*args: object, **kw: object) -> object:
+        if meanwhile:  # once, after this file's lines were checked
+            clerk = open_database(district[0])
+            try:
+                import_reads(clerk, meanwhile.pop(), actor="tester", at=AT, today=TODAY)
+            finally:
+                clerk.close()
+        return checked(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(read_import, "_missing_meters", another_clerk_imports_meanwhile)
+    with pytest.raises(InputError) as error:
+        load(conn, write_rows(tmp_path / "mine.csv", [read_line(p[0], 1265)]))
+    assert [str(problem) for problem in error.value.problems] == [
+        f"mine.csv:2:meter_id: meter {p[0].meter_id} got a read on 2026-11-17 from another "
+        "import while this file was checked"]
+    assert conn.execute("SELECT count(*) FROM read_imports").fetchone()[0] == 1  # the other's
+
+
+def test_a_write_whose_foreign_keys_fail_at_commit_leaves_nothing_behind(
+        conn: sqlite3.Connection, district: tuple[Path, list[Premise]]) -> None:
+    import db.read_import as read_import
+
+    meter_id = district[1][0].meter_id
+    before = counts(conn)
+    version = read_import._data_version(conn)
+    with pytest.raises(sqlite3.IntegrityError), \
+            read_import._writing(conn, "x.csv", "0" * 64, [], {}, {}, version):
+        conn.execute("PRAGMA defer_foreign_keys = ON")  # as store_reads does
+        conn.execute("INSERT INTO meter_reads (meter_id, read_on, reading, kind, created_by,"
+                     " created_at, import_id) VALUES (?, '2026-11-17', 1, 'actual', 'clerk1',"
+                     " ?, 999)", (meter_id, AT))  # no import 999: refused at commit
+    assert not conn.in_transaction and counts(conn) == before
