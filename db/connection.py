@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,24 @@ def _configure(conn: sqlite3.Connection) -> None:
     # triggers are on; on, the append-only triggers also refuse INSERT OR REPLACE.
     conn.execute("PRAGMA recursive_triggers = ON")
     conn.execute("PRAGMA synchronous = NORMAL")
+
+
+@contextmanager
+def checkpoint_deferred(conn: sqlite3.Connection) -> Iterator[None]:
+    """A large write whose WAL checkpoint is left to the caller's `checkpoint` once the clerk
+    has the answer: its commit returns without copying the pages into the database file
+    (about 0.4 s for a 100,000-read file). The write is complete and consistent at the commit."""
+    previous = int(conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+    conn.execute("PRAGMA wal_autocheckpoint = 0")
+    try:
+        yield
+    finally:
+        conn.execute(f"PRAGMA wal_autocheckpoint = {previous}")
+
+
+def checkpoint(conn: sqlite3.Connection) -> None:
+    """Copy the WAL's pages into the database file now, waiting for no reader (PASSIVE)."""
+    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 def open_database(path: str | Path, *, create: bool = False,

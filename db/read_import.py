@@ -28,6 +28,7 @@ from core.read_import import (
     ReadChecker,
     ReadWindow,
 )
+from db.connection import checkpoint_deferred
 from db.read_audit_worker import (
     WORKER_MIN_BYTES,
     AuditWorker,
@@ -145,7 +146,9 @@ def import_reads(conn: sqlite3.Connection, path: Path, *, actor: str, at: str, t
     if worker is not None:
         worker.expect(path, WORKER_SHARE, encoding)
     try:
-        with _collector_paused():
+        # The commit leaves the WAL checkpoint to the caller, after it has told the clerk
+        # (db.connection.checkpoint: the CLI and the F5 screen run it then).
+        with _collector_paused(), checkpoint_deferred(conn):
             return _check_and_store(conn, path, name=name, sha256=sha256, size=size,
                                     today=today, cycle_id=cycle_id, encoding=encoding,
                                     actor=actor, at=at, worker=worker)

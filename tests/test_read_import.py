@@ -75,6 +75,8 @@ def test_a_good_file_stores_reads_with_provenance_and_queues_exceptions(
     estimated = conn.execute("SELECT kind FROM meter_reads WHERE meter_id = ? AND import_id"
                              " IS NOT NULL", (premises[12].meter_id,)).fetchone()[0]
     assert estimated == "estimated"
+    # The checkpoint was left to the caller, and the connection checkpoints as before.
+    assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
 
 
 def test_the_same_file_imports_once_and_says_when_and_by_whom(

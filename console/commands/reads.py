@@ -19,8 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from console.commands import CommandContext
-from console.session import Session, now_stamp, start_session
+from console.commands import CommandContext, signed_in
 from core.clock import parse_date
 from core.errors import InputError, InputProblem
 
@@ -97,22 +96,15 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     missing.set_defaults(handler=queue_missing)
 
 
-def _session(context: CommandContext) -> Session:
-    return start_session(context.db_path(), context.today)
-
-
 def export_route(args: argparse.Namespace, context: CommandContext) -> int:
     from core.read_import import ROUTE_EXPORT_COLUMNS
-    from db.connection import open_database
     from db.reads import route_export_rows
 
-    session = _session(context)
     out = Path(args.out)
-    if out.exists():
-        raise InputError(InputProblem("already exists; a route file is never overwritten",
-                                      source=str(out)))
-    conn = open_database(session.db_path)
-    try:
+    with signed_in(context) as (_, conn, _at):
+        if out.exists():
+            raise InputError(InputProblem("already exists; a route file is never overwritten",
+                                          source=str(out)))
         if conn.execute("SELECT 1 FROM cycles WHERE id = ?", (args.cycle,)).fetchone() is None:
             raise InputError(InputProblem(f"there is no cycle {args.cycle}", field="--cycle"))
         partial = out.with_name(out.name + ".part")
@@ -124,25 +116,20 @@ def export_route(args: argparse.Namespace, context: CommandContext) -> int:
                 writer.writerow(row)
                 count += 1
         partial.replace(out)  # the handheld never sees a half-written route
-    finally:
-        conn.close()
     print(f"Wrote {count:,} meters of cycle {args.cycle} in walk order to {out}.")
     return 0
 
 
 def import_file(args: argparse.Namespace, context: CommandContext) -> int:
-    from db.connection import open_database
+    from db.connection import checkpoint
     from db.read_import import import_reads
 
-    session = _session(context)
-    conn = open_database(session.db_path)
-    try:
-        result = import_reads(conn, Path(args.file), actor=session.user.login, at=now_stamp(),
+    with signed_in(context) as (session, conn, at):
+        result = import_reads(conn, Path(args.file), actor=session.user.login, at=at,
                               today=context.today, cycle_id=args.cycle, encoding=args.encoding,
                               name=args.file)
-    finally:
-        conn.close()
-    print(result.summary())
+        print(result.summary(), flush=True)
+        checkpoint(conn)  # after the clerk has the answer (db.read_import)
     return 0
 
 
@@ -158,18 +145,13 @@ def exception_record(row: Any) -> dict[str, Any]:
 
 
 def list_exceptions(args: argparse.Namespace, context: CommandContext) -> int:
-    from db.connection import open_database
     from db.read_exceptions import QueueFilter, count_queue, queue_page
 
-    session = _session(context)
     queue = QueueFilter(args.status, args.rule.upper() if args.rule else None, args.cycle,
                         args.route)
-    conn = open_database(session.db_path)
-    try:
+    with signed_in(context) as (_, conn, _at):
         total = count_queue(conn, queue)
         rows = [exception_record(r) for r in queue_page(conn, queue, offset=0, limit=total)]
-    finally:
-        conn.close()
     if args.format == "json":
         print(json.dumps({"filter": queue.text(), "count": total, "rows": rows}, indent=2))
     elif args.format == "csv":
@@ -195,13 +177,10 @@ def dispose(args: argparse.Namespace, context: CommandContext) -> int:
     from core.reads import EstimateMethod
     from core.work_orders import WorkOrderType
     from db import read_dispositions as do
-    from db.connection import open_database
     from db.meter_changes import record_change_out
 
-    session = _session(context)
-    actor, at = session.user.login, now_stamp()
-    conn = open_database(session.db_path)
-    try:
+    with signed_in(context) as (session, conn, at):
+        actor = session.user.login
         verb, exception = args.verb, args.exception
         if verb == "accept":
             done = do.accept(conn, exception, comment=args.comment, actor=actor, at=at)
@@ -222,23 +201,16 @@ def dispose(args: argparse.Namespace, context: CommandContext) -> int:
                                    args.reading)
             done = record_change_out(conn, exception, entry, comment=args.comment,
                                      actor=actor, at=at)
-    finally:
-        conn.close()
     print(done.text())
     return 0
 
 
 def queue_missing(args: argparse.Namespace, context: CommandContext) -> int:
-    from db.connection import open_database
     from db.read_import import report_missing
 
-    session = _session(context)
-    conn = open_database(session.db_path)
-    try:
+    with signed_in(context) as (session, conn, at):
         count = report_missing(conn, args.cycle, today=context.today, actor=session.user.login,
-                               at=now_stamp())
-    finally:
-        conn.close()
+                               at=at)
     print(f"{count:,} meters of cycle {args.cycle} not read in the window are now in the queue "
           "as MISSING." if count else f"Every meter of cycle {args.cycle} has a read or is "
           "already in the queue.")
@@ -246,23 +218,19 @@ def queue_missing(args: argparse.Namespace, context: CommandContext) -> int:
 
 
 def write_sample(args: argparse.Namespace, context: CommandContext) -> int:
-    from db.connection import open_database
     from fixtures.demo_read_file import write_sample_read_file
 
-    session = _session(context)
     out = Path(args.out)
-    if out.exists():
-        raise InputError(InputProblem("already exists; give a new file name", source=str(out)))
-    if not 0 <= args.share <= 1:
-        raise InputError(InputProblem("must be between 0 and 1", field="--share"))
-    conn = open_database(session.db_path)
-    try:
+    with signed_in(context) as (_, conn, _at):
+        if out.exists():
+            raise InputError(InputProblem("already exists; give a new file name",
+                                          source=str(out)))
+        if not 0 <= args.share <= 1:
+            raise InputError(InputProblem("must be between 0 and 1", field="--share"))
         if conn.execute("SELECT 1 FROM cycles WHERE id = ?", (args.cycle,)).fetchone() is None:
             raise InputError(InputProblem(f"there is no cycle {args.cycle}", field="--cycle"))
         counts = write_sample_read_file(conn, args.cycle, out, today=context.today,
                                         seed=args.seed, share=args.share)
-    finally:
-        conn.close()
     troubles = ", ".join(f"{name} {n}" for name, n in sorted(counts.items()) if name != "normal")
     print(f"Wrote a practice read file for cycle {args.cycle} to {out}: "
           f"{sum(counts.values()):,} meters, fictional readings; troubles: {troubles or 'none'}.")
