@@ -54,10 +54,12 @@ def rates_text(book: RateBook) -> str:
 
 
 # The tables a draft reads (accounts and their premises, routes and cycles, meters and reads,
-# read exceptions for holds, bills and ledger entries for the last bill and exclusions,
-# settings, calendar dates): the newest row of each, and the count of edits and removals.
+# read exceptions for holds, ledger entries, settings, calendar dates): the newest row of each,
+# and the count of edits and removals. Bills are not among them: a draft reads only posted
+# bills, and posting one adds its ledger entry, so another cycle's draft (new bills, nothing
+# posted) leaves this draft's mark as it was.
 INPUT_TABLES = ("accounts", "premises", "routes", "cycles", "meters", "meter_reads",
-                "read_exceptions", "bills", "ledger_entries", "settings", "schedule_dates")
+                "read_exceptions", "ledger_entries", "settings", "schedule_dates")
 MARK_SQL = "SELECT (SELECT n FROM billing_input_changes), " + ", ".join(
     f"(SELECT max(rowid) FROM {table})" for table in INPUT_TABLES)
 

@@ -423,3 +423,22 @@ def test_the_demo_records_each_cycles_last_month_as_a_frozen_run(
             " AND e.account_id = b.account_id WHERE b.run_id = ?", (run["id"],)).fetchone()
         assert (count, cents) == (run["billed_count"], run["total_cents"]) and cents == posted
         assert histories > count * 0.8  # metered accounts carry their 13 periods
+
+
+def test_drafting_another_cycle_does_not_make_this_freeze_price_again(
+        conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A supervisor drafts every cycle, then approves and freezes each: another cycle's new
+    draft bills are not this draft's inputs (it reads posted bills only)."""
+    book = load_rate_book(conn)
+    run, _ = draft_run(conn, 3, NOV, book, user=CLERK, at=AT)
+    read_cycle(conn, 4, date(2026, 11, 25))
+    draft_run(conn, 4, NOV, book, user=CLERK, at=AT)
+    draft_run(conn, 3, NOV, book, user=CLERK, at=AT)  # after cycle 4's reads came in
+    approve_run(conn, 3, NOV, user=SUPER, at=AT)
+    draft_run(conn, 4, NOV, book, user=CLERK, at=AT)  # cycle 4 drafted again meanwhile
+
+    def not_again(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the cycle was priced again")
+
+    monkeypatch.setattr(billing_run, "compute_draft", not_again)
+    assert freeze_run(conn, 3, NOV, book, user=SUPER, at=AT).posted == run.billed
