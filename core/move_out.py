@@ -24,11 +24,17 @@ class LastRead:
 
 
 def check_final_read(last: LastRead | None, *, final_reading: int, close_on: date,
-                     opened_on: date, today: date) -> None:
+                     opened_on: date, today: date, dials: int = 0) -> None:
     """Refuse a final read that cannot close the account, saying what to do instead."""
     problems = []
     if final_reading < 0:
         problems.append(InputProblem("must be 0 or more", field="final read"))
+    elif dials and final_reading >= 10 ** dials:
+        # As a read file's line is checked (FORMATS.md §6.1): the register holds `dials` digits.
+        problems.append(InputProblem(
+            f"{final_reading} has more digits than "
+            f"{f'meter {last.serial}' if last else 'the meter'}'s {dials} dials; check the read",
+            field="final read"))
     if close_on > today:
         problems.append(InputProblem(f"{close_on} is after today ({today}): take the final "
                                      "read on the day, then close", field="date"))

@@ -1,4 +1,5 @@
-"""Move-out: final read → closing bill → deposit applied → refund or transfer → closed.
+"""Move-out: final read (read-audited) → closing bill → deposit applied → refund or transfer →
+closed.
 
 `closing_preview` works everything out without writing; `close_account` does it again inside
 one write transaction (so what is written is what the rules say at that moment), posting
@@ -12,6 +13,7 @@ from datetime import date, timedelta
 
 from core.addresses import StandardAddress, standardize
 from core.errors import InputError, InputProblem
+from core.final_read import FinalReadAudit, audit_final_read
 from core.ledger import Book, EntryType, Posting
 from core.model import Address
 from core.move_out import LastRead, Settlement, check_final_read, settle
@@ -27,6 +29,7 @@ from db.closing_bill import (
     store_closing_bill,
 )
 from db.ledger import balance_of, post
+from db.read_history import audit_case
 from db.transaction import write_transaction
 
 
@@ -44,6 +47,7 @@ class ClosingPreview:
     transfer_to: AccountRef | None
     payee: Address
     forwarding: StandardAddress | None
+    read_audit: FinalReadAudit | None = None  # None: no meter to read
 
 
 @dataclass(frozen=True)
@@ -56,10 +60,30 @@ class Closed:
     due_on: date
 
 
+def final_read_audit(conn: sqlite3.Connection, facts: ServiceFacts, *, final_reading: int,
+                     close_on: date, accept_read: str | None = None) -> FinalReadAudit | None:
+    """The read-audit rules on the final read against the premise's history before the
+    closing day, as a stored read is audited (raises FinalReadRefused on an error not
+    accepted); None when the service has no meter."""
+    from core.read_bands import read_audit_policy
+    from db.settings import load_settings
+
+    if facts.meter_id is None:
+        return None
+    case = audit_case(conn, meter_id=facts.meter_id, account_id=facts.account_id, day=close_on,
+                      reading=final_reading)
+    return audit_final_read(case, read_audit_policy(load_settings(conn)),
+                            accept_reason=accept_read)
+
+
 def closing_preview(conn: sqlite3.Connection, number: str, *, final_reading: int,
                     close_on: date, today: date, transfer_to: str | None = None,
-                    forwarding: Address | None = None) -> ClosingPreview:
-    """Everything move-out will do, worked out and checked; nothing is written."""
+                    forwarding: Address | None = None,
+                    accept_read: str | None = None) -> ClosingPreview:
+    """Everything move-out will do, worked out and checked; nothing is written.
+
+    `accept_read` is the clerk's reason for closing on a final read the read-audit rules
+    call an error; without it such a read is refused (FinalReadRefused)."""
     ref = account_ref(conn, number)
     row = conn.execute("SELECT a.status, a.opened_on, c.name, a.mail_line1, a.mail_line2,"
                        " a.mail_city, a.mail_state, a.mail_zip FROM accounts a"
@@ -71,7 +95,7 @@ def closing_preview(conn: sqlite3.Connection, number: str, *, final_reading: int
     facts = service_facts(conn, ref.id)
     previous = last_read(conn, facts, close_on)
     check_final_read(previous, final_reading=final_reading, close_on=close_on,
-                     opened_on=facts.opened_on, today=today)
+                     opened_on=facts.opened_on, today=today, dials=facts.dials)
     if facts.meter_id is not None:
         same_day = conn.execute("SELECT reading FROM meter_reads WHERE meter_id = ?"
                                 " AND read_on = ?", (facts.meter_id,
@@ -80,6 +104,8 @@ def closing_preview(conn: sqlite3.Connection, number: str, *, final_reading: int
             raise InputError(InputProblem(
                 f"meter {facts.meter_serial} already has a reading of {same_day[0]} on "
                 f"{close_on}; use it, or correct it in Read audit", field="final read"))
+    read_audit = final_read_audit(conn, facts, final_reading=final_reading, close_on=close_on,
+                                  accept_read=accept_read)
     closing = price_closing_bill(conn, facts, final_reading=final_reading, close_on=close_on)
     target = None
     if transfer_to:
@@ -100,7 +126,7 @@ def closing_preview(conn: sqlite3.Connection, number: str, *, final_reading: int
     payee = clean.address if clean else Address(line1=row[3], line2=row[4], city=row[5],
                                                  state=row[6], zip=row[7])
     return ClosingPreview(ref, row["name"], row["status"], facts, previous, closing, settlement,
-                          target, payee, clean)
+                          target, payee, clean, read_audit)
 
 
 def _posting(account_id: int, entry_type: EntryType, amount: int, on: date, actor: str,
@@ -114,15 +140,17 @@ def _posting(account_id: int, entry_type: EntryType, amount: int, on: date, acto
 def close_account(conn: sqlite3.Connection, number: str, *, final_reading: int, close_on: date,
                   today: date, actor: str, at: str, read_version: int | None = None,
                   transfer_to: str | None = None, forwarding: Address | None = None,
-                  comment: str = "") -> Closed:
-    """Close the account: every step in one transaction, every step audited."""
+                  comment: str = "", accept_read: str | None = None) -> Closed:
+    """Close the account: every step in one transaction, every step audited (an accepted
+    read-audit error with who, when, the rules and the reason)."""
     from db.closures import load_calendar
     from db.settings import load_settings
 
     note = comment.strip() or "Customer moved out"
     with write_transaction(conn):
         p = closing_preview(conn, number, final_reading=final_reading, close_on=close_on,
-                            today=today, transfer_to=transfer_to, forwarding=forwarding)
+                            today=today, transfer_to=transfer_to, forwarding=forwarding,
+                            accept_read=accept_read)
         ref, s = p.account, p.settlement
         claim_version(conn, ref.id, ref.version if read_version is None else read_version,
                       actor=actor, at=at)
@@ -135,6 +163,15 @@ def close_account(conn: sqlite3.Connection, number: str, *, final_reading: int, 
                 " read_method, created_by, created_at) VALUES (?, ?, ?, ?, 'actual', 'move-out',"
                 " 'MANUAL', ?, ?)", (p.facts.meter_id, ref.id, close_on.isoformat(),
                                      final_reading, actor, at)).lastrowid or 0)
+        checked = p.read_audit
+        if checked is not None and checked.accepted_reason:
+            audit.record(conn, at=at, actor=actor, action="account.final_read_accepted",
+                         object_type="account", object_id=ref.number,
+                         after={"final_reading": final_reading, "read_id": read_id,
+                                "read_on": close_on,
+                                "rules": [f.rule_id for f in checked.errors],
+                                "findings": checked.as_record(errors_only=True),
+                                "reason": checked.accepted_reason})
         due_on = load_calendar(conn).next_business_day(
             close_on + timedelta(days=load_settings(conn).due_days))
         entry_id = None
@@ -200,5 +237,7 @@ def close_account(conn: sqlite3.Connection, number: str, *, final_reading: int, 
                             "final_reading": final_reading, "closing_bill": bill_id,
                             "due_on": due_on, "settlement": asdict(s),
                             "transfer_to": p.transfer_to.number if p.transfer_to else None,
-                            "refund": refund_id})
+                            "refund": refund_id,
+                            "read_audit": checked.as_record() if checked else [],
+                            "read_accepted": checked.accepted_reason if checked else None})
     return Closed(p, bill_id, refund_id, due_on)

@@ -44,3 +44,22 @@ def last_reading(conn: sqlite3.Connection, number: str) -> int:
         "SELECT max(r.reading) FROM meter_reads r JOIN meters m ON m.id = r.meter_id"
         " JOIN accounts a ON a.premise_id = m.premise_id WHERE a.number = ?"
         " AND m.removed_on IS NULL", (number,)).fetchone()[0])
+
+
+# A band table with an error limit on small use too (the default warns only below 100 units
+# expected), so a final read far above a home's usual use is an error finding.
+STRICT_READ_BANDS = ("0: warning +70/-40, error +300/-100; 100: warning +60/-30, error +65/-35;"
+                     " 1000: error +50/-20")
+
+
+def use_strict_read_bands(path: Path) -> None:
+    """Store STRICT_READ_BANDS as the district's read_bands setting (audited, as a clerk would)."""
+    from db.connection import open_database
+    from db.settings import save_settings
+
+    conn = open_database(path)
+    try:
+        save_settings(conn, {"read_bands": STRICT_READ_BANDS}, actor="tester",
+                      at="2026-11-20T09:00:00")
+    finally:
+        conn.close()

@@ -9,7 +9,7 @@ import pytest
 
 from console.cli import main
 from console.session import os_login
-from tests.accounts_support import active_account, copy_to, last_reading
+from tests.accounts_support import active_account, copy_to, last_reading, use_strict_read_bands
 from tests.console_support import TODAY
 
 
@@ -93,3 +93,20 @@ def test_bad_input_is_one_sentence(capsys: pytest.CaptureFixture[str], db_path: 
     code, text = _run(capsys, db_path, "account", "close", "9999999-99", "--final-read", "1",
                       "--date", "2026-02-30")
     assert code == 2 and "not a date on the calendar" in text
+
+
+def test_close_refuses_a_read_the_audit_calls_an_error_until_accepted(
+        capsys: pytest.CaptureFixture[str], db_path: Path) -> None:
+    use_strict_read_bands(db_path)
+    conn = sqlite3.connect(db_path)
+    number = active_account(conn, deposit=True)
+    final = str(last_reading(conn, number) + 500)
+    conn.close()
+    close = ("account", "close", number, "--final-read", final, "--date", TODAY.isoformat())
+    code, text = _run(capsys, db_path, *close, "--dry-run")
+    assert code == 2 and f"final read: {final} fails HIGH (error, limit +300%)" in text
+    assert '--accept-read "REASON"' in text and len(text.strip().splitlines()) == 1
+    code, text = _run(capsys, db_path, *close, "--accept-read", "re-read: pool filled")
+    assert code == 0 and f"Account {number} is CLOSED" in text
+    assert "Read audit ERROR HIGH — ACCEPTED" in text
+    assert "Read accepted by the clerk: re-read: pool filled" in text

@@ -10,7 +10,13 @@ from textual.widgets import DataTable, Label, Static
 from console.screens.account import AccountScreen
 from console.screens.error import ErrorModal
 from console.screens.search import SearchScreen
-from tests.accounts_support import active_account, build_accounts_district, copy_to, last_reading
+from tests.accounts_support import (
+    active_account,
+    build_accounts_district,
+    copy_to,
+    last_reading,
+    use_strict_read_bands,
+)
 from tests.console_support import make_app
 
 SIZE = (80, 24)
@@ -89,19 +95,31 @@ async def test_slash_on_the_account_list_searches_and_esc_returns(db_path: Path)
         assert type(app.screen).__name__ == "AccountsScreen"
 
 
-async def test_move_out_guided_closes_the_account(db_path: Path) -> None:
+def _closing_account(db_path: Path, usage: int) -> tuple[str, str]:
+    """An active account holding a deposit, and a final read `usage` units past its last."""
     conn = sqlite3.connect(db_path)
-    number = active_account(conn, deposit=True)
-    final = str(last_reading(conn, number) + 3)
-    conn.close()
+    try:
+        number = active_account(conn, deposit=True)
+        return number, str(last_reading(conn, number) + usage)
+    finally:
+        conn.close()
+
+
+async def _move_out_with(app, pilot, number: str, final: str) -> None:  # type: ignore[no-untyped-def]
+    """Open the account, press m, type the final read and Enter through the form."""
+    app.open_account(number)
+    await _settle(app, pilot)
+    await pilot.press("m")
+    await _until_screen(app, pilot, "AccountForm")
+    await pilot.press(*final, "enter", "enter", "enter", "enter", "enter")
+    await _until_screen(app, pilot, "ConfirmModal")
+
+
+async def test_move_out_guided_closes_the_account(db_path: Path) -> None:
+    number, final = _closing_account(db_path, 3)
     app = make_app(db_path)
     async with app.run_test(size=SIZE) as pilot:
-        app.open_account(number)
-        await _settle(app, pilot)
-        await pilot.press("m")
-        await _until_screen(app, pilot, "AccountForm")
-        await pilot.press(*final, "enter", "enter", "enter", "enter", "enter")
-        await _until_screen(app, pilot, "ConfirmModal")
+        await _move_out_with(app, pilot, number, final)
         assert "Deposit applied" in str(app.screen.query_one("VerticalScroll Static",
                                                              Static).render())
         await pilot.press("y")
@@ -133,3 +151,36 @@ async def test_a_stale_save_is_refused_with_who_and_when(db_path: Path) -> None:
         message = str(app.screen.query_one("#error-message", Label).render())
         assert f"Account {number} was changed by" in message
         assert "at 2026-11-20 09:41 — reload" in message
+
+
+async def test_move_out_on_a_refused_final_read_is_accepted_with_a_reason(
+        db_path: Path) -> None:
+    use_strict_read_bands(db_path)
+    number, final = _closing_account(db_path, 500)
+    app = make_app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await _move_out_with(app, pilot, number, final)
+        refusal = str(app.screen.query_one("VerticalScroll Static", Static).render())
+        assert "HIGH (error, limit +300%):" in refusal and "above the expected" in refusal
+        await pilot.press("n")  # back to the form to check the reading: nothing written
+        await _until_screen(app, pilot, "AccountForm")
+        await pilot.press("enter", "enter", "enter", "enter", "enter")
+        await _until_screen(app, pilot, "ConfirmModal")
+        await pilot.press("y")
+        await _until_screen(app, pilot, "AccountForm")
+        await pilot.press(*"Re-read by field staff", "enter")
+        for _ in range(100):  # the closing summary replaces the refusal
+            await pilot.pause(0.05)
+            shown = app.screen.query("VerticalScroll Static")
+            if type(app.screen).__name__ == "ConfirmModal" and shown and \
+                    "Closing bill" in str(shown.first(Static).render()):
+                break
+        summary = str(app.screen.query_one("VerticalScroll Static", Static).render())
+        assert "Read audit ERROR HIGH — ACCEPTED" in summary and "Re-read by field" in summary
+        await pilot.press("y")
+        await _settle(app, pilot)
+        assert "CLOSED" in str(app.screen.query_one("#account-title", Label).render())
+    conn = sqlite3.connect(db_path)
+    row = conn.execute("SELECT actor, after FROM audit_log WHERE object_id = ? AND action ="
+                       " 'account.final_read_accepted'", (number,)).fetchone()
+    assert row[0] == "clerk1" and '"reason": "Re-read by field staff"' in row[1]

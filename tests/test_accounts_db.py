@@ -1,14 +1,17 @@
 """Accounts on a real SQLite file: search kept in step, edits, locking, move-in and move-out."""
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from core.errors import ConflictError, InputError
+from core.final_read import FinalReadRefused
 from core.model import Address
 from core.move_in import MoveInRequest, ServiceCharge
 from core.red_flags import IdDocument, IdentityCheck, RedFlagCheck, Verification
@@ -19,7 +22,14 @@ from db.connection import open_database
 from db.ledger import balance_of, check
 from db.move_in import move_in_preview, open_account, premise_choices
 from db.move_out import close_account, closing_preview
-from tests.accounts_support import active_account, build_accounts_district, copy_to, last_reading
+from db.settings import save_settings
+from tests.accounts_support import (
+    STRICT_READ_BANDS,
+    active_account,
+    build_accounts_district,
+    copy_to,
+    last_reading,
+)
 from tests.console_support import TODAY
 
 AT = "2026-11-20T10:15:00"
@@ -188,6 +198,7 @@ def test_move_out_bills_applies_the_deposit_refunds_and_closes(db: sqlite3.Conne
     final = last_reading(db, number) + 6
     preview = closing_preview(db, number, final_reading=final, close_on=TODAY, today=TODAY)
     assert preview.closing.bill.period.prorated and preview.closing.usage_units >= 6
+    assert preview.read_audit is not None and preview.read_audit.findings == ()
     closed = close_account(db, number, final_reading=final, close_on=TODAY, today=TODAY,
                            actor="clerk1", at=AT)
     bill = closed.preview.closing.bill.total_cents
@@ -209,6 +220,8 @@ def test_move_out_bills_applies_the_deposit_refunds_and_closes(db: sqlite3.Conne
     assert tuple(read) == (final, "move-out")
     assert check(db).ok
     assert {"account.close"} <= set(_audit(db, number))
+    assert "account.final_read_accepted" not in _audit(db, number)
+    assert _close_row(db, number)["read_audit"] == []
     flags = db.execute("SELECT count(*) FROM account_flags WHERE account_id = ? AND flag ="
                        " 'DEPOSIT HELD' AND cleared_on IS NULL", (account_id,)).fetchone()[0]
     assert flags == 0
@@ -252,6 +265,73 @@ def test_move_out_refuses_a_bad_final_read_or_target(db: sqlite3.Connection) -> 
     with pytest.raises(InputError, match="cannot transfer"):
         closing_preview(db, number, final_reading=last_reading(db, number), close_on=TODAY,
                         today=TODAY, transfer_to=number)
+
+
+def _close_row(db: sqlite3.Connection, number: str,
+               action: str = "account.close") -> dict[str, Any]:
+    row = db.execute("SELECT actor, at, after FROM audit_log WHERE object_id = ? AND action = ?",
+                     (number, action)).fetchone()
+    return {"actor": row[0], "at": row[1], **json.loads(row[2])}
+
+
+def _footprint(db: sqlite3.Connection, number: str) -> tuple[object, ...]:
+    return (*(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in (
+        "meter_reads", "ledger_entries", "closing_bills", "refund_register", "audit_log")),
+            *db.execute("SELECT status, version FROM accounts WHERE number = ?",
+                        (number,)).fetchone())
+
+
+def test_move_out_refuses_an_absurd_final_read_naming_the_rule(db: sqlite3.Connection) -> None:
+    save_settings(db, {"read_bands": STRICT_READ_BANDS}, actor="tester", at=AT)
+    number = active_account(db, deposit=True)
+    absurd = last_reading(db, number) + 500
+    before = _footprint(db, number)
+    with pytest.raises(FinalReadRefused) as previewed:
+        closing_preview(db, number, final_reading=absurd, close_on=TODAY, today=TODAY)
+    with pytest.raises(FinalReadRefused) as refused:
+        close_account(db, number, final_reading=absurd, close_on=TODAY, today=TODAY,
+                      actor="clerk1", at=AT)
+    message = str(refused.value)
+    assert str(previewed.value) == message
+    assert f"{absurd} fails HIGH (error, limit +300%): Usage 500 is" in message
+    assert "above the expected" in message and "--accept-read" in message
+    assert _footprint(db, number) == before
+
+
+def test_move_out_closes_on_an_accepted_read_with_the_reason_audited(
+        db: sqlite3.Connection) -> None:
+    save_settings(db, {"read_bands": STRICT_READ_BANDS}, actor="tester", at=AT)
+    number = active_account(db, deposit=True)
+    absurd = last_reading(db, number) + 500
+    reason = "Re-read by field staff: pool filled before move-out"
+    closed = close_account(db, number, final_reading=absurd, close_on=TODAY, today=TODAY,
+                           actor="clerk1", at=AT, accept_read=reason)
+    checked = closed.preview.read_audit
+    assert checked is not None and checked.accepted_reason == reason
+    assert closed.preview.closing.usage_units >= 500
+    accepted = _close_row(db, number, "account.final_read_accepted")
+    assert (accepted["actor"], accepted["at"], accepted["rules"], accepted["reason"]) == (
+        "clerk1", AT, ["HIGH"], reason)
+    assert accepted["findings"][0]["threshold"] == "+300%"
+    assert _close_row(db, number)["read_accepted"] == reason
+    assert check(db).ok
+
+
+def test_move_out_warning_is_shown_and_recorded_but_does_not_block(
+        db: sqlite3.Connection) -> None:
+    number = active_account(db, deposit=True)
+    final = last_reading(db, number) + 1
+    preview = closing_preview(db, number, final_reading=final, close_on=TODAY, today=TODAY)
+    checked = preview.read_audit
+    assert checked is not None and checked.warnings and not checked.errors
+    warning = checked.warnings[0]
+    assert any(warning.explanation in line for line in checked.lines())
+    close_account(db, number, final_reading=final, close_on=TODAY, today=TODAY,
+                  actor="clerk1", at=AT)
+    recorded = _close_row(db, number)
+    assert recorded["status"] == "closed" and recorded["read_accepted"] is None
+    assert [(f["rule"], f["severity"]) for f in recorded["read_audit"]] == [
+        (f.rule_id, "warning") for f in checked.findings]
 
 
 # -- move-in -------------------------------------------------------------------------------

@@ -3,7 +3,8 @@
     meterline account show ACCOUNT [--format table|json] [--entries N]
     meterline account search TEXT [--format table|csv|json] [--limit N]
     meterline account close ACCOUNT --final-read N --date YYYY-MM-DD [--transfer-to ACCOUNT]
-                            [--forward-to "LINE1, CITY, ST ZIP"] [--comment TEXT] [--dry-run]
+                            [--forward-to "LINE1, CITY, ST ZIP"] [--comment TEXT]
+                            [--accept-read REASON] [--dry-run]
 """
 from __future__ import annotations
 
@@ -54,6 +55,9 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
                        help="forwarding mailing address, e.g. \"974 Camino Real, Portland, "
                             "OR 97201\" (the closing bill and any refund go there)")
     close.add_argument("--comment", default="", help="why (default: customer moved out)")
+    close.add_argument("--accept-read", metavar="REASON",
+                       help="close on a final read the read-audit rules call an error, after "
+                            "checking it is right; the reason is audited with the close")
     close.add_argument("--dry-run", action="store_true",
                        help="show what closing would do and change nothing")
     close.set_defaults(handler=close_command)
@@ -191,7 +195,8 @@ def close_command(args: argparse.Namespace, context: CommandContext) -> int:
         if args.dry_run:
             preview = closing_preview(conn, args.number, final_reading=args.final_read,
                                       close_on=close_on, today=context.today,
-                                      transfer_to=args.transfer_to, forwarding=forwarding)
+                                      transfer_to=args.transfer_to, forwarding=forwarding,
+                                      accept_read=args.accept_read)
             print(closing_text(preview, None))
             print("Dry run: nothing was changed.")
             return 0
@@ -199,7 +204,7 @@ def close_command(args: argparse.Namespace, context: CommandContext) -> int:
                                close_on=close_on, today=context.today,
                                actor=session.user.login, at=at,
                                transfer_to=args.transfer_to, forwarding=forwarding,
-                               comment=args.comment)
+                               comment=args.comment, accept_read=args.accept_read)
     print(closing_text(closed.preview, closed))
     return 0
 
@@ -214,7 +219,11 @@ def closing_text(preview: Any, closed: Any, width: int = 79) -> str:
     out = [f"Account {preview.account.number} ({preview.customer}): closing on {c.end}",
            f"Final read {c.final_reading:,} on meter {preview.facts.meter_serial or '(none)'}; "
            f"closing bill {c.start} to {c.end}, {c.bill.period.days} days, "
-           f"{hcf(c.usage_hcf)} HCF ({c.bill.service.rate_class})", "", *s.lines(), ""]
+           f"{hcf(c.usage_hcf)} HCF ({c.bill.service.rate_class})"]
+    if preview.read_audit is not None:
+        out += [textwrap.fill(line, width, subsequent_indent="  ")
+                for line in preview.read_audit.lines()]
+    out += ["", *s.lines(), ""]
     if s.refund_cents:
         out.append(f"Refund of {format_money(s.refund_cents)} to {preview.customer}, "
                    f"{preview.payee.one_line()}"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual.binding import Binding
 from textual.screen import Screen
@@ -15,8 +15,12 @@ from console.messages import AccountChanged
 from console.session import now_stamp
 from console.widgets.forms import ChoiceModal, ConfirmModal, FormField, FormModal
 from core.errors import InputError, InputProblem
+from core.final_read import FinalReadRefused
 from core.model import Address
 from core.money import format_money
+
+if TYPE_CHECKING:
+    from db.move_out import ClosingPreview
 
 T = TypeVar("T")
 
@@ -249,9 +253,54 @@ def _closing_values(values: dict[str, str]) -> dict[str, Any]:
             "transfer_to": values["transfer"] or None, "comment": values["comment"]}
 
 
+async def _accept_read(screen: Any, refused: FinalReadRefused) -> str | None:
+    """Show why the final read was refused; the clerk who has checked it gives a reason."""
+    import textwrap
+
+    lines = []
+    for finding in refused.errors:
+        lines.append(f"{finding.rule_id} (error, limit {finding.threshold or 'n/a'}):")
+        lines.extend(textwrap.wrap(finding.explanation, 74, initial_indent="  ",
+                                   subsequent_indent="  "))
+    lines += ["", "Check the reading first: ask the customer, or send field staff to re-read.",
+              "If it is right, you may close on it with a reason: your name, the time, the",
+              "rule and the reason are audited with the close. n: back to fix the reading."]
+    ok = await screen.app.push_screen_wait(ConfirmModal(
+        f"Final read {refused.reading} fails the read audit", lines,
+        "The reading is right: accept it?"))
+    if not ok:
+        return None
+
+    def parse(values: dict[str, str]) -> str:
+        if not values["reason"]:
+            raise InputError(InputProblem("say why the reading is right", field="reason"))
+        return values["reason"]
+
+    return await screen.app.push_screen_wait(AccountForm(
+        f"Accept final read {refused.reading}", [FormField(
+            "reason", "Why the reading is right", "", "re-read by field staff, pool filled")],
+        parse, "Audited with the close: who, when, the rule overridden and this reason."))
+
+
+async def _checked_preview(screen: Any, request: dict[str, Any]) -> ClosingPreview | None:
+    """The closing preview; a final read the read audit refuses is accepted with a reason or
+    sent back (None) for the clerk to fix."""
+    from db.move_out import closing_preview
+
+    today = screen.app.session.today
+    try:
+        return await _db(screen, closing_preview, screen.number, today=today, **request)
+    except FinalReadRefused as refused:
+        reason = await _accept_read(screen, refused)
+        if reason is None:
+            return None
+        request["accept_read"] = reason
+        return await _db(screen, closing_preview, screen.number, today=today, **request)
+
+
 async def _move_out(screen: Any) -> None:
     from console.commands.account import closing_text
-    from db.move_out import close_account, closing_preview
+    from db.move_out import close_account
 
     if screen.view is None:
         return
@@ -283,9 +332,13 @@ async def _move_out(screen: Any) -> None:
         request = {k: values[k] for k in ("final_reading", "close_on", "transfer_to",
                                           "forwarding")}
         try:
-            preview = await _db(screen, closing_preview, screen.number, today=today, **request)
+            preview = await _checked_preview(screen, request)
         except InputError as error:
             note = f"Fix: {_problem_text(error)}"
+            continue
+        if preview is None:
+            note = (f"Check final read {values['final_reading']}: it fails the read audit. "
+                    "Fix it, or save it again and accept it with a reason.")
             continue
         break
     ok = await screen.app.push_screen_wait(ConfirmModal(

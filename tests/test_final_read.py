@@ -1,0 +1,67 @@
+"""The final read at move-out under the read-audit rules: errors refuse unless accepted with a
+reason, warnings go with the close, a normal read passes; the dials bound the reading."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from core.errors import InputError
+from core.final_read import FinalReadRefused, audit_final_read
+from core.move_out import LastRead, check_final_read
+from core.read_bands import ReadAuditPolicy, parse_bands
+from core.reads import MeterChain, Occupancy, ReadPoint, ReadUnderAudit
+from core.settings import DistrictSettings
+
+START = date(2026, 5, 1)
+POLICY = ReadAuditPolicy(bands=parse_bands(DistrictSettings().read_bands))
+
+
+def final_read(per_period: int, usage: int, days: int = 30) -> ReadUnderAudit:
+    """Six 30-day periods of steady use, then a final read `days` after the last read."""
+    points = tuple(ReadPoint(START + timedelta(days=30 * k), 1000 + per_period * k)
+                   for k in range(7))
+    return ReadUnderAudit(1, "NP26-0000001", 6, points[-1].day + timedelta(days=days),
+                          points[-1].reading + usage, Occupancy.ACTIVE,
+                          (MeterChain(1, "NP26-0000001", 6, points),))
+
+
+def test_an_error_finding_refuses_naming_the_rule_threshold_and_expected_usage() -> None:
+    with pytest.raises(FinalReadRefused) as refused:
+        audit_final_read(final_read(200, 2000), POLICY)
+    assert [f.rule_id for f in refused.value.errors] == ["HIGH"]
+    message = str(refused.value)
+    assert message.startswith("final read: 4200 fails HIGH (error, limit +65%): Usage 2000")
+    assert "the expected 200" in message and '--accept-read "REASON"' in message
+    assert len(refused.value.problems) == 1  # one sentence
+
+
+def test_an_error_accepted_with_a_reason_stands_and_says_so() -> None:
+    checked = audit_final_read(final_read(200, 2000), POLICY, accept_reason=" pool filled ")
+    assert checked.accepted_reason == "pool filled"
+    assert [f.rule_id for f in checked.errors] == ["HIGH"]
+    lines = checked.lines()
+    assert lines[0].startswith("Read audit ERROR HIGH — ACCEPTED: Usage 2000")
+    assert lines[-1] == "Read accepted by the clerk: pool filled"
+    assert checked.as_record(errors_only=True)[0]["threshold"] == "+65%"
+    with pytest.raises(InputError, match="say why the reading is right"):
+        audit_final_read(final_read(200, 2000), POLICY, accept_reason="  ")
+
+
+def test_a_warning_does_not_refuse_and_a_normal_read_passes() -> None:
+    warned = audit_final_read(final_read(10, 100), POLICY)
+    assert [(f.rule_id, f.severity.value) for f in warned.findings] == [("HIGH", "warning")]
+    assert warned.accepted_reason is None and not warned.errors
+    # Half a period at the usual rate: expected usage is scaled to the days.
+    normal = audit_final_read(final_read(10, 5, days=15), POLICY, accept_reason="not needed")
+    assert normal.findings == () and normal.accepted_reason is None
+    assert normal.lines() == ["Read audit: the final read passes every read-audit rule."]
+
+
+def test_a_final_read_must_fit_the_meters_dials() -> None:
+    last = LastRead(date(2026, 11, 3), 1725, "NP17-0000008")
+    with pytest.raises(InputError, match="more digits than meter NP17-0000008's 4 dials"):
+        check_final_read(last, final_reading=99999, close_on=date(2026, 11, 20),
+                         opened_on=date(2020, 1, 1), today=date(2026, 11, 20), dials=4)
+    check_final_read(last, final_reading=9999, close_on=date(2026, 11, 20),
+                     opened_on=date(2020, 1, 1), today=date(2026, 11, 20), dials=4)
