@@ -201,6 +201,23 @@ class PricedBill:
     budgets: tuple[WaterBudget, ...] = ()
 
 
+# Register units on the meters (settings.read_unit, FORMATS.md §6.1) in HCF (748 gallons).
+REGISTER_UNIT_HCF = {"CCF": Decimal(1), "CF": Decimal("0.01"), "GAL": Decimal(1) / Decimal(748),
+                     "KGAL": Decimal(1000) / Decimal(748)}
+
+
+def register_hcf(units: int | Decimal, read_unit: str) -> Decimal:
+    """Register units in HCF, as every bill prices them: CCF is HCF already, so exact; the
+    other units to 4 places."""
+    per = REGISTER_UNIT_HCF.get(read_unit)
+    if per is None:
+        raise InputError(InputProblem(f"read_unit {read_unit!r} cannot be turned into HCF",
+                                      field="read_unit"))
+    if per == 1:
+        return Decimal(units)
+    return (Decimal(units) * per).quantize(Decimal("0.0001"))
+
+
 def hcf(value: Fraction | Decimal | int) -> str:
     """A quantity for display: whole numbers bare, otherwise rounded to four decimals."""
     exact = Fraction(value)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from core.bill_lines import Period, Service
+from core.bill_lines import Period, Service, register_hcf
 from core.bill_print import clean, read_records
 from core.billing import (
     AccountBill,
@@ -30,7 +30,6 @@ from core.usage_history import (
     text_winter_average,
     winter_average,
 )
-from db.closing_bill import UNIT_HCF
 from db.read_history import fill_premises, load_chains
 from db.reads import billing_holds
 from db.settings import load_settings
@@ -214,7 +213,7 @@ class _Pricing:
     dates: CycleMonth
     engine: RateEngine
     found: DraftInputs
-    per_hcf: Decimal
+    read_unit: str
     unit: str
     classes: dict[tuple[str, str], str | InputError] = field(default_factory=dict)
     winter_classes: dict[str, bool] = field(default_factory=dict)
@@ -245,11 +244,11 @@ class _Pricing:
               winter: Decimal | None) -> Priced | InputError:
         """One pricing by the engine (db.billing_draft memoises it by its inputs)."""
         period = Period(opened if opened > start else start, end, prorated=opened > start)
-        usage = _hcf(usage_units, self.per_hcf)
+        usage = register_hcf(usage_units, self.read_unit)
         service = Service(rate_class=rate_class, meter_size=size, dwelling_units=max(1, units),
                           landscape_sqft=landscape,
-                          winter_average_hcf=None if winter is None else _hcf(winter,
-                                                                              self.per_hcf),
+                          winter_average_hcf=None if winter is None
+                          else register_hcf(winter, self.read_unit),
                           rental_started_on=self.day(rental) if rental else None)
         try:
             bill = self.engine.price(service, period, usage)
@@ -267,10 +266,8 @@ def compute_draft(conn: sqlite3.Connection, dates: CycleMonth, book: RateBook,
     premise with more than one meter, is priced from 13 months of its premise's reads.
     """
     found = draft_inputs(conn, dates, run_id)
-    if found.read_unit not in UNIT_HCF:
-        raise InputError(InputProblem(f"read_unit {found.read_unit!r} cannot be turned into "
-                                      "HCF", field="read_unit"))
-    pricing = _Pricing(dates, engine or RateEngine(book), found, UNIT_HCF[found.read_unit],
+    register_hcf(0, found.read_unit)  # a unit that cannot be turned into HCF is refused here
+    pricing = _Pricing(dates, engine or RateEngine(book), found, found.read_unit,
                        clean(found.read_unit))
     chains = load_chains(conn, *period_window(dates))
     bills: dict[int, AccountBill] = {}
@@ -388,10 +385,3 @@ def _period_days(chains: tuple[MeterChain, ...], previous_end: date, read_end: d
             elif day <= read_end and (end is None or day > end):
                 end = day
     return start, end
-
-
-def _hcf(units: int | Decimal, per_hcf: Decimal) -> Decimal:
-    """Register units in HCF (settings.read_unit); CCF is HCF already, so exact."""
-    if per_hcf == 1:
-        return Decimal(units)
-    return (Decimal(units) * per_hcf).quantize(Decimal("0.0001"))

@@ -14,16 +14,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from core import usage_history
-from core.bill_lines import Period, PricedBill, Service, hcf
+from core.bill_lines import Period, PricedBill, Service, hcf, register_hcf
 from core.errors import InputError, InputProblem
 from core.move_out import LastRead
 from core.reads import MeterChain, ReadPoint, period_usage, premise_periods
 from db.read_history import HISTORY_DAYS
 from db.reads import premise_chains
-
-# Register units on the meters (settings.read_unit, FORMATS.md §6.1) in HCF (748 gallons).
-UNIT_HCF = {"CCF": Decimal(1), "CF": Decimal("0.01"), "GAL": Decimal(1) / Decimal(748),
-            "KGAL": Decimal(1000) / Decimal(748)}
 
 
 @dataclass(frozen=True)
@@ -132,10 +128,10 @@ def price_closing_bill(conn: sqlite3.Connection, facts: ServiceFacts, *, final_r
     usage = period_usage(chains, start, close_on) if facts.meter_id else None
     units = usage.usage if usage else 0
     start_reading = usage.meters[0].from_reading if usage and usage.meters else None
-    per_hcf = UNIT_HCF.get(load_settings(conn).read_unit, Decimal(1))
-    usage_hcf = (Decimal(units) * per_hcf).quantize(Decimal("0.0001"))
+    read_unit = load_settings(conn).read_unit
+    usage_hcf = register_hcf(units, read_unit)
     winter = winter_average(chains, close_on)  # in register units, like `units`
-    winter_hcf = None if winter is None else (winter * per_hcf).quantize(Decimal("0.0001"))
+    winter_hcf = None if winter is None else register_hcf(winter, read_unit)
     book = load_rate_book(conn)
     rate_class = book.class_for(facts.premise_kind, facts.service_type)
     service = Service(rate_class=rate_class, meter_size=facts.meter_size,

@@ -3,17 +3,19 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
-from core.bill_lines import Period, Service
+from core.bill_lines import Period, Service, register_hcf
+from core.billing import winter_average
 from core.errors import InputError, InputProblem
 from core.money import Cents
 from core.reads import premise_periods
 from core.rerate import UsagePeriod
 from db.rates import load_rate_book
 from db.reads import premise_chains
+from db.settings import load_settings
 
 HISTORY_YEARS = 3  # CCP §338(a): 3 years is the outer bound of any look-back (RULES.md §6)
 
@@ -55,9 +57,16 @@ def rerate_inputs(conn: sqlite3.Connection, account_number: str, today: date) ->
     periods = tuple(UsagePeriod(p.start, p.end, p.usage, p.estimated)
                     for p in premise_periods(chains))
     engine = RateEngine(book)
+    read_unit = load_settings(conn).read_unit
 
     def price(start: date, end: date, usage: int) -> Cents:
-        return engine.price(service, Period(start, end), usage).total_cents
+        """The period priced as the billing run prices it: usage and the winter average (for
+        winter-average sewer) in HCF from the register's units."""
+        winter = winter_average(chains, end) if book.uses_winter_average(rate_class) else None
+        priced = replace(service, winter_average_hcf=None if winter is None
+                         else register_hcf(winter, read_unit))
+        return engine.price(priced, Period(start, end),
+                            register_hcf(usage, read_unit)).total_cents
 
     def tier1_rate(on: date) -> Decimal:
         commodity = book.in_force(rate_class, on).commodity

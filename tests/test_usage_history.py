@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -54,3 +55,15 @@ def test_the_chart_record_is_blank_padded_in_front() -> None:
     record = history_record("2026-01-31:12;2026-02-28:9")
     assert record == "U" + "|" * 22 + "|2026-01-31|12|2026-02-28|9"
     assert len(record.split("|")) == 27
+
+
+def test_register_units_become_hcf_as_every_bill_prices_them() -> None:
+    from core.bill_lines import register_hcf
+    from core.errors import InputError
+
+    assert register_hcf(12, "CCF") == Decimal(12)
+    assert register_hcf(1200, "CF") == Decimal("12.0000")
+    assert register_hcf(7480, "GAL") == Decimal("10.0000")
+    assert register_hcf(Decimal("1.5"), "KGAL") == Decimal("2.0053")
+    with pytest.raises(InputError, match="read_unit 'LITRE'"):
+        register_hcf(1, "LITRE")
