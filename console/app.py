@@ -29,7 +29,8 @@ class Area:
     """A screen area reached by an F-key; only areas that really work are listed.
 
     The area's screen is named "module:Class" and imported when first opened (the first paint
-    is a budget); its key binding is derived from the same row.
+    is a budget); its key binding is derived from the same row. The F-keys are all taken, so
+    an area may have no key (key ""): it is reached from the command palette and its screens.
     """
 
     key: str
@@ -46,6 +47,9 @@ class Area:
     def binding(self) -> Binding:
         return Binding(self.key, self.action or f"go_to_area('{self.name}')", self.name,
                        id=self.binding_id)
+
+    def palette_text(self) -> str:
+        return f"Go to {self.name}" + (f" ({self.key.upper()})" if self.key else "")
 
 
 AREAS = (
@@ -67,6 +71,8 @@ AREAS = (
          "console.screens.lockoff:LockoffScreen", "app.lockoff"),
     Area("f9", "Adjustments", "adjustments, leak and meter re-rates, approvals",
          "console.screens.adjustments:AdjustmentsScreen", "app.adjustments"),
+    Area("", "Work orders", "re-reads, meter checks, leak letters: schedule, done, cancel",
+         "console.screens.work_orders:WorkOrdersScreen", "app.work_orders"),
 )
 
 
@@ -80,13 +86,13 @@ class ScreensCommands(Provider):
     async def discover(self) -> Hits:
         app = _meterline(self.app)
         for area in AREAS:
-            yield DiscoveryHit(f"Go to {area.name} ({area.key.upper()})",
-                               partial(app.go_to_area, area.name), help=area.help)
+            yield DiscoveryHit(area.palette_text(), partial(app.go_to_area, area.name),
+                               help=area.help)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for area in AREAS:
-            text = f"Go to {area.name} ({area.key.upper()})"
+            text = area.palette_text()
             score = matcher.match(text)
             if score > 0:
                 yield Hit(score, matcher.highlight(text),
@@ -122,7 +128,7 @@ class MeterlineApp(App[int]):
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
         Binding("f1", "help", "Help", id="app.help"),
-        *(area.binding() for area in AREAS),
+        *(area.binding() for area in AREAS if area.key),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True, show=False),
         Binding("ctrl+p", "command_palette", "Commands", id="app.commands", show=False),
     ]
@@ -142,7 +148,7 @@ class MeterlineApp(App[int]):
 
     def areas_text(self, columns: int = 3, width: int = 26) -> str:
         """The F-key areas as a compact grid for the home screen, with help and the palette."""
-        cells = [f"{area.key.upper():>3} {area.name}" for area in AREAS]
+        cells = [f"{area.key.upper():>3} {area.name}" for area in AREAS if area.key]
         cells += [" F1 Help", "^p Commands / account no.", "^q Quit"]
         rows = [cells[i:i + columns] for i in range(0, len(cells), columns)]
         return "\n".join("".join(cell.ljust(width) for cell in row).rstrip() for row in rows)

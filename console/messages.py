@@ -144,3 +144,10 @@ class AdjustmentStored(Message):
 
     message: str
 
+
+
+@dataclass
+class WorkOrderChanged(Message):
+    """A work order was scheduled, completed or cancelled; `message` says what it did."""
+
+    message: str

@@ -59,6 +59,41 @@ def list_work_orders(conn: sqlite3.Connection, status: str | None = None,
     return conn.execute(f"{LIST_SQL} ORDER BY w.id DESC LIMIT ?", (limit,)).fetchall()
 
 
+PAGE_SQL = """
+SELECT w.id, w.order_type, w.status, w.reason, w.scheduled_on, w.result_reading, w.result_note,
+       w.created_by, w.created_at, w.updated_by, w.updated_at, w.done_by, w.done_at,
+       w.exception_id, a.number AS account_number, m.serial, m.dials, p.line1 AS address,
+       e.rule_id AS exception_rule, e.status AS exception_status
+  FROM work_orders w
+  LEFT JOIN accounts a ON a.id = w.account_id
+  LEFT JOIN meters m ON m.id = w.meter_id
+  LEFT JOIN premises p ON p.id = m.premise_id
+  LEFT JOIN read_exceptions e ON e.id = w.exception_id
+"""
+
+
+def _status_clause(statuses: tuple[str, ...]) -> str:
+    return f"w.status IN ({', '.join('?' * len(statuses))})" if statuses else "1"
+
+
+def count_work_orders(conn: sqlite3.Connection, statuses: tuple[str, ...] = ()) -> int:
+    """How many orders have one of `statuses` (all orders when none are given)."""
+    return int(conn.execute(f"SELECT count(*) FROM work_orders w WHERE {_status_clause(statuses)}",
+                            statuses).fetchone()[0])
+
+
+def work_order_page(conn: sqlite3.Connection, statuses: tuple[str, ...] = (), *,
+                    after: int | None = None, offset: int = 0,
+                    limit: int = 200) -> list[sqlite3.Row]:
+    """One page of orders, newest first, by keyset after order `after` (else by offset)."""
+    where = _status_clause(statuses)
+    if after is not None:
+        return conn.execute(f"{PAGE_SQL} WHERE {where} AND w.id < ? ORDER BY w.id DESC LIMIT ?",
+                            (*statuses, after, limit)).fetchall()
+    return conn.execute(f"{PAGE_SQL} WHERE {where} ORDER BY w.id DESC LIMIT ? OFFSET ?",
+                        (*statuses, limit, offset)).fetchall()
+
+
 def _order(conn: sqlite3.Connection, order_id: int) -> sqlite3.Row:
     row = conn.execute("SELECT * FROM work_orders WHERE id = ?", (order_id,)).fetchone()
     if row is None:

@@ -35,3 +35,15 @@ def make_app(db_path: Path, **config: object):  # type: ignore[no-untyped-def]
     from console.app import MeterlineApp
 
     return MeterlineApp(session_for(db_path), ConsoleConfig(**config))  # type: ignore[arg-type]
+
+
+async def settle(app, pilot) -> None:  # type: ignore[no-untyped-def]
+    """Let workers finish and the messages they post be handled (work, then a reload)."""
+    for _ in range(3):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+def text_of(app, selector: str) -> str:  # type: ignore[no-untyped-def]
+    """What a widget of the current screen shows."""
+    return str(app.screen.query_one(selector).render())

@@ -11,22 +11,11 @@ from textual.widgets import Static
 from console.screens.read_audit import ReadAuditScreen
 from console.widgets.paged_table import PagedTable
 from console.widgets.usage_chart import UsageChart
-from tests.console_support import make_app
+from tests.console_support import make_app, settle, text_of
 from tests.reads_support import build_read_district, standard_rows, write_rows
 
 SIZE = (80, 24)
 # The Pilot runs inside asyncio.run: these tests need no pytest async plugin.
-
-
-async def settle(app, pilot) -> None:  # type: ignore[no-untyped-def]
-    """Let workers finish and the messages they post be handled (twice: work, then reload)."""
-    for _ in range(3):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-
-
-def text_of(app, selector: str) -> str:  # type: ignore[no-untyped-def]
-    return str(app.screen.query_one(selector).render())
 
 
 def test_import_a_file_and_work_three_exceptions_with_the_keys(

@@ -66,6 +66,7 @@ class ReadAuditScreen(ReportsWorkerErrors, Screen[None]):
         Binding("r", "order", "Re-read", id="reads.reread"),
         Binding("m", "meter_change", "Meter change", id="reads.meter_change"),
         Binding("l", "leak_letter", "Leak letter", id="reads.leak_letter"),
+        Binding("w", "work_orders", "Work orders", id="reads.work_orders", show=False),
         Binding("slash,f", "filter", "Filter", id="reads.filter", show=False),
         Binding("i", "import_file", "Import file", id="reads.import", show=False),
         Binding("ctrl+r", "reload", "Refresh", id="reads.refresh", show=False),
@@ -85,7 +86,7 @@ class ReadAuditScreen(ReportsWorkerErrors, Screen[None]):
             yield Static("", id="reads-explain", markup=False)
             yield Static("", id="reads-numbers", markup=False)
             yield UsageChart(id="reads-chart")
-        yield Static("/ filter · i import a file · Enter opens the account · F1 every key",
+        yield Static("/ filter · i import · w work orders · Enter opens the account · F1 keys",
                      id="reads-status", markup=False)
         yield Footer(compact=True, show_command_palette=False)
 
@@ -285,6 +286,16 @@ class ReadAuditScreen(ReportsWorkerErrors, Screen[None]):
 
     def action_reload(self) -> None:
         self.table.reload()
+
+    def action_work_orders(self) -> None:
+        """Over the queue, so Esc comes back to it (an order's result changes the queue)."""
+        from console.screens.work_orders import WorkOrdersScreen
+
+        self.app.push_screen(WorkOrdersScreen())
+
+    def on_screen_resume(self) -> None:
+        if self.is_mounted:
+            self.table.reload()
 
     @on(PagedTable.RowChosen)
     def _open_account(self, event: PagedTable.RowChosen) -> None:
