@@ -73,6 +73,8 @@ AREAS = (
          "console.screens.adjustments:AdjustmentsScreen", "app.adjustments"),
     Area("", "Work orders", "re-reads, meter checks, leak letters: schedule, done, cancel",
          "console.screens.work_orders:WorkOrdersScreen", "app.work_orders"),
+    Area("", "Refunds", "refund register: approve, cancel, pay approved refunds to A/P",
+         "console.screens.refunds:RefundsScreen", "app.refunds"),
 )
 
 

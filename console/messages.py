@@ -151,3 +151,10 @@ class WorkOrderChanged(Message):
     """A work order was scheduled, completed or cancelled; `message` says what it did."""
 
     message: str
+
+
+@dataclass
+class RefundRegisterChanged(Message):
+    """A refund was approved or cancelled, or the approved were paid; `message` says which."""
+
+    message: str

@@ -11,9 +11,11 @@ import hashlib
 import io
 import os
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from core.adjustments import check_comment
 from core.errors import ConflictError, InputError, InputProblem
@@ -68,9 +70,9 @@ def decide_refund(conn: sqlite3.Connection, register_id: int, *, approver: User,
             raise InputError(InputProblem(f"there is no refund {register_id}", field="refund"))
         if row["status"] != "pending":
             raise ConflictError(f"refund {register_id} is {row['status']}, not pending")
-        if approve and row["requested_by"] == approver.login and row["source"] != "deposit_sweep":
-            raise ConflictError(f"{approver.login} asked for refund {register_id}; another "
-                                "supervisor must approve it")
+        refused = own_request(row, approver) if approve else None
+        if refused:
+            raise ConflictError(refused)
         status = "approved" if approve else "cancelled"
         conn.execute("UPDATE refund_register SET status = ?, decided_by = ?, decided_at = ?,"
                      " decision_comment = ?, version = version + 1 WHERE id = ? AND version = ?",
@@ -79,6 +81,15 @@ def decide_refund(conn: sqlite3.Connection, register_id: int, *, approver: User,
                      object_type="refund_register", object_id=register_id,
                      before="pending", after={"status": status, "comment": text})
     return status
+
+
+def own_request(row: Mapping[str, Any], approver: User) -> str | None:
+    """Why `approver` may not approve the refund they asked for by hand (the sweep's rule asked
+    for its rows, so whoever ran it may approve them); None when they may."""
+    if row["requested_by"] == approver.login and row["source"] != "deposit_sweep":
+        return (f"{approver.login} asked for refund {row['id']}; another supervisor must "
+                "approve it")
+    return None
 
 
 @dataclass(frozen=True)
@@ -104,6 +115,41 @@ def register_rows(conn: sqlite3.Connection, *, status: str | None = None,
     return [RegisterRow(r["id"], r["number"], r["payee_name"], r["amount_cents"], r["source"],
                         r["book"], r["status"], r["requested_by"], r["requested_on"],
                         r["comment"]) for r in rows]
+
+
+PAGE_SQL = """
+SELECT g.id, g.status, g.source, g.book, g.amount_cents, g.payee_name, g.payee_line1,
+       g.payee_line2, g.payee_city, g.payee_state, g.payee_zip, g.comment, g.requested_by,
+       g.requested_on, g.requested_at, g.decided_by, g.decided_at, g.decision_comment,
+       g.paid_entry_id, a.number AS account_number, a.status AS account_status,
+       b.balance_cents, b.deposit_cents, x.file_name AS export_file, x.exported_on
+  FROM refund_register g
+  JOIN accounts a ON a.id = g.account_id
+  LEFT JOIN account_balances b ON b.account_id = g.account_id
+  LEFT JOIN refund_exports x ON x.id = g.export_id
+"""
+
+
+def _statuses_clause(statuses: tuple[str, ...]) -> str:
+    return f"g.status IN ({', '.join('?' * len(statuses))})" if statuses else "1"
+
+
+def count_refunds(conn: sqlite3.Connection, statuses: tuple[str, ...] = ()) -> int:
+    """How many register rows have one of `statuses` (every row when none are given)."""
+    return int(conn.execute("SELECT count(*) FROM refund_register g WHERE "
+                            + _statuses_clause(statuses), statuses).fetchone()[0])
+
+
+def refund_page(conn: sqlite3.Connection, statuses: tuple[str, ...] = (), *,
+                after: int | None = None, offset: int = 0,
+                limit: int = 200) -> list[sqlite3.Row]:
+    """One page of the register, newest first, by keyset after row `after` (else by offset)."""
+    where = _statuses_clause(statuses)
+    if after is None:
+        return conn.execute(f"{PAGE_SQL} WHERE {where} ORDER BY g.id DESC LIMIT ? OFFSET ?",
+                            (*statuses, limit, offset)).fetchall()
+    return conn.execute(f"{PAGE_SQL} WHERE {where} AND g.id < ? ORDER BY g.id DESC LIMIT ?",
+                        (*statuses, after, limit)).fetchall()
 
 
 def export_refunds(conn: sqlite3.Connection, out: Path, *, actor: str, at: str,

@@ -44,6 +44,16 @@ async def settle(app, pilot) -> None:  # type: ignore[no-untyped-def]
         await pilot.pause()
 
 
+async def open_by_palette(app, pilot, words: str) -> None:  # type: ignore[no-untyped-def]
+    """ctrl+p, type `words`, Enter: how an area with no F-key is reached (Work orders, Refunds)."""
+    await pilot.press("ctrl+p")
+    await pilot.pause()
+    await pilot.press(*words)
+    await pilot.pause(0.3)
+    await pilot.press("enter")
+    await settle(app, pilot)
+
+
 def text_of(app, selector: str) -> str:  # type: ignore[no-untyped-def]
     """What a widget of the current screen shows."""
     return str(app.screen.query_one(selector).render())

@@ -14,7 +14,7 @@ from db.connection import open_database
 from db.read_dispositions import order_work
 from db.read_import import import_reads
 from db.work_orders import count_work_orders, create_work_order, work_order_page
-from tests.console_support import make_app, settle, text_of
+from tests.console_support import make_app, open_by_palette, settle, text_of
 from tests.reads_support import TODAY, build_read_district, standard_rows, write_rows
 
 SIZE = (80, 24)
@@ -103,12 +103,7 @@ def test_a_bad_date_or_reading_is_refused_in_the_dialog_and_nothing_changes(
 
 async def refuse_bad_input(app) -> None:  # type: ignore[no-untyped-def]
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("ctrl+p")  # no F-key: the command palette reaches the area
-        await pilot.pause()
-        await pilot.press(*"work orders")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
-        await settle(app, pilot)
+        await open_by_palette(app, pilot, "work orders")  # no F-key: the palette reaches it
         assert isinstance(app.screen, WorkOrdersScreen)
 
         for key, typed, problem in (

@@ -40,6 +40,7 @@ class AdjustmentsScreen(ReportsWorkerErrors, Screen[None]):
         Binding("a", "approve", "Approve", id="adjustments.approve"),
         Binding("x", "reject", "Reject", id="adjustments.reject"),
         Binding("u", "reverse", "Reverse", id="adjustments.reverse"),
+        Binding("r", "refunds", "Refunds", id="adjustments.refunds", show=False),
         Binding("ctrl+l", "clear_form", "Clear the form", id="adjustments.clear", show=False),
         Binding("ctrl+r", "reload", "Refresh", id="adjustments.refresh", show=False),
     ]
@@ -59,7 +60,7 @@ class AdjustmentsScreen(ReportsWorkerErrors, Screen[None]):
         yield Static("Fill the form; Enter on Comment previews the ledger effect, Enter again "
                      "posts it (or sends it for approval).", id="adj-preview", markup=False)
         yield DataTable(id="adj-queue", cursor_type="row", zebra_stripes=True)
-        yield Static("Esc: the queue · a approve · x reject · u reverse · e entry · F1 keys",
+        yield Static("Esc: the queue · a approve · x reject · u reverse · e entry · r refunds · F1",
                      id="adj-help", markup=False)
         yield Footer(compact=True, show_command_palette=False)
 
@@ -195,6 +196,12 @@ class AdjustmentsScreen(ReportsWorkerErrors, Screen[None]):
             self.query_one(DataTable).focus()
         else:
             self.app.pop_screen()
+
+    def action_refunds(self) -> None:
+        """The refund register over this screen, so Esc comes back to the approval queue."""
+        from console.screens.refunds import RefundsScreen
+
+        self.app.push_screen(RefundsScreen())
 
     def action_entry(self) -> None:
         self._field("account").focus()

@@ -174,6 +174,19 @@ class PagedTable(ReportsWorkerErrors, ScrollView, can_focus=True):
         row = self.row_at(self.cursor) if self.row_count > 0 else None
         return row.key if row else None
 
+    @property
+    def cursor_detail(self) -> Any:
+        """The current row's detail; None while there are no rows or its page is loading."""
+        row = self.row_at(self.cursor) if self.row_count > 0 else None
+        return row.detail if row else None
+
+    def show_source(self, source: PageSource) -> None:
+        """Page from another source (another filter of the list), from its first row."""
+        self.source = source
+        self.cursor = 0
+        self.row_count = -1
+        self.reload()
+
     # -- rendering -------------------------------------------------------------------------
     def _line_width(self) -> int:
         return sum(c.width + 1 for c in self.source.columns)
