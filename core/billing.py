@@ -1,9 +1,8 @@
-"""A billing run in plain Python: each account's outcome, the diff against last cycle, the
-draft's fingerprint and the remittance scan line (FORMATS.md §4.3)."""
+"""A billing run in plain Python: each account's outcome, the diff against last cycle and the
+remittance scan line (FORMATS.md §4.3); db/billing_inputs.py keeps the run's fingerprint."""
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -61,16 +60,6 @@ class AccountBill:
     history: str = ""  # core.usage_history text, this period last (the U record)
     meter_reads: str = ""  # the bill's R records, one a line (each meter's reads and use)
 
-    def key(self) -> str:
-        """The bill as one line of text, for the draft's fingerprint."""
-        parts = [str(self.account_id), self.outcome.value, self.reason, self.rate_class,
-                 str(self.period_start), str(self.period_end), str(self.usage_hcf),
-                 str(int(self.estimated)), str(self.total_cents), self.history,
-                 self.meter_reads]
-        parts += [f"{ln.component}:{ln.quantity}:{ln.rate}:{ln.amount_cents}:{ln.rate_sha256}"
-                  for ln in self.lines]
-        return "|".join(parts)
-
 
 LineCache = dict[tuple[int, int, int, int], StoredLine]
 
@@ -103,15 +92,6 @@ def _stored(line: BillLine, by_file: dict[str, ScheduleRef]) -> StoredLine:
     quantity = line.quantity
     return StoredLine(line.component, line.label, str(quantity), line.unit, str(line.rate),
                       line.amount_cents, line.explain(), versions, hashes)
-
-
-def fingerprint(bills: Iterable[AccountBill]) -> str:
-    """SHA-256 over every outcome, in account order: the draft a supervisor approved."""
-    digest = hashlib.sha256()
-    for bill in sorted(bills, key=lambda b: b.account_id):
-        digest.update(bill.key().encode("utf-8"))
-        digest.update(b"\n")
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The billing run's pure parts: outcomes, the diff's order, the fingerprint, the scan line."""
+"""The billing run's pure parts: outcomes, the diff's order, the scan line, usage periods."""
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -8,11 +8,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from core.billing import (
-    AccountBill,
     DiffRow,
     Outcome,
     biggest_changes_first,
-    fingerprint,
     mod10_check_digit,
     period_uses,
     scan_line,
@@ -54,14 +52,6 @@ def test_diff_shows_holds_first_then_the_biggest_changes_either_way() -> None:
     assert [r.number for r in biggest_changes_first(rows)] == ["3", "2", "4", "5", "1"]
     assert rows[1].change_percent == Decimal(-89)
     assert rows[4].change_percent is None
-
-
-def test_fingerprint_ignores_order_but_not_a_cent() -> None:
-    a = AccountBill(1, "1", Outcome.BILLED, total_cents=100)
-    b = AccountBill(2, "2", Outcome.HELD, reason="missing read")
-    assert fingerprint([a, b]) == fingerprint([b, a])
-    assert fingerprint([a, b]) != fingerprint([AccountBill(1, "1", Outcome.BILLED,
-                                                           total_cents=101), b])
 
 
 @given(st.lists(st.tuples(st.integers(0, 40), st.integers(0, 999), st.booleans(),
