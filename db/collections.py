@@ -47,12 +47,31 @@ def after_lockoff_list(conn: sqlite3.Connection, which: str, on: date) -> list[F
     """One of the four lists (core.collections.LISTS) for the day, each row with its reason;
     a final notice or referral already logged for the lock-off is named in the reason."""
     found = findings(locked_off(conn, on), which, on, load_settings(conn))
+    if which == "write-offs":
+        return _with_batches(conn, found)
     if which not in _TABLES:
         return found
     table, day, _by, _when, words = _TABLES[which]
     logged = dict(conn.execute(f"SELECT shutoff_id, {day} FROM {table}").fetchall())
     return [Finding(f.account, f"{f.reason}; {words[:-1]} logged {logged[f.account.shutoff_id]}")
             if f.account.shutoff_id in logged else f for f in found]
+
+
+def _with_batches(conn: sqlite3.Connection, found: list[Finding]) -> list[Finding]:
+    """The write-off list with each lock-off's latest batch named (a rejected one with who and
+    why: the account may be proposed again)."""
+    latest = {r[0]: r[1:] for r in conn.execute(
+        "SELECT i.shutoff_id, b.id, b.status, b.rejected_by, b.rejected_reason"
+        " FROM write_off_items i JOIN write_off_batches b ON b.id = i.batch_id ORDER BY b.id")}
+    out = []
+    for f in found:
+        if f.account.shutoff_id not in latest:
+            out.append(f)
+            continue
+        number, status, by, why = latest[f.account.shutoff_id]
+        said = f"write-off batch {number} {status.upper()}" + (f" by {by}: {why}" if by else "")
+        out.append(Finding(f.account, f"{f.reason}; {said}"))
+    return out
 
 
 def write_findings(out: Path, found: list[Finding], on: date) -> None:

@@ -1,4 +1,5 @@
-"""After lock-off: the four lists with reasons, logged once, and write-offs only on approval."""
+"""After lock-off: the four lists with reasons, logged once, and write-offs only on approval
+(a rejected batch posts nothing and its accounts may be proposed again)."""
 from __future__ import annotations
 
 import json
@@ -19,7 +20,7 @@ from db.ledger import balance_of, check
 from db.lockoff import make_list
 from db.lockoff_orders import complete_order, make_orders
 from db.schedule import generate_months, schedule_for_month
-from db.write_offs import approve_batch, propose_batch
+from db.write_offs import approve_batch, batch, propose_batch, reject_batch
 from tests.calendar_support import AT, SUPERVISOR, build_calendar_district
 
 S = DistrictSettings()
@@ -148,3 +149,118 @@ def test_the_cli_lists_exports_and_refuses_a_clerk_approval(
     assert "only a supervisor can approve a write-off batch" in capsys.readouterr().err
     assert district.execute("SELECT count(*) FROM ledger_entries"
                             " WHERE entry_type = 'write_off'").fetchone()[0] == 0
+
+
+def _counts(conn: sqlite3.Connection) -> tuple[int, int, int]:
+    return tuple(conn.execute(  # type: ignore[return-value]
+        "SELECT (SELECT count(*) FROM ledger_entries), (SELECT count(*) FROM audit_log),"
+        " (SELECT count(*) FROM write_off_batches WHERE status = 'proposed')").fetchone())
+
+
+def test_a_supervisor_rejects_a_batch_nothing_posts_and_it_can_be_proposed_again(
+        district: sqlite3.Connection) -> None:
+    later = _locked_on(district) + timedelta(days=200)
+    made = propose_batch(district, later, actor="clerk1", at=AT)
+    assert made is not None
+    [listed] = after_lockoff_list(district, "write-offs", later)
+    assert listed.reason.endswith(f"write-off batch {made.id} PROPOSED")
+    before = _counts(district)
+    with pytest.raises(PermissionDenied, match="only a supervisor can reject"):
+        reject_batch(district, made.id, user=User("clerk1", Role.CLERK), reason="wrong", at=AT)
+    with pytest.raises(InputError, match="say why the batch is rejected") as refused:
+        reject_batch(district, made.id, user=SUPERVISOR, reason="  ", at=AT)
+    assert refused.value.problems[0].field == "reason"
+    assert _counts(district) == before and batch(district, made.id).status == "proposed"
+
+    done = reject_batch(district, made.id, user=SUPERVISOR, reason="wrong accounts", at=AT)
+    assert (done.status, done.rejected_by, done.rejected_reason) == (
+        "rejected", "sup1", "wrong accounts")
+    assert "(REJECTED by sup1: wrong accounts)" in done.words()
+    ledger, audits, proposed = _counts(district)
+    assert (ledger, audits, proposed) == (before[0], before[1] + 1, before[2] - 1)
+    assert check(district).ok
+    audit = district.execute("SELECT actor, object_id, after FROM audit_log"
+                             " WHERE action = 'collections.write_off_rejected'").fetchone()
+    assert tuple(audit)[:2] == ("sup1", str(made.id)) and "wrong accounts" in audit[2]
+    [listed] = after_lockoff_list(district, "write-offs", later)
+    assert listed.reason.endswith(f"write-off batch {made.id} REJECTED by sup1: wrong accounts")
+    with pytest.raises(InputError, match="already rejected"):
+        approve_batch(district, made.id, user=SUPERVISOR, on=later, comment="ok", at=AT)
+    with pytest.raises(InputError, match="already rejected"):
+        reject_batch(district, made.id, user=SUPERVISOR, reason="again", at=AT)
+    with pytest.raises(sqlite3.IntegrityError, match="never changes"):
+        district.execute("UPDATE write_off_batches SET status = 'proposed'")
+
+    again = propose_batch(district, later, actor="clerk1", at=AT)
+    assert again is not None and (again.id, again.accounts, again.total_cents) == (
+        made.id + 1, 1, 9000)
+    assert propose_batch(district, later, actor="clerk1", at=AT) is None
+    with pytest.raises(sqlite3.IntegrityError, match="already in a write-off batch"):
+        district.execute("INSERT INTO write_off_items (batch_id, shutoff_id, account_id,"
+                         " balance_cents, reason) SELECT ?, shutoff_id, account_id, 1, 'x'"
+                         " FROM write_off_items WHERE batch_id = ?", (made.id, again.id))
+    assert approve_batch(district, again.id, user=SUPERVISOR, on=later, comment="ok",
+                         at=AT).posted == 1
+    with pytest.raises(InputError, match="already approved"):
+        reject_batch(district, again.id, user=SUPERVISOR, reason="too late", at=AT)
+    assert check(district).ok
+
+
+def test_a_batch_approved_by_another_supervisor_meanwhile_is_not_also_rejected(
+        district: sqlite3.Connection) -> None:
+    from db.connection import open_database
+
+    later = _locked_on(district) + timedelta(days=200)
+    made = propose_batch(district, later, actor="clerk1", at=AT)
+    assert made is not None and batch(district, made.id).status == "proposed"
+    other = open_database(district.execute("PRAGMA database_list").fetchone()[2])
+    try:
+        approve_batch(other, made.id, user=User("tester", Role.ADMIN), on=later, comment="ok",
+                      at=AT)
+    finally:
+        other.close()
+    with pytest.raises(InputError, match="already approved"):
+        reject_batch(district, made.id, user=SUPERVISOR, reason="wrong", at=AT)
+    assert batch(district, made.id).status == "approved"
+
+
+def test_the_cli_rejects_a_batch_for_a_supervisor_only(
+        district: sqlite3.Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from console.cli import main
+    from console.session import os_login
+
+    district.execute("INSERT OR IGNORE INTO users (login, role, full_name, added_by, added_at)"
+                     " VALUES (?, 'clerk', 'CLI user', 'setup', ?)", (os_login(), AT))
+    district.execute("UPDATE users SET role = 'clerk' WHERE login = ?", (os_login(),))
+    district.commit()
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    path = district.execute("PRAGMA database_list").fetchone()[2]
+    later = (_locked_on(district) + timedelta(days=200)).isoformat()
+    common = ["--db", path, "--today", later]
+    assert main(["collections", "propose", *common, "--date", later]) == 0
+    assert "collections reject 1 --reason TEXT" in capsys.readouterr().out
+    ledger = district.execute("SELECT count(*) FROM ledger_entries").fetchone()[0]
+    assert main(["collections", "reject", "1", *common, "--reason", "wrong"]) == 2
+    err = capsys.readouterr().err
+    assert "only a supervisor can reject a write-off batch" in err and err.count("\n") == 1
+    district.execute("UPDATE users SET role = 'supervisor' WHERE login = ?", (os_login(),))
+    district.commit()
+    assert main(["collections", "reject", "1", *common, "--reason", " "]) == 2
+    assert "say why the batch is rejected" in capsys.readouterr().err
+    assert batch(district, 1).status == "proposed"
+    assert main(["collections", "reject", "1", *common, "--reason", "wrong list"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Write-off batch 1 rejected by") and out.count("\n") == 1
+    assert "nothing was posted" in out
+    assert main(["collections", "show", "1", *common]) == 0
+    assert "REJECTED by" in capsys.readouterr().out
+    assert main(["collections", "write-offs", *common, "--date", later, "--format", "json"]) == 0
+    [row] = json.loads(capsys.readouterr().out)["rows"]
+    assert row["reason"].endswith("write-off batch 1 REJECTED by " + os_login() + ": wrong list")
+    assert main(["collections", "approve", "1", *common, "--comment", "ok"]) == 2
+    assert "batch 1 is already rejected" in capsys.readouterr().err
+    assert district.execute("SELECT count(*) FROM ledger_entries").fetchone()[0] == ledger
+    assert main(["collections", "propose", *common, "--date", later]) == 0
+    assert "Write-off batch 2 (PROPOSED)" in capsys.readouterr().out
+    assert main(["ledger", "check", *common]) == 0

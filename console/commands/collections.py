@@ -1,5 +1,6 @@
 """`meterline collections`: after lock-off — final notices, lien candidates, the collection
-agency export and write-off batches a supervisor approves (docs/workflows/collections.md).
+agency export and write-off batches a supervisor approves or rejects
+(docs/workflows/collections.md).
 
     meterline collections final-notices --date D [--format table|csv|json] [--send FILE]
     meterline collections liens --date D [--format table|csv|json] [--out FILE]
@@ -8,6 +9,7 @@ agency export and write-off batches a supervisor approves (docs/workflows/collec
     meterline collections propose --date D          the write-off list as a batch to approve
     meterline collections show BATCH                a batch and its accounts
     meterline collections approve BATCH --comment TEXT [--date D]   supervisors only
+    meterline collections reject BATCH --reason TEXT                 supervisors only
 """
 from __future__ import annotations
 
@@ -56,6 +58,11 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     approve.add_argument("--comment", required=True, help="why the batch is approved")
     approve.add_argument("--date", metavar="YYYY-MM-DD", help="the write-offs' date (today)")
     approve.set_defaults(handler=approve_batch)
+    reject = actions.add_parser("reject", parents=[common],
+                                help="reject a write-off batch; nothing is posted (supervisors)")
+    reject.add_argument("batch", type=int)
+    reject.add_argument("--reason", required=True, help="why the batch is rejected")
+    reject.set_defaults(handler=reject_batch)
 
 
 def print_list(args: argparse.Namespace, context: CommandContext) -> int:
@@ -112,10 +119,12 @@ def propose_batch(args: argparse.Namespace, context: CommandContext) -> int:
     with signed_in(context) as (session, conn, at):
         made = propose(conn, on, actor=session.user.login, at=at)
     if made is None:
-        print(f"{on}: nothing to propose; no account is on the write-off list outside a batch.")
+        print(f"{on}: nothing to propose; no account is on the write-off list outside a"
+              " proposed or approved batch.")
         return 0
     print(made.words())
-    print(f"A supervisor approves it: meterline collections approve {made.id} --comment TEXT")
+    print(f"A supervisor approves it: meterline collections approve {made.id} --comment TEXT"
+          f" (or rejects it: meterline collections reject {made.id} --reason TEXT)")
     return 0
 
 
@@ -147,4 +156,15 @@ def approve_batch(args: argparse.Namespace, context: CommandContext) -> int:
         done = approve(conn, args.batch, user=session.user, on=on, comment=args.comment, at=at)
     for line in done.lines():
         print(line)
+    return 0
+
+
+def reject_batch(args: argparse.Namespace, context: CommandContext) -> int:
+    """Reject a proposed batch: nothing is posted; its accounts may be proposed again."""
+    from db.write_offs import reject_batch as reject
+
+    with signed_in(context) as (session, conn, at):
+        done = reject(conn, args.batch, user=session.user, reason=args.reason, at=at)
+    print(f"Write-off batch {done.id} rejected by {done.rejected_by}: nothing was posted, and "
+          f"its {done.accounts:,} accounts may be proposed again.")
     return 0
