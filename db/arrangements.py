@@ -3,7 +3,8 @@
 A plan amortizes the past-due amount over up to 12 months (RULES.md §1.4, §116910(b)); its
 kept or broken state is derived from payments each time (core.lockoff_gates.PlanRecord).
 Each of the three conditions of §116910(a) (RULES.md §1.3) is a dated record with evidence
-and an optional expiry. Both are written with an audit row in the same transaction.
+and an optional expiry. A plan ends (end_plan) with a date and a reason; nothing is posted.
+All are written with an audit row in the same transaction.
 """
 from __future__ import annotations
 
@@ -19,6 +20,13 @@ from db.transaction import write_transaction
 
 PLAN_KINDS = ("amortization", "deferred", "reduced", "alternative")
 CONDITIONS = ("medical", "financial", "willing")
+# Why a plan ends, in the district's words. There is no "defaulted": SB 998 §116910(c)
+# (RULES.md §1.4) default is worked out from the ledger each day (PlanRecord.default_on), and a
+# plan in default already stops protecting the account; a clerk's "defaulted" could contradict
+# that computation (a plan still KEPT, or a default dated differently), so it is not a reason.
+END_REASONS = {"paid-in-full": "paid in full",
+               "customer-cancelled": "cancelled at the customer's request",
+               "replaced": "replaced by a new plan"}
 
 
 def _account_id(conn: sqlite3.Connection, number: str) -> int:
@@ -90,3 +98,42 @@ def record_condition(conn: sqlite3.Connection, number: str, *, condition: str, e
                             "evidence": evidence.strip()})
     until = f" until {expires_on}" if expires_on else ""
     return f"{number}: {condition} condition on file from {received_on}{until}."
+
+
+def end_plan(conn: sqlite3.Connection, number: str, *, on: date, reason: str, today: date,
+             actor: str, at: str, comment: str = "", plan_id: int | None = None) -> str:
+    """End the account's active plan on `on`; from that day the gates no longer see it."""
+    account_id = _account_id(conn, number)
+    if reason not in END_REASONS:
+        raise InputError(InputProblem(f"the reason must be one of {', '.join(END_REASONS)}",
+                                      field="reason"))
+    if on > today:
+        raise InputError(InputProblem(f"a plan cannot be ended after today ({today})",
+                                      field="date"))
+    with write_transaction(conn):
+        # Read inside the write transaction, so the plan cannot end or change underneath.
+        active = conn.execute(
+            "SELECT id, starts_on, kind, total_cents FROM payment_plans WHERE account_id = ?"
+            " AND ended_on IS NULL AND (? IS NULL OR id = ?) ORDER BY id",
+            (account_id, plan_id, plan_id)).fetchall()
+        if not active:
+            which = f"plan {plan_id}" if plan_id is not None else "payment plan"
+            raise InputError(InputProblem(f"{number} has no active {which} to end",
+                                          field="number"))
+        if len(active) > 1:
+            ids = ", ".join(str(r[0]) for r in active)
+            raise InputError(InputProblem(f"{number} has {len(active)} active plans ({ids}):"
+                                          " name the one to end", field="plan"))
+        found, starts_on, kind, total = active[0]
+        if on < date.fromisoformat(starts_on):
+            raise InputError(InputProblem(f"plan {found} started on {starts_on}; it cannot end"
+                                          " before then", field="date"))
+        conn.execute("UPDATE payment_plans SET ended_on = ?, end_reason = ? WHERE id = ?"
+                     " AND ended_on IS NULL", (on.isoformat(), reason, found))
+        audit.record(conn, at=at, actor=actor, action="lockoff.plan_ended",
+                     object_type="payment_plan", object_id=str(found),
+                     before={"ended_on": None, "end_reason": None},
+                     after={"account": number, "ended_on": on.isoformat(),
+                            "end_reason": reason, "comment": comment.strip()})
+    return (f"Plan {found} for {number} ({kind}, {format_money(total)}) ended on {on}:"
+            f" {END_REASONS[reason]}.")

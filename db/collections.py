@@ -21,7 +21,8 @@ SELECT a.id, a.number, c.name, p.line1 || ', ' || p.city AS address, s.service_c
        s.locked_on, COALESCE(b.balance_cents, 0),
        COALESCE(p.owner_customer_id = a.customer_id, 0),
        EXISTS (SELECT 1 FROM payment_plans pp WHERE pp.account_id = a.id
-                 AND pp.starts_on <= :on AND pp.ended_on IS NULL) AS in_plan
+                 AND pp.starts_on <= :on
+                 AND (pp.ended_on IS NULL OR pp.ended_on > :on)) AS in_plan
   FROM shutoff_log s
   JOIN accounts a ON a.id = s.account_id
   JOIN customers c ON c.id = a.customer_id

@@ -264,3 +264,18 @@ def test_the_cli_rejects_a_batch_for_a_supervisor_only(
     assert main(["collections", "propose", *common, "--date", later]) == 0
     assert "Write-off batch 2 (PROPOSED)" in capsys.readouterr().out
     assert main(["ledger", "check", *common]) == 0
+
+
+def test_a_plan_counts_until_the_day_it_ends(district: sqlite3.Connection) -> None:
+    from db.arrangements import create_plan, end_plan
+    from db.collections import locked_off
+
+    locked = _locked_on(district)
+    create_plan(district, "100-0000", months=3, on=locked, actor="clerk1", at=AT)
+    end_plan(district, "100-0000", on=locked + timedelta(days=10), reason="paid-in-full",
+             today=locked + timedelta(days=10), actor="clerk1", at=AT)
+
+    def in_plan(day: date) -> bool:
+        return next(a for a in locked_off(district, day) if a.number == "100-0000").in_plan
+
+    assert in_plan(locked + timedelta(days=9)) and not in_plan(locked + timedelta(days=10))

@@ -12,7 +12,7 @@ from db.connection import open_database
 from db.lockoff import next_lockoff_date
 from db.schedule import generate_months
 from tests.calendar_support import AT, SUPERVISOR, TODAY, build_calendar_district
-from tests.console_support import session_for
+from tests.console_support import session_for, settle, text_of
 
 SIZE = (80, 24)
 
@@ -152,3 +152,39 @@ def test_a_clerk_puts_the_account_on_a_plan_and_it_leaves_the_list(tmp_path: Pat
     assert actions[-2:] == ["lockoff.plan_created", "lockoff.entry_rechecked"]
     assert (entry["eligible"], entry["blocked_by"]) == (0, "PLAN")
     assert "KEPT" in entry["gates"]
+
+
+def test_a_clerk_ends_the_plan_and_the_account_returns_to_the_list(tmp_path: Path) -> None:
+    from console.widgets.forms import ChoiceModal, FormModal
+    from db.arrangements import create_plan
+
+    path = _district(tmp_path)
+    with open_database(path) as conn:
+        create_plan(conn, "100-0000", months=3, on=TODAY, actor="clerk1", at=AT)
+    app = MeterlineApp(session_for(path), ConsoleConfig())
+
+    async def drive() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            for key in ("f8", "m"):
+                await pilot.press(key)
+                await settle(app, pilot)
+            screen = app.screen
+            assert isinstance(screen, LockoffScreen)
+            assert "0 ON LIST of 3" in text_of(app, "#lockoff-title")
+            await pilot.press("e")
+            await pilot.pause()
+            assert isinstance(app.screen, ChoiceModal)
+            await pilot.press("2")
+            await pilot.pause()
+            assert isinstance(app.screen, FormModal)
+            app.screen.query_one("#form-comment").value = "by phone"  # type: ignore[attr-defined]
+            await pilot.press("enter", "enter", "enter")
+            await settle(app, pilot)
+            status = text_of(app, "#lockoff-status")
+            assert app.screen is screen and "Now ON LIST" in status
+            assert "1 ON LIST of 3" in text_of(app, "#lockoff-title")
+
+    asyncio.run(drive())
+    with open_database(path) as conn:
+        plan = conn.execute("SELECT ended_on, end_reason FROM payment_plans").fetchone()
+    assert tuple(plan) == (TODAY.isoformat(), "customer-cancelled")

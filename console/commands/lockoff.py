@@ -12,6 +12,8 @@
     meterline lockoff reconnect NUMBER [--date D] [--after-hours]
     meterline lockoff annual --year YYYY                    SB 998 annual count
     meterline lockoff plan NUMBER --months N [--first-due D] [--total AMOUNT] [--kind K]
+    meterline lockoff plan-end NUMBER --reason paid-in-full|customer-cancelled|replaced
+                               [--date D] [--comment TEXT] [--plan ID]
     meterline lockoff condition NUMBER --condition medical|financial|willing --evidence TEXT
                                 [--received D] [--expires D]
 """
@@ -92,6 +94,16 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     plan.add_argument("--kind", default="amortization",
                       choices=("amortization", "deferred", "reduced", "alternative"))
     plan.set_defaults(handler=create_payment_plan)
+    ending = actions.add_parser("plan-end", parents=[common],
+                                help="end the account's active payment plan (no money moves)")
+    ending.add_argument("number")
+    ending.add_argument("--reason", required=True,
+                        help="paid-in-full, customer-cancelled or replaced")
+    ending.add_argument("--date", metavar="YYYY-MM-DD", help="the day it ends (today)")
+    ending.add_argument("--comment", default="")
+    ending.add_argument("--plan", type=int, metavar="ID",
+                        help="which plan, when the account has more than one active")
+    ending.set_defaults(handler=end_payment_plan)
     cond = actions.add_parser("condition", parents=[common],
                               help="record one of the three SB 998 conditions (§116910(a))")
     cond.add_argument("number")
@@ -291,6 +303,19 @@ def create_payment_plan(args: argparse.Namespace, context: CommandContext) -> in
                            kind=args.kind, first_due_on=first, total_cents=total,
                            actor=session.user.login, at=at)
     print(plan)
+    return 0
+
+
+def end_payment_plan(args: argparse.Namespace, context: CommandContext) -> int:
+    """End a payment arrangement; from its end date the PLAN gate no longer counts it."""
+    from db.arrangements import end_plan
+
+    on = parse_date(args.date, field="--date") if args.date else context.today
+    with signed_in(context) as (session, conn, at):
+        ended = end_plan(conn, args.number, on=on, reason=args.reason, today=context.today,
+                         comment=args.comment, plan_id=args.plan, actor=session.user.login,
+                         at=at)
+    print(ended)
     return 0
 
 

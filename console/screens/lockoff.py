@@ -2,7 +2,7 @@
 under the cursor every SB 998 gate with pass or fail and why (RULES.md §1.7). `m` makes the
 list from the calendar, `p` checks every gate again and prints it, Enter shows the full
 explanation, `d` picks another date, `s` runs a delinquency step (console/screens/lockoff_steps),
-`a` puts the account on a payment plan (console/screens/lockoff_plans).
+`a` puts the account on a payment plan and `e` ends it (console/screens/lockoff_plans).
 """
 from __future__ import annotations
 
@@ -130,6 +130,7 @@ class LockoffScreen(LockoffPlans, LockoffSteps, ReportsWorkerErrors, Screen[None
         Binding("d", "pick_date", "Date", id="lockoff.date"),
         Binding("s", "steps", "Steps", id="lockoff.steps"),
         Binding("a", "plan", "Plan", id="lockoff.plan"),
+        Binding("e", "end_plan", "End plan", id="lockoff.plan_end"),
         Binding("ctrl+r", "reload", "Refresh", id="lockoff.refresh", show=False),
         Binding("escape", "app.pop_screen", "Back", id="lockoff.back", show=False),
     ]

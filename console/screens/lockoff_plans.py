@@ -1,7 +1,9 @@
 """Payment arrangements from the Lock-off screen (F8, key `a`, issue 8 item 4): on the account
 under the cursor, a form (months up to 12, down payment, start date), the installments in a
 confirmation, then the plan is created in a worker by db.arrangements.create_plan (the one the
-CLI's `meterline lockoff plan` uses) and the account's gates are checked again at once.
+CLI's `meterline lockoff plan` uses) and the account's gates are checked again at once. Key
+`e` ends the account's active plan (a reason, then the end date and a comment) through
+db.arrangements.end_plan, the one `meterline lockoff plan-end` uses, and checks it again too.
 """
 from __future__ import annotations
 
@@ -62,6 +64,34 @@ def parse_plan_form(number: str, values: dict[str, str], today: date) -> PlanReq
     return PlanRequest(number, months, down, starts_on)
 
 
+@dataclass(frozen=True)
+class PlanEndRequest:
+    """Which account's plan to end, why, from when, checked."""
+
+    number: str
+    reason: str
+    ends_on: date
+    comment: str
+    plan_id: int | None = None
+
+
+def parse_end_form(number: str, reason: str, values: dict[str, str], today: date
+                   ) -> PlanEndRequest:
+    """The end form's values, or InputError naming the field in words."""
+    from core.clock import parse_date
+
+    ends_on = parse_date(values["date"], field="end date")
+    if ends_on > today:
+        raise InputError(InputProblem(f"a plan cannot be ended after today ({today})",
+                                      field="end date"))
+    plan = values["plan"].strip()
+    if plan and not plan.isdigit():
+        raise InputError(InputProblem("the plan number is a whole number, or blank",
+                                      field="plan"))
+    return PlanEndRequest(number, reason, ends_on, values["comment"].strip(),
+                          int(plan) if plan else None)
+
+
 def plan_preview_lines(request: PlanRequest, past_due_cents: int,
                        open_plans: tuple[str, ...] = ()) -> list[str]:
     """The plan in words, one line per installment (raises InputError if there is no plan)."""
@@ -92,6 +122,27 @@ def plan_preview_lines(request: PlanRequest, past_due_cents: int,
     return lines
 
 
+def recheck_account(conn: Any, on_date: date | None, number: str, login: str
+                    ) -> tuple[str, str, int]:
+    """Check the account's row of the date's stored list again: status, PLAN gate, row."""
+    from db.lockoff import latest_list, recheck_entry
+
+    stored = latest_list(conn, on_date) if on_date else None
+    status, gate, row = "not on a made list", "", 0
+    if stored is not None:
+        account = conn.execute("SELECT id FROM accounts WHERE number = ?",
+                               (number,)).fetchone()[0]
+        entry = recheck_entry(conn, stored, account, actor=login, at=now_stamp())
+        if entry is not None:
+            status = "ON LIST" if entry.eligible else "OFF the list"
+            plan = next(g for g in entry.gates if g.code == "PLAN")
+            gate = f"{plan.status} PLAN {plan.why}"
+            row = conn.execute("SELECT count(*) FROM lockoff_list_entries WHERE"
+                               " list_id = ? AND sort_key < ?",
+                               (stored.id, entry.sort_key)).fetchone()[0]
+    return status, gate, row
+
+
 @dataclass
 class PlanPreviewed(Message):
     """A plan's installments were worked out (nothing written)."""
@@ -111,6 +162,16 @@ class PlanCreated(Message):
     row: int             # the account's row in the stored list, after the re-check
 
 
+@dataclass
+class PlanEnded(Message):
+    """A plan was ended and the account's gates checked again."""
+
+    said: str
+    status: str
+    plan_gate: str
+    row: int
+
+
 class LockoffPlans:
     """Mixin for the Lock-off screen: the plan form, its preview and its creation."""
 
@@ -119,12 +180,23 @@ class LockoffPlans:
 
         self.query_one("#lockoff-status", Static).update(text)  # type: ignore[attr-defined]
 
-    def action_plan(self) -> None:
-        from console.widgets.forms import FormField, FormModal
-
+    def _account_or_say(self) -> Any:
+        """The account under the cursor, or None after saying there is none."""
         detail = self._current()  # type: ignore[attr-defined]
         if detail is None:
             self._plan_status("No account under the cursor: make the list (m), then pick one.")
+        return detail
+
+    def _rechecked(self, said: str, status: str, plan_gate: str, row: int) -> None:
+        self._plan_status(f"{said} Now {status}. {plan_gate}")
+        self.cursor_after_load = row  # type: ignore[attr-defined]
+        self._load(self.on_date)  # type: ignore[attr-defined]
+
+    def action_plan(self) -> None:
+        from console.widgets.forms import FormField, FormModal
+
+        detail = self._account_or_say()
+        if detail is None:
             return
         today = self.app.session.today  # type: ignore[attr-defined]
 
@@ -177,7 +249,6 @@ class LockoffPlans:
     def _create_plan(self, request: PlanRequest) -> None:
         from db.arrangements import create_plan
         from db.delinquency import account_delinquency
-        from db.lockoff import latest_list, recheck_entry
 
         login = self.app.session.user.login  # type: ignore[attr-defined]
         on_date = self.on_date  # type: ignore[attr-defined]
@@ -188,22 +259,63 @@ class LockoffPlans:
             said = create_plan(conn, request.number, months=request.months,
                                on=request.starts_on, total_cents=past_due - request.down_cents,
                                actor=login, at=now_stamp())
-            stored = latest_list(conn, on_date) if on_date else None
-            status, gate, row = "not on a made list", "", 0
-            if stored is not None:
-                account = conn.execute("SELECT id FROM accounts WHERE number = ?",
-                                       (request.number,)).fetchone()[0]
-                entry = recheck_entry(conn, stored, account, actor=login, at=now_stamp())
-                if entry is not None:
-                    status = "ON LIST" if entry.eligible else "OFF the list"
-                    plan = next(g for g in entry.gates if g.code == "PLAN")
-                    gate = f"{plan.status} PLAN {plan.why}"
-                    row = conn.execute("SELECT count(*) FROM lockoff_list_entries WHERE"
-                                       " list_id = ? AND sort_key < ?",
-                                       (stored.id, entry.sort_key)).fetchone()[0]
+            status, gate, row = recheck_account(conn, on_date, request.number, login)
         self.post_message(PlanCreated(request.number, said, status, gate, row))  # type: ignore[attr-defined]
 
     def on_plan_created(self, event: PlanCreated) -> None:
-        self._plan_status(f"{event.said} Now {event.status}. {event.plan_gate}")
-        self.cursor_after_load = event.row  # type: ignore[attr-defined]
-        self._load(self.on_date)  # type: ignore[attr-defined]
+        self._rechecked(event.said, event.status, event.plan_gate, event.row)
+
+    def action_end_plan(self) -> None:
+        from console.widgets.forms import ChoiceModal, FormField, FormModal
+        from db.arrangements import END_REASONS
+
+        detail = self._account_or_say()
+        if detail is None:
+            return
+        today = self.app.session.today  # type: ignore[attr-defined]
+
+        def dated(request: Any) -> None:
+            if request is None:
+                self._plan_status(f"Plan for {detail.number}: not ended; nothing changed.")
+                return
+            self._plan_status(f"Plan for {request.number}: ending…")
+            self._end_plan(request)
+
+        def reasoned(reason: str | None) -> None:
+            if reason is None:
+                self._plan_status(f"Plan for {detail.number}: not ended; nothing changed.")
+                return
+
+            def parse(values: dict[str, str]) -> PlanEndRequest:
+                return parse_end_form(detail.number, reason, values, today)
+
+            self.app.push_screen(FormModal(  # type: ignore[attr-defined]
+                f"End the plan of {detail.number}: {END_REASONS[reason]}"[:76],
+                [FormField("date", "End date (YYYY-MM-DD)", str(today)),
+                 FormField("comment", "Comment", ""),
+                 FormField("plan", "Plan number (only if two are open)", "")], parse,
+                note="From the end date the plan no longer keeps the account off the list."),
+                dated)
+
+        self.app.push_screen(ChoiceModal(  # type: ignore[attr-defined]
+            f"End the payment plan of {detail.number} {detail.name}"[:76],
+            list(END_REASONS.items()),
+            note="A plan in default (SB 998 §116910(c)) is judged by the PLAN gate itself."),
+            reasoned)
+
+    @work(thread=True, exclusive=True, group="lockoff-plan", exit_on_error=False)
+    def _end_plan(self, request: PlanEndRequest) -> None:
+        from db.arrangements import end_plan
+
+        login = self.app.session.user.login  # type: ignore[attr-defined]
+        today = self.app.session.today  # type: ignore[attr-defined]
+        with self.app.connect() as conn:  # type: ignore[attr-defined]
+            said = end_plan(conn, request.number, on=request.ends_on, reason=request.reason,
+                            today=today, comment=request.comment, plan_id=request.plan_id,
+                            actor=login, at=now_stamp())
+            status, gate, row = recheck_account(conn, self.on_date,  # type: ignore[attr-defined]
+                                                request.number, login)
+        self.post_message(PlanEnded(said, status, gate, row))  # type: ignore[attr-defined]
+
+    def on_plan_ended(self, event: PlanEnded) -> None:
+        self._rechecked(event.said, event.status, event.plan_gate, event.row)
