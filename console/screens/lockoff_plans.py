@@ -293,7 +293,7 @@ class LockoffPlans:
                 f"End the plan of {detail.number}: {END_REASONS[reason]}"[:76],
                 [FormField("date", "End date (YYYY-MM-DD)", str(today)),
                  FormField("comment", "Comment", ""),
-                 FormField("plan", "Plan number (only if two are open)", "")], parse,
+                 FormField("plan", "Plan number (if 2 open)", "")], parse,
                 note="From the end date the plan no longer keeps the account off the list."),
                 dated)
 
