@@ -43,6 +43,7 @@ from core.rate_segments import (
     WinterPart,
     add_segment,
     factor_text,
+    water_budget,
 )
 
 MICRO = 10**6  # rates are held as whole millionths of a dollar (rate files allow 6 decimals)
@@ -67,8 +68,14 @@ class RateEngine:
             if len(self._segments) >= PLAN_CACHE_SIZE:
                 self._segments.clear()
             found = self._segments[where] = _Segments(self.book.segments(*where))
+        # A water budget depends on the household and the landscape only through the budget
+        # itself (RULES.md §5.2, rounded as the schedule says), so services whose budgets come
+        # out equal share a plan: one plan per budget, not one per irrigated area.
+        shape = (service.household_size, service.landscape_sqft) if not found.budgeted else \
+            tuple(water_budget(s.schedule, service, period) for s in found.segments
+                  if s.schedule.budget is not None)
         key = (service.rate_class, service.meter_size, service.dwelling_units, service.edus,
-               service.household_size, service.landscape_sqft, period.prorated, found.key,
+               shape, period.prorated, found.key,
                (period.start, period.end, service.rental_started_on) if found.dated else None)
         plan = self._plans.get(key)
         if plan is None:
@@ -81,7 +88,7 @@ class RateEngine:
 class _Segments:
     """A period's split by rate file, and what of it a plan's cache key needs."""
 
-    __slots__ = ("dated", "key", "priced", "segments")
+    __slots__ = ("budgeted", "dated", "key", "priced", "segments")
 
     def __init__(self, segments: list[Segment]) -> None:
         self.segments = segments
@@ -92,6 +99,7 @@ class _Segments:
         # on each segment's schedule and days, so most plans serve many read dates.
         self.dated = any(s.schedule.budget is not None or s.schedule.rental is not None
                          for s in segments)
+        self.budgeted = any(s.schedule.budget is not None for s in segments)
 
 
 def price(book: RateBook, service: Service, period: Period,

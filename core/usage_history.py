@@ -47,22 +47,44 @@ def extend_history(text: str, end: date, use: int) -> str:
 def winter_average(periods: Sequence[tuple[date, int]], close_on: date) -> Decimal | None:
     """Average use of the periods ending in December to February within the year before
     `close_on` (register units, to 4 places); None without such a period."""
+    found = periods_winter_use(periods, close_on)
+    return None if found is None else average_use(*found)
+
+
+def periods_winter_use(periods: Sequence[tuple[date, int]], close_on: date
+                       ) -> tuple[int, int] | None:
+    """(total use, periods) of the winter periods winter_average averages; None without one."""
     year_ago = date.fromordinal(close_on.toordinal() - 365)
     winter = [use for end, use in periods
               if end.month in WINTER_MONTHS and year_ago <= end <= close_on]
-    return (Decimal(sum(winter)) / len(winter)).quantize(Decimal("0.0001")) if winter else None
+    return (sum(winter), len(winter)) if winter else None
+
+
+def average_use(total: int, count: int) -> Decimal:
+    """A winter average from its periods' total use and their count (to 4 places)."""
+    return (Decimal(total) / count).quantize(Decimal("0.0001"))
 
 
 def text_winter_average(text: str, close_on: date) -> Decimal | None:
-    """winter_average of a stored history, parsing only its winter periods."""
-    if not any(key in text for key in _WINTER_KEYS):
+    """winter_average of a stored history."""
+    found = winter_use(text, close_on)
+    return None if found is None else average_use(*found)
+
+
+def winter_use(text: str, close_on: date) -> tuple[int, int] | None:
+    """(total use, periods) of a stored history's winter periods within the year before
+    `close_on`, the parts of its winter_average; None without one. Compares the ISO dates as
+    text, so a billing run pays no date parsing for it."""
+    if "-12-" not in text and "-01-" not in text and "-02-" not in text:
         return None
-    winter = []
+    until = close_on.isoformat()
+    since = date.fromordinal(close_on.toordinal() - 365).isoformat()
+    total = count = 0
     for part in text.split(";"):
-        if part[4:8] in _WINTER_KEYS:
-            end, _, use = part.partition(":")
-            winter.append((date.fromisoformat(end), int(use)))
-    return winter_average(winter, close_on)
+        if part[4:8] in _WINTER_KEYS and since <= part[:10] <= until:
+            total += int(part[11:])
+            count += 1
+    return (total, count) if count else None
 
 
 def history_record(text: str) -> str:

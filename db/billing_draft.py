@@ -23,16 +23,18 @@ from core.billing import (
 from core.errors import InputError, InputProblem
 from core.rate_book import RateBook
 from core.rate_engine import RateEngine
-from core.reads import MeterChain, period_usage
+from core.reads import MeterChain, meter_usage, period_usage
 from core.usage_history import (
+    average_use,
     extend_history,
     history_text,
-    text_winter_average,
-    winter_average,
+    periods_winter_use,
+    winter_use,
 )
 from db.read_history import fill_premises, load_chains
 from db.reads import billing_holds
 from db.settings import load_settings
+from db.transaction import collector_paused
 
 # Reads loaded for a premise priced from its reads alone: a year and a bit, for the usage
 # history and the winter average (Dec-Feb).
@@ -87,16 +89,18 @@ def _dates(conn: sqlite3.Connection, cycle_id: int, month: date) -> dict[str, da
         (cycle_id, f"{month:%Y-%m}"))}
 
 
+# Driven from the cycle's routes (not from every active account of the district); each
+# premise's meter is its latest current one, else its latest removed one (its size prices the
+# bill), and the install date is the current meter's only.
 ACCOUNTS_SQL = """
 SELECT a.id, a.number, a.service_type, a.opened_on, p.id AS premise_id, p.kind,
-       p.dwelling_units, p.landscape_sqft,
-       (SELECT m.size FROM meters m WHERE m.premise_id = p.id
-         ORDER BY m.removed_on IS NULL DESC, m.installed_on DESC, m.id DESC LIMIT 1) AS size,
-       (SELECT m.installed_on FROM meters m WHERE m.premise_id = p.id AND m.removed_on IS NULL
-         ORDER BY m.installed_on DESC, m.id DESC LIMIT 1) AS installed_on
-  FROM accounts a
-  JOIN premises p ON p.id = a.premise_id
-  JOIN routes r ON r.id = p.route_id
+       p.dwelling_units, p.landscape_sqft, m.size,
+       iif(m.removed_on IS NULL, m.installed_on, NULL) AS installed_on
+  FROM routes r CROSS JOIN premises p ON p.route_id = r.id
+  CROSS JOIN accounts a ON a.premise_id = p.id
+  LEFT JOIN meters m ON m.id = (SELECT x.id FROM meters x WHERE x.premise_id = p.id
+                                 ORDER BY x.removed_on IS NULL DESC, x.installed_on DESC,
+                                          x.id DESC LIMIT 1)
  WHERE r.cycle_id = ? AND a.status = 'active'
  ORDER BY a.id
 """
@@ -194,16 +198,8 @@ def draft_inputs(conn: sqlite3.Connection, dates: CycleMonth, run_id: int | None
     previous = {account_id: (parse(period_end), history) for account_id, period_end, history
                 in conn.execute(PREVIOUS_SQL, (dates.previous_read_end.isoformat(),
                                                dates.cycle_id))}
-    fill_cycle_premises(conn, dates.cycle_id)
+    fill_premises(conn, {row["premise_id"] for row in accounts})
     return DraftInputs(accounts, holds, excluded, previous, load_settings(conn).read_unit)
-
-
-def fill_cycle_premises(conn: sqlite3.Connection, cycle_id: int) -> None:
-    """temp.audit_premises (db.read_history) holds the premises of the cycle's active accounts."""
-    fill_premises(conn, ())
-    conn.execute("INSERT OR IGNORE INTO temp.audit_premises SELECT a.premise_id FROM accounts a"
-                 " JOIN premises p ON p.id = a.premise_id JOIN routes r ON r.id = p.route_id"
-                 " WHERE r.cycle_id = ? AND a.status = 'active'", (cycle_id,))
 
 
 @dataclass
@@ -241,14 +237,14 @@ class _Pricing:
 
     def price(self, rate_class: str, size: str, units: int, landscape: int,
               rental: str | None, start: date, end: date, opened: date, usage_units: int,
-              winter: Decimal | None) -> Priced | InputError:
+              winter: tuple[int, int] | None) -> Priced | InputError:
         """One pricing by the engine (db.billing_draft memoises it by its inputs)."""
         period = Period(opened if opened > start else start, end, prorated=opened > start)
         usage = register_hcf(usage_units, self.read_unit)
         service = Service(rate_class=rate_class, meter_size=size, dwelling_units=max(1, units),
                           landscape_sqft=landscape,
                           winter_average_hcf=None if winter is None
-                          else register_hcf(winter, self.read_unit),
+                          else register_hcf(average_use(*winter), self.read_unit),
                           rental_started_on=self.day(rental) if rental else None)
         try:
             bill = self.engine.price(service, period, usage)
@@ -265,6 +261,12 @@ def compute_draft(conn: sqlite3.Connection, dates: CycleMonth, book: RateBook,
     latest posted bill's. An account with no such bill ending where this period starts, or a
     premise with more than one meter, is priced from 13 months of its premise's reads.
     """
+    with collector_paused():
+        return _compute_draft(conn, dates, book, run_id, engine)
+
+
+def _compute_draft(conn: sqlite3.Connection, dates: CycleMonth, book: RateBook,
+                   run_id: int | None, engine: RateEngine | None) -> Draft:
     found = draft_inputs(conn, dates, run_id)
     register_hcf(0, found.read_unit)  # a unit that cannot be turned into HCF is refused here
     pricing = _Pricing(dates, engine or RateEngine(book), found, found.read_unit,
@@ -316,7 +318,7 @@ def _account_bill(row: sqlite3.Row, pricing: _Pricing, chains: tuple[MeterChain,
         return held(str(rate_class))
     usage_units, estimated = 0, False
     history = reads = ""
-    winter: Decimal | None = None
+    winter: tuple[int, int] | None = None  # the winter periods' total use and count
     if service_type == "flat":  # no meter: the cycle's read-to-read month
         start, end = dates.previous_read_end, dates.read_end
     else:
@@ -331,30 +333,35 @@ def _account_bill(row: sqlite3.Row, pricing: _Pricing, chains: tuple[MeterChain,
             return held(f"missing read: no read on or before {dates.previous_read_end} to "
                         "bill from")
         start, end = start_day, end_day
-        used = period_usage(chains, start, end)
-        if not used.meters:
-            return held(f"missing read: no meter read between {start} and {end}")
-        usage_units, estimated = used.usage, used.estimated
-        if not full and previous is not None:
-            if previous[0] != start:
-                return None  # last bill ended elsewhere: its history does not continue here
-            history = extend_history(previous[1], end, usage_units)
-            if pricing.winter_classes[rate_class]:
-                winter = text_winter_average(history, end)
-        else:
+        if full:
+            used = period_usage(chains, start, end)
+            meters = used.meters
+            usage_units, estimated = used.usage, used.estimated
             periods = [(day, use) for day, use in period_uses(chains) if day <= end]
             history = history_text(periods)
             if pricing.winter_classes[rate_class]:
-                winter = winter_average(periods, end)
-        reads = read_records(used.meters, pricing.unit)
+                winter = periods_winter_use(periods, end)
+        else:  # one meter, read on both days: its usage extends the last bill's history
+            assert previous is not None
+            if previous[0] != start:
+                return None  # last bill ended elsewhere: its history does not continue here
+            part = meter_usage(chains[0], start, end)
+            meters = () if part is None else (part,)
+            if part is not None:
+                usage_units, estimated = part.usage, part.estimated
+                history = extend_history(previous[1], end, usage_units)
+                if pricing.winter_classes[rate_class]:
+                    winter = winter_use(history, end)
+        if not meters:
+            return held(f"missing read: no meter read between {start} and {end}")
+        reads = read_records(meters, pricing.unit)
     opened = pricing.day(opened_on)
     if opened <= start:
         opened = start  # the key below: an account opened before the period is not prorated
     rental = installed_on if service_type == "bulk" else None
     # The engine is a pure function of these, so equal inputs share one pricing (usage and
-    # the winter average keyed as register units: 10 and 10.0 HCF would not be written alike).
-    key = (rate_class, size, units, landscape, rental, start, end, opened, usage_units,
-           None if winter is None else str(winter))
+    # the winter periods' use keyed in register units, as whole numbers).
+    key = (rate_class, size, units, landscape, rental, start, end, opened, usage_units, winter)
     priced = pricing.priced.get(key)
     if priced is None:
         priced = pricing.priced[key] = pricing.price(rate_class, size, units, landscape,

@@ -300,3 +300,18 @@ def test_class_for_an_account_follows_the_files_selectors() -> None:
     assert book.class_for("single_family", "flat") == "flat"
     with pytest.raises(InputError, match="covers a landscape premise with metered service"):
         book.class_for("landscape", "metered")
+
+
+def test_water_budget_services_with_equal_budgets_share_one_plan() -> None:
+    # outdoor_decimals = 0: 43,560 and 43,500 sq ft both come to 165 HCF outdoor in June.
+    book = book_of(WESTERN.format(rounding="indoor_decimals = 1\noutdoor_decimals = 0"),
+                   eto=JUNE_ETO)
+    june = Period(date(2026, 6, 1), date(2026, 7, 1))
+    engine = RateEngine(book)
+    for sqft, plans in ((43560, 1), (43500, 1), (20000, 2)):
+        service = Service(rate_class="landscape", meter_size=None, landscape_sqft=sqft)
+        shared = engine.price(service, june, 250)
+        alone = price(book, service, june, 250)
+        assert (shared.lines, shared.total_cents, shared.budgets) == (
+            alone.lines, alone.total_cents, alone.budgets)
+        assert len(engine._plans) == plans
