@@ -101,14 +101,17 @@ SELECT a.id, a.number, a.service_type, a.opened_on, p.id AS premise_id, p.kind,
   LEFT JOIN meters m ON m.id = (SELECT x.id FROM meters x WHERE x.premise_id = p.id
                                  ORDER BY x.removed_on IS NULL DESC, x.installed_on DESC,
                                           x.id DESC LIMIT 1)
- WHERE r.cycle_id = ? AND a.status = 'active'
+ WHERE r.cycle_id = ? AND a.status = 'active' AND a.id BETWEEN ? AND ?
  ORDER BY a.id
 """
+EVERY_ID = (0, 1 << 62)
 
 
-def cycle_accounts(conn: sqlite3.Connection, cycle_id: int) -> list[sqlite3.Row]:
-    """The cycle's active accounts (premise on one of its routes), in account order."""
-    return conn.execute(ACCOUNTS_SQL, (cycle_id,)).fetchall()
+def cycle_accounts(conn: sqlite3.Connection, cycle_id: int,
+                   ids: tuple[int, int] = EVERY_ID) -> list[sqlite3.Row]:
+    """The cycle's active accounts (premise on one of its routes), in account order; only
+    those with ids from ids[0] to ids[1] when given."""
+    return conn.execute(ACCOUNTS_SQL, (cycle_id, *ids)).fetchall()
 
 
 def already_billed(conn: sqlite3.Connection, dates: CycleMonth,
@@ -183,21 +186,24 @@ SELECT a.id, b.period_end, b.usage_history
                            WHERE x.account_id = a.id AND x.ledger_entry_id IS NOT NULL
                              AND x.usage_history <> '' AND x.period_end <= ?
                            ORDER BY x.period_end DESC, x.id DESC LIMIT 1)
- WHERE r.cycle_id = ? AND a.status = 'active'
+ WHERE r.cycle_id = ? AND a.status = 'active' AND a.id BETWEEN ? AND ?
 """
 
 
-def draft_inputs(conn: sqlite3.Connection, dates: CycleMonth, run_id: int | None = None
-                 ) -> DraftInputs:
-    """The cycle's accounts, holds, exclusions and latest bills, with the premises put in
-    temp.audit_premises; call inside a transaction for one snapshot."""
-    accounts = cycle_accounts(conn, dates.cycle_id)
+def draft_inputs(conn: sqlite3.Connection, dates: CycleMonth, run_id: int | None = None,
+                 accounts: list[sqlite3.Row] | None = None) -> DraftInputs:
+    """The cycle's accounts (or those given, in account order), their holds, exclusions and
+    latest bills, with their premises put in temp.audit_premises; call inside a transaction
+    for one snapshot."""
+    if accounts is None:
+        accounts = cycle_accounts(conn, dates.cycle_id)
     holds = billing_holds(conn, dates.cycle_id)
     excluded = already_billed(conn, dates, run_id)
     parse = date.fromisoformat
+    first, last = (accounts[0]["id"], accounts[-1]["id"]) if accounts else (0, -1)
     previous = {account_id: (parse(period_end), history) for account_id, period_end, history
                 in conn.execute(PREVIOUS_SQL, (dates.previous_read_end.isoformat(),
-                                               dates.cycle_id))}
+                                               dates.cycle_id, first, last))}
     fill_premises(conn, {row["premise_id"] for row in accounts})
     return DraftInputs(accounts, holds, excluded, previous, load_settings(conn).read_unit)
 
@@ -254,20 +260,23 @@ class _Pricing:
 
 
 def compute_draft(conn: sqlite3.Connection, dates: CycleMonth, book: RateBook,
-                  run_id: int | None = None, engine: RateEngine | None = None) -> Draft:
-    """Every active account of the cycle priced, held (reason) or excluded (reason).
+                  run_id: int | None = None, engine: RateEngine | None = None,
+                  accounts: list[sqlite3.Row] | None = None) -> Draft:
+    """Every active account of the cycle (or those given) priced, held (reason) or excluded
+    (reason). db.billing_parts shares a large cycle with a second process.
 
     Each account's period comes from the period's reads; its usage history extends its
     latest posted bill's. An account with no such bill ending where this period starts, or a
     premise with more than one meter, is priced from 13 months of its premise's reads.
     """
     with collector_paused():
-        return _compute_draft(conn, dates, book, run_id, engine)
+        return _compute_draft(conn, dates, book, run_id, engine, accounts)
 
 
 def _compute_draft(conn: sqlite3.Connection, dates: CycleMonth, book: RateBook,
-                   run_id: int | None, engine: RateEngine | None) -> Draft:
-    found = draft_inputs(conn, dates, run_id)
+                   run_id: int | None, engine: RateEngine | None,
+                   accounts: list[sqlite3.Row] | None) -> Draft:
+    found = draft_inputs(conn, dates, run_id, accounts)
     register_hcf(0, found.read_unit)  # a unit that cannot be turned into HCF is refused here
     pricing = _Pricing(dates, engine or RateEngine(book), found, found.read_unit,
                        clean(found.read_unit))

@@ -15,10 +15,10 @@ from db import audit
 from db.billing_draft import (
     CycleMonth,
     Draft,
-    compute_draft,
     cycle_month,
 )
 from db.billing_inputs import draft_rows, inputs_mark, run_fingerprint, stored_rows
+from db.billing_parts import compute_draft_in_parts
 from db.billing_post import post_bills
 from db.schedule import use_schedule_date
 from db.transaction import write_transaction
@@ -74,7 +74,7 @@ def draft_run(conn: sqlite3.Connection, cycle_id: int, month: date, book: RateBo
             f"cycle {cycle_id} {dates.key} was frozen by {existing.frozen_by}: it is never "
             "billed twice", field="--cycle"))
     with write_transaction(conn):  # one snapshot: the bills and their inputs' digest agree
-        draft = compute_draft(conn, dates, book, existing.id if existing else None)
+        draft = compute_draft_in_parts(conn, dates, book, existing.id if existing else None)
         run_id = _store(conn, dates, draft, book, user=user, at=at)
         audit.record(conn, at=at, actor=user.login, action="billing.draft",
                      object_type="billing_run", object_id=run_id,
@@ -208,7 +208,7 @@ def freeze_run(conn: sqlite3.Connection, cycle_id: int, month: date, book: RateB
                                       " billing_runs WHERE id = ?", (run.id,)).fetchone()
         if run_fingerprint(conn, run.id) != approved or (
                 mark != inputs_mark(conn, book)
-                and draft_rows(compute_draft(conn, dates, book, run.id).bills)
+                and draft_rows(compute_draft_in_parts(conn, dates, book, run.id).bills)
                 != stored_rows(conn, run.id)):
             raise InputError(InputProblem(
                 "the bills changed since the draft was approved (reads, holds, accounts or "

@@ -1,0 +1,80 @@
+"""A large cycle's draft priced in two parts at once: the later accounts in a second process
+(db.second_process), the earlier ones here, so both cores work.
+
+The caller holds the write lock (draft and freeze price inside BEGIN IMMEDIATE, before they
+write anything), so the second process's read transaction sees exactly the caller's snapshot.
+Its part comes back as the same AccountBills this process would have computed; it must cover
+exactly the accounts this process expected, or this process prices that part itself, as it
+does when the second process cannot start, fails or is late.
+"""
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from typing import Any
+
+from core.billing import AccountBill
+from core.rate_book import RateBook
+from core.rate_engine import RateEngine
+from db.billing_draft import CycleMonth, Draft, compute_draft, cycle_accounts
+from db.second_process import SecondProcess, database_file
+from db.transaction import collector_paused
+
+# A cycle this large is worth a second process (its start-up costs about 0.3 s of the other
+# core); smaller ones, and the test districts, are priced here alone.
+SECOND_PROCESS_MIN_ACCOUNTS = 8_000
+# The second process's share: it starts later (Python and the modules load first), and this
+# process stores the bills afterwards.
+SECOND_SHARE = 0.45
+JOB = "db.billing_parts:price_part"
+
+COUNT_SQL = """
+SELECT count(*) FROM routes r CROSS JOIN premises p ON p.route_id = r.id
+  CROSS JOIN accounts a ON a.premise_id = p.id
+ WHERE r.cycle_id = ? AND a.status = 'active'
+"""
+
+Part = tuple[tuple[int, ...], tuple[AccountBill, ...], tuple[int, ...]]
+
+
+def compute_draft_in_parts(conn: sqlite3.Connection, dates: CycleMonth, book: RateBook,
+                           run_id: int | None = None, *,
+                           min_accounts: int = SECOND_PROCESS_MIN_ACCOUNTS) -> Draft:
+    """compute_draft for the whole cycle, the later accounts priced by a second process when
+    the cycle is large. Call while holding the write lock, before writing anything."""
+    db_file = database_file(conn)
+    if db_file is None or conn.execute(COUNT_SQL, (dates.cycle_id,)).fetchone()[0] \
+            < max(min_accounts, 2):
+        return compute_draft(conn, dates, book, run_id)
+    with SecondProcess(JOB, db_file) as second:  # starts now: its start-up overlaps ours
+        accounts = cycle_accounts(conn, dates.cycle_id)
+        split = len(accounts) - round(len(accounts) * SECOND_SHARE)
+        theirs_rows = accounts[split:]
+        sent = bool(theirs_rows) and second.send(
+            (dates, book, run_id, theirs_rows[0]["id"], theirs_rows[-1]["id"]))
+        engine = RateEngine(book)
+        mine = compute_draft(conn, dates, book, run_id, engine, accounts[:split])
+        answer = second.result() if sent else None
+    expected = tuple(row["id"] for row in theirs_rows)
+    if isinstance(answer, tuple) and len(answer) == 3 and answer[0] == expected:
+        theirs_bills, theirs_wide = answer[1], answer[2]
+    else:  # no second process, or not the part we expected: price it here
+        theirs = compute_draft(conn, dates, book, run_id, engine, theirs_rows)
+        theirs_bills, theirs_wide = theirs.bills, theirs.history_premises
+    return Draft(dates, mine.bills + tuple(theirs_bills),
+                 {row["id"]: row["premise_id"] for row in accounts},
+                 tuple(sorted({*mine.history_premises, *theirs_wide})))
+
+
+def price_part(conn: sqlite3.Connection, messages: Iterator[Any]) -> Part:
+    """The second process's job: the cycle's accounts from `first` to `last` (account ids),
+    priced in one read transaction; their ids, bills and full-history premises."""
+    dates, book, run_id, first, last = next(messages)
+    with collector_paused():
+        conn.execute("BEGIN")
+        try:
+            accounts = cycle_accounts(conn, dates.cycle_id, (first, last))
+            part = compute_draft(conn, dates, book, run_id, None, accounts)
+        finally:
+            conn.execute("COMMIT")
+    return (tuple(row["id"] for row in accounts), part.bills, part.history_premises)

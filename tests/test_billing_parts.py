@@ -1,0 +1,82 @@
+"""A cycle priced in two parts (the later accounts by a second process) gives exactly the
+bills one process gives, and falls back to pricing here when the second process fails."""
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+import db.billing_parts as billing_parts
+from core.model import Role, User
+from db.billing_draft import compute_draft, cycle_month
+from db.billing_inputs import draft_rows
+from db.billing_run import approve_run, draft_run, freeze_run
+from db.connection import open_database
+from db.ledger import check
+from db.rates import load_rate_book
+from tests.billing_support import read_cycle
+from tests.console_support import build_small_district, copy_district
+
+NOV = date(2026, 11, 1)
+SUPER = User("super1", Role.SUPERVISOR, "Supervisor")
+AT = "2026-11-20T09:00:00"
+
+
+@pytest.fixture(scope="module")
+def district_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = build_small_district(tmp_path_factory.mktemp("parts"))
+    conn = open_database(path)
+    read_cycle(conn, 3, date(2026, 11, 17))
+    conn.close()
+    return path
+
+
+@pytest.fixture
+def conn(district_source: Path, tmp_path: Path) -> Iterator[sqlite3.Connection]:
+    connection = open_database(copy_district(district_source, tmp_path))
+    yield connection
+    connection.close()
+
+
+def test_two_parts_price_exactly_what_one_process_prices(conn: sqlite3.Connection) -> None:
+    book = load_rate_book(conn)
+    dates = cycle_month(conn, 3, NOV)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        alone = compute_draft(conn, dates, book)
+        parts = billing_parts.compute_draft_in_parts(conn, dates, book, min_accounts=1)
+    finally:
+        conn.execute("ROLLBACK")
+    assert len(alone.bills) > 20
+    assert [b.account_id for b in parts.bills] == [b.account_id for b in alone.bills]
+    assert draft_rows(parts.bills) == draft_rows(alone.bills)
+    assert parts.premises == alone.premises
+    assert parts.history_premises == alone.history_premises
+
+
+def test_a_failing_second_process_leaves_the_whole_cycle_to_this_one(
+        conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+    book = load_rate_book(conn)
+    dates = cycle_month(conn, 3, NOV)
+    monkeypatch.setattr(billing_parts, "JOB", "db.billing_parts:no_such_job")
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        alone = compute_draft(conn, dates, book)
+        parts = billing_parts.compute_draft_in_parts(conn, dates, book, min_accounts=1)
+    finally:
+        conn.execute("ROLLBACK")
+    assert draft_rows(parts.bills) == draft_rows(alone.bills)
+
+
+def test_a_run_drafted_in_parts_freezes_and_balances(conn: sqlite3.Connection,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(billing_parts, "SECOND_PROCESS_MIN_ACCOUNTS", 1)
+    book = load_rate_book(conn)
+    run, _ = draft_run(conn, 3, NOV, book, user=SUPER, at=AT)
+    approve_run(conn, 3, NOV, user=SUPER, at=AT)
+    frozen = freeze_run(conn, 3, NOV, book, user=SUPER, at=AT)
+    assert frozen.posted == run.billed > 0
+    assert check(conn).ok
