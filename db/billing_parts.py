@@ -10,7 +10,7 @@ does when the second process cannot start, fails or is late.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from core.billing import AccountBill
@@ -39,13 +39,20 @@ Part = tuple[tuple[int, ...], tuple[AccountBill, ...], tuple[int, ...]]
 
 def compute_draft_in_parts(conn: sqlite3.Connection, dates: CycleMonth, book: RateBook,
                            run_id: int | None = None, *,
+                           on_part: Callable[[Sequence[AccountBill]], None] | None = None,
                            min_accounts: int = SECOND_PROCESS_MIN_ACCOUNTS) -> Draft:
     """compute_draft for the whole cycle, the later accounts priced by a second process when
-    the cycle is large. Call while holding the write lock, before writing anything."""
+    the cycle is large; `on_part` gets each part's bills as soon as it is priced, in account
+    order (the draft stores the first while the second is priced). Call while holding the
+    write lock; what this connection writes meanwhile must not change any pricing (the
+    second process sees only the last commit)."""
     db_file = database_file(conn)
     if db_file is None or conn.execute(COUNT_SQL, (dates.cycle_id,)).fetchone()[0] \
             < max(min_accounts, 2):
-        return compute_draft(conn, dates, book, run_id)
+        draft = compute_draft(conn, dates, book, run_id)
+        if on_part is not None:
+            on_part(draft.bills)
+        return draft
     with SecondProcess(JOB, db_file) as second:  # starts now: its start-up overlaps ours
         accounts = cycle_accounts(conn, dates.cycle_id)
         split = len(accounts) - round(len(accounts) * SECOND_SHARE)
@@ -54,6 +61,8 @@ def compute_draft_in_parts(conn: sqlite3.Connection, dates: CycleMonth, book: Ra
             (dates, book, run_id, theirs_rows[0]["id"], theirs_rows[-1]["id"]))
         engine = RateEngine(book)
         mine = compute_draft(conn, dates, book, run_id, engine, accounts[:split])
+        if on_part is not None:
+            on_part(mine.bills)
         answer = second.result() if sent else None
     expected = tuple(row["id"] for row in theirs_rows)
     if isinstance(answer, tuple) and len(answer) == 3 and answer[0] == expected:
@@ -61,6 +70,8 @@ def compute_draft_in_parts(conn: sqlite3.Connection, dates: CycleMonth, book: Ra
     else:  # no second process, or not the part we expected: price it here
         theirs = compute_draft(conn, dates, book, run_id, engine, theirs_rows)
         theirs_bills, theirs_wide = theirs.bills, theirs.history_premises
+    if on_part is not None:
+        on_part(theirs_bills)
     return Draft(dates, mine.bills + tuple(theirs_bills),
                  {row["id"]: row["premise_id"] for row in accounts},
                  tuple(sorted({*mine.history_premises, *theirs_wide})))

@@ -6,20 +6,20 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import date
 
-from core.billing import AccountBill, Outcome, StoredLine
+from core.billing import Outcome
 from core.errors import InputError, InputProblem
 from core.rate_book import RateBook
 from core.schedule import EventKind
 from core.users import User, require_supervisor
 from db import audit
 from db.billing_draft import (
-    CycleMonth,
     Draft,
     cycle_month,
 )
 from db.billing_inputs import draft_rows, inputs_mark, run_fingerprint, stored_rows
 from db.billing_parts import compute_draft_in_parts
 from db.billing_post import post_bills
+from db.billing_store import DraftStore
 from db.schedule import use_schedule_date
 from db.transaction import write_transaction
 
@@ -74,8 +74,10 @@ def draft_run(conn: sqlite3.Connection, cycle_id: int, month: date, book: RateBo
             f"cycle {cycle_id} {dates.key} was frozen by {existing.frozen_by}: it is never "
             "billed twice", field="--cycle"))
     with write_transaction(conn):  # one snapshot: the bills and their inputs' digest agree
-        draft = compute_draft_in_parts(conn, dates, book, existing.id if existing else None)
-        run_id = _store(conn, dates, draft, book, user=user, at=at)
+        store = DraftStore(conn, dates, book, user=user, at=at)
+        draft = compute_draft_in_parts(conn, dates, book, existing.id if existing else None,
+                                       on_part=store.write)
+        run_id = store.finish(draft, book)
         audit.record(conn, at=at, actor=user.login, action="billing.draft",
                      object_type="billing_run", object_id=run_id,
                      after={"cycle": cycle_id, "month": dates.key,
@@ -84,79 +86,6 @@ def draft_run(conn: sqlite3.Connection, cycle_id: int, month: date, book: RateBo
                             "excluded": draft.count(Outcome.EXCLUDED),
                             "total_cents": draft.total_cents})
     return require_run(conn, cycle_id, month), draft
-
-
-def _store(conn: sqlite3.Connection, dates: CycleMonth, draft: Draft, book: RateBook, *,
-           user: User, at: str) -> int:
-    values = (dates.bill_date.isoformat(), dates.due_date.isoformat(), book.folder,
-              "", draft.count(Outcome.BILLED), draft.count(Outcome.HELD),
-              draft.count(Outcome.EXCLUDED), draft.total_cents, user.login, at)
-    row = conn.execute("SELECT id FROM billing_runs WHERE cycle_id = ? AND month = ?",
-                       (dates.cycle_id, dates.key)).fetchone()
-    if row is None:
-        run_id = int(conn.execute(
-            "INSERT INTO billing_runs (cycle_id, month, status, bill_date, due_date, rate_folder,"
-            " fingerprint, billed_count, held_count, excluded_count, total_cents, drafted_by,"
-            " drafted_at) VALUES (?, ?, 'draft', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (dates.cycle_id, dates.key, *values)).lastrowid or 0)
-    else:
-        run_id = row[0]
-        conn.execute(
-            "UPDATE billing_runs SET status = 'draft', bill_date = ?, due_date = ?,"
-            " rate_folder = ?, fingerprint = ?, billed_count = ?, held_count = ?,"
-            " excluded_count = ?, total_cents = ?, drafted_by = ?, drafted_at = ?,"
-            " approved_by = NULL, approved_at = NULL, approved_fingerprint = NULL"
-            " WHERE id = ?", (*values, run_id))
-        conn.execute("DELETE FROM bills WHERE run_id = ?", (run_id,))
-        conn.execute("DELETE FROM bill_line_sets WHERE run_id = ?", (run_id,))
-    _store_bills(conn, run_id, sorted(draft.bills, key=lambda b: b.account_id))
-    # The mark last, after every write of the draft (its bills count as changes too).
-    conn.execute("UPDATE billing_runs SET fingerprint = ?, inputs_mark = ? WHERE id = ?",
-                 (run_fingerprint(conn, run_id), inputs_mark(conn, book), run_id))
-    return run_id
-
-
-def _store_bills(conn: sqlite3.Connection, run_id: int, bills: list[AccountBill]) -> None:
-    """The bills in account order, and each distinct set of lines once (bills priced alike
-    share one set); ids are given, so each table is one statement."""
-    first_bill = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM bills").fetchone()[0]
-    first_set = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM bill_line_sets"
-                             ).fetchone()[0]
-    by_identity: dict[int, int] = {}  # the draft's memo shares one tuple of lines per pricing
-    by_value: dict[tuple[StoredLine, ...], int] = {}
-    sets: list[tuple[StoredLine, ...]] = []
-    bill_rows = []
-    for n, b in enumerate(bills):
-        set_id = None
-        if b.lines:
-            set_id = by_identity.get(id(b.lines))
-            if set_id is None:
-                set_id = by_value.get(b.lines)
-                if set_id is None:
-                    set_id = by_value[b.lines] = first_set + len(sets)
-                    sets.append(b.lines)
-                by_identity[id(b.lines)] = set_id
-        bill_rows.append((first_bill + n, run_id, b.account_id, b.outcome.value, b.reason,
-                          b.rate_class, _iso(b.period_start), _iso(b.period_end),
-                          str(b.usage_hcf), int(b.estimated), b.total_cents, b.history,
-                          b.meter_reads, set_id))
-    conn.executemany("INSERT INTO bill_line_sets (id, run_id) VALUES (?, ?)",
-                     [(first_set + k, run_id) for k in range(len(sets))])
-    conn.executemany(
-        "INSERT INTO bill_set_lines (set_id, seq, component, label, quantity, unit, rate,"
-        " amount_cents, explanation, rate_files, rate_sha256)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(first_set + k, seq, ln.component, ln.label, ln.quantity, ln.unit, ln.rate,
-          ln.amount_cents, ln.explanation, ln.rate_files, ln.rate_sha256)
-         for k, lines in enumerate(sets) for seq, ln in enumerate(lines, start=1)])
-    conn.executemany(
-        "INSERT INTO bills (id, run_id, account_id, outcome, reason, rate_class, period_start,"
-        " period_end, usage_hcf, estimated, total_cents, usage_history, meter_reads,"
-        " line_set_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", bill_rows)
-
-
-def _iso(day: date | None) -> str | None:
-    return day.isoformat() if day else None
 
 
 def approve_run(conn: sqlite3.Connection, cycle_id: int, month: date, *, user: User,

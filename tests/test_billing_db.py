@@ -371,7 +371,7 @@ def test_a_freeze_with_nothing_moved_does_not_price_again(
     def not_again(*args: object, **kwargs: object) -> None:
         raise AssertionError("the cycle was priced again")
 
-    monkeypatch.setattr(billing_run, "compute_draft", not_again)
+    monkeypatch.setattr(billing_run, "compute_draft_in_parts", not_again)
     assert freeze_run(conn, 3, NOV, book, user=SUPER, at=AT).posted == run.billed
 
 
@@ -402,8 +402,8 @@ def test_a_freeze_after_an_unrelated_write_prices_again_and_posts(
     approve_run(conn, 3, NOV, user=SUPER, at=AT)
     read_cycle(conn, 4, date(2026, 11, 19))
     priced = []
-    real = billing_run.compute_draft
-    monkeypatch.setattr(billing_run, "compute_draft",
+    real = billing_run.compute_draft_in_parts
+    monkeypatch.setattr(billing_run, "compute_draft_in_parts",
                         lambda *a, **k: priced.append(1) or real(*a, **k))
     assert freeze_run(conn, 3, NOV, book, user=SUPER, at=AT).posted == run.billed
     assert priced == [1]
@@ -440,5 +440,5 @@ def test_drafting_another_cycle_does_not_make_this_freeze_price_again(
     def not_again(*args: object, **kwargs: object) -> None:
         raise AssertionError("the cycle was priced again")
 
-    monkeypatch.setattr(billing_run, "compute_draft", not_again)
+    monkeypatch.setattr(billing_run, "compute_draft_in_parts", not_again)
     assert freeze_run(conn, 3, NOV, book, user=SUPER, at=AT).posted == run.billed
