@@ -28,13 +28,16 @@ SECOND_PROCESS_MIN_ACCOUNTS = 8_000
 SECOND_SHARE = 0.45
 JOB = "db.billing_parts:price_part"
 
-COUNT_SQL = """
-SELECT count(*) FROM routes r CROSS JOIN premises p ON p.route_id = r.id
+IDS_SQL = """
+SELECT a.id FROM routes r CROSS JOIN premises p ON p.route_id = r.id
   CROSS JOIN accounts a ON a.premise_id = p.id
  WHERE r.cycle_id = ? AND a.status = 'active'
+ ORDER BY a.id
 """
 
-Part = tuple[tuple[int, ...], tuple[AccountBill, ...], tuple[int, ...]]
+# The second process's answer: its account ids, their bills, the premises priced from their
+# full history, and account id -> premise id.
+Part = tuple[tuple[int, ...], tuple[AccountBill, ...], tuple[int, ...], dict[int, int]]
 
 
 def compute_draft_in_parts(conn: sqlite3.Connection, dates: CycleMonth, book: RateBook,
@@ -47,33 +50,34 @@ def compute_draft_in_parts(conn: sqlite3.Connection, dates: CycleMonth, book: Ra
     write lock; what this connection writes meanwhile must not change any pricing (the
     second process sees only the last commit)."""
     db_file = database_file(conn)
-    if db_file is None or conn.execute(COUNT_SQL, (dates.cycle_id,)).fetchone()[0] \
-            < max(min_accounts, 2):
+    ids = [row[0] for row in conn.execute(IDS_SQL, (dates.cycle_id,))] \
+        if db_file is not None else []
+    if len(ids) < max(min_accounts, 2):
         draft = compute_draft(conn, dates, book, run_id)
         if on_part is not None:
             on_part(draft.bills)
         return draft
+    split = len(ids) - round(len(ids) * SECOND_SHARE)
+    expected = tuple(ids[split:])
+    assert db_file is not None
     with SecondProcess(JOB, db_file) as second:  # starts now: its start-up overlaps ours
-        accounts = cycle_accounts(conn, dates.cycle_id)
-        split = len(accounts) - round(len(accounts) * SECOND_SHARE)
-        theirs_rows = accounts[split:]
-        sent = bool(theirs_rows) and second.send(
-            (dates, book, run_id, theirs_rows[0]["id"], theirs_rows[-1]["id"]))
+        sent = second.send((dates, book, run_id, expected[0], expected[-1]))
         engine = RateEngine(book)
-        mine = compute_draft(conn, dates, book, run_id, engine, accounts[:split])
+        mine = compute_draft(conn, dates, book, run_id, engine,
+                             cycle_accounts(conn, dates.cycle_id, (ids[0], ids[split - 1])))
         if on_part is not None:
             on_part(mine.bills)
         answer = second.result() if sent else None
-    expected = tuple(row["id"] for row in theirs_rows)
-    if isinstance(answer, tuple) and len(answer) == 3 and answer[0] == expected:
-        theirs_bills, theirs_wide = answer[1], answer[2]
+    if isinstance(answer, tuple) and len(answer) == 4 and answer[0] == expected:
+        theirs_bills, theirs_wide, theirs_premises = answer[1], answer[2], answer[3]
     else:  # no second process, or not the part we expected: price it here
-        theirs = compute_draft(conn, dates, book, run_id, engine, theirs_rows)
-        theirs_bills, theirs_wide = theirs.bills, theirs.history_premises
+        theirs = compute_draft(conn, dates, book, run_id, engine,
+                               cycle_accounts(conn, dates.cycle_id, (expected[0], expected[-1])))
+        theirs_bills, theirs_wide, theirs_premises = (theirs.bills, theirs.history_premises,
+                                                      theirs.premises)
     if on_part is not None:
         on_part(theirs_bills)
-    return Draft(dates, mine.bills + tuple(theirs_bills),
-                 {row["id"]: row["premise_id"] for row in accounts},
+    return Draft(dates, mine.bills + tuple(theirs_bills), {**mine.premises, **theirs_premises},
                  tuple(sorted({*mine.history_premises, *theirs_wide})))
 
 
@@ -88,4 +92,5 @@ def price_part(conn: sqlite3.Connection, messages: Iterator[Any]) -> Part:
             part = compute_draft(conn, dates, book, run_id, None, accounts)
         finally:
             conn.execute("COMMIT")
-    return (tuple(row["id"] for row in accounts), part.bills, part.history_premises)
+    return (tuple(row["id"] for row in accounts), part.bills, part.history_premises,
+            part.premises)
