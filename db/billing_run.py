@@ -20,6 +20,7 @@ from db.billing_inputs import draft_rows, inputs_mark, run_fingerprint, stored_r
 from db.billing_parts import compute_draft_in_parts
 from db.billing_post import post_bills
 from db.billing_store import DraftStore
+from db.connection import checkpoint_deferred, checkpoint_in_background
 from db.schedule import use_schedule_date
 from db.transaction import write_transaction
 
@@ -73,7 +74,9 @@ def draft_run(conn: sqlite3.Connection, cycle_id: int, month: date, book: RateBo
         raise InputError(InputProblem(
             f"cycle {cycle_id} {dates.key} was frozen by {existing.frozen_by}: it is never "
             "billed twice", field="--cycle"))
-    with write_transaction(conn):  # one snapshot: the bills and their inputs' digest agree
+    # One snapshot: the bills and their inputs' digest agree. The pages are copied into the
+    # database file after the commit, on another thread (db.connection).
+    with checkpoint_deferred(conn), write_transaction(conn):
         store = DraftStore(conn, dates, book, user=user, at=at)
         draft = compute_draft_in_parts(conn, dates, book, existing.id if existing else None,
                                        on_part=store.write)
@@ -85,6 +88,7 @@ def draft_run(conn: sqlite3.Connection, cycle_id: int, month: date, book: RateBo
                             "held": draft.count(Outcome.HELD),
                             "excluded": draft.count(Outcome.EXCLUDED),
                             "total_cents": draft.total_cents})
+    checkpoint_in_background(conn)
     return require_run(conn, cycle_id, month), draft
 
 
@@ -122,7 +126,7 @@ def freeze_run(conn: sqlite3.Connection, cycle_id: int, month: date, book: RateB
     """Post every billed account's bill to the ledger in one transaction, with the stored
     calendar's bill and due dates; all or nothing, and never twice."""
     require_supervisor(user, "freeze a billing run")
-    with write_transaction(conn):
+    with checkpoint_deferred(conn), write_transaction(conn):  # pages copied after, on a thread
         run = require_run(conn, cycle_id, month)
         if run.status == "frozen":
             return Frozen(run, 0, True)
@@ -161,6 +165,7 @@ def freeze_run(conn: sqlite3.Connection, cycle_id: int, month: date, book: RateB
                      object_type="billing_run", object_id=run.id,
                      after={"posted": posted, "total_cents": run.total_cents,
                             "bill_date": bill_on.isoformat(), "due_date": due_on.isoformat()})
+    checkpoint_in_background(conn)
     return Frozen(require_run(conn, cycle_id, month), posted, False)
 
 

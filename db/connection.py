@@ -1,7 +1,9 @@
 """Opening the district database: pragmas, migrations by PRAGMA user_version, clear refusals."""
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -65,6 +67,39 @@ def checkpoint_deferred(conn: sqlite3.Connection) -> Iterator[None]:
 def checkpoint(conn: sqlite3.Connection) -> None:
     """Copy the WAL's pages into the database file now, waiting for no reader (PASSIVE)."""
     conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+
+def checkpoint_in_background(conn: sqlite3.Connection) -> threading.Thread | None:
+    """`checkpoint` on a thread with its own connection, after a deferred write: the clerk
+    has the answer and the next step starts while the pages are copied (SQLite works
+    without the interpreter lock, so on the other core). PASSIVE waits for nobody and blocks
+    no writer; a checkpoint cut short by the process ending is finished by the next one. A
+    short-lived process waits for the thread before it exits (it is not a daemon)."""
+    db_file = database_file(conn)
+    if db_file is None:
+        return None
+    thread = threading.Thread(target=_checkpoint_file, args=(db_file,),
+                              name="wal checkpoint")
+    thread.start()
+    return thread
+
+
+def _checkpoint_file(db_file: Path) -> None:
+    with contextlib.suppress(sqlite3.Error):  # a file gone or busy: the next one does it
+        conn = sqlite3.connect(f"{db_file.as_uri()}?mode=rw", uri=True, isolation_level=None)
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            conn.close()
+
+
+def database_file(conn: sqlite3.Connection) -> Path | None:
+    """The file of the connection's main database, or None (in memory, or a temporary one)."""
+    for _, name, file in conn.execute("PRAGMA database_list").fetchall():
+        if name == "main" and file:
+            return Path(file)
+    return None
 
 
 def open_database(path: str | Path, *, create: bool = False,
