@@ -107,7 +107,7 @@ def _store(conn: sqlite3.Connection, dates: CycleMonth, draft: Draft, book: Rate
             " excluded_count = ?, total_cents = ?, drafted_by = ?, drafted_at = ?,"
             " approved_by = NULL, approved_at = NULL, approved_fingerprint = NULL"
             " WHERE id = ?", (*values, run_id))
-        conn.execute("DELETE FROM bills WHERE run_id = ?", (run_id,))
+        conn.execute("DELETE FROM bill_rows WHERE run_id = ?", (run_id,))
         conn.execute("DELETE FROM bill_line_sets WHERE run_id = ?", (run_id,))
     _store_bills(conn, run_id, sorted(draft.bills, key=lambda b: b.account_id))
     # The mark last, after every write of the draft (its bills count as changes too).
@@ -119,7 +119,7 @@ def _store(conn: sqlite3.Connection, dates: CycleMonth, draft: Draft, book: Rate
 def _store_bills(conn: sqlite3.Connection, run_id: int, bills: list[AccountBill]) -> None:
     """The bills in account order, and each distinct set of lines once (bills priced alike
     share one set); ids are given, so each table is one statement."""
-    first_bill = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM bills").fetchone()[0]
+    first_bill = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM bill_rows").fetchone()[0]
     first_set = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM bill_line_sets"
                              ).fetchone()[0]
     by_identity: dict[int, int] = {}  # the draft's memo shares one tuple of lines per pricing
@@ -150,9 +150,10 @@ def _store_bills(conn: sqlite3.Connection, run_id: int, bills: list[AccountBill]
           ln.amount_cents, ln.explanation, ln.rate_files, ln.rate_sha256)
          for k, lines in enumerate(sets) for seq, ln in enumerate(lines, start=1)])
     conn.executemany(
-        "INSERT INTO bills (id, run_id, account_id, outcome, reason, rate_class, period_start,"
-        " period_end, usage_hcf, estimated, total_cents, usage_history, meter_reads,"
-        " line_set_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", bill_rows)
+        "INSERT INTO bill_rows (id, run_id, account_id, outcome, reason, rate_class,"
+        " period_start, period_end, usage_hcf, estimated, total_cents, usage_history,"
+        " meter_reads, line_set_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        bill_rows)
 
 
 def _iso(day: date | None) -> str | None:
