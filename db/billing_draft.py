@@ -177,15 +177,18 @@ def history_window(dates: CycleMonth) -> tuple[date, date]:
     return dates.previous_read_end - HISTORY_WINDOW, dates.read_end + timedelta(days=1)
 
 
-# Each active account's latest posted bill with a usage history (one index seek each).
+# Each active account's latest posted bill with a usage history: one index seek each, and a
+# lookup in bill_entries per candidate (normally the first: a draft's bills are newer).
 PREVIOUS_SQL = """
 SELECT a.id, b.period_end, b.usage_history
   FROM routes r CROSS JOIN premises p ON p.route_id = r.id
   CROSS JOIN accounts a ON a.premise_id = p.id
-  JOIN bills b ON b.id = (SELECT x.id FROM bills x INDEXED BY bills_posted_history
-                           WHERE x.account_id = a.id AND x.ledger_entry_id IS NOT NULL
-                             AND x.usage_history <> '' AND x.period_end <= ?
-                           ORDER BY x.period_end DESC, x.id DESC LIMIT 1)
+  JOIN bill_rows b ON b.id = (SELECT x.id FROM bill_rows x INDEXED BY bill_rows_history
+                               WHERE x.account_id = a.id AND x.usage_history <> ''
+                                 AND x.period_end <= ?
+                                 AND EXISTS (SELECT 1 FROM bill_entries l
+                                              WHERE l.bill_id = x.id)
+                               ORDER BY x.period_end DESC, x.id DESC LIMIT 1)
  WHERE r.cycle_id = ? AND a.status = 'active' AND a.id BETWEEN ? AND ?
 """
 

@@ -1,7 +1,7 @@
 """How a freeze knows it posts the preview: the stored bills are the approved ones, and what
 they were computed from has not moved, or pricing the cycle again gives exactly those bills.
 
-- The stored bills. No bill or line is ever edited (migration 0011's triggers); a redraft
+- The stored bills. No bill or line is ever edited (migrations 0011 and 0013); a redraft
   replaces them and clears the approval. The approval keeps their count and sums
   (run_fingerprint), so a row added or removed by hand is caught as well.
 - The inputs. inputs_mark is a dozen lookups: the newest row of every table a draft reads
@@ -30,7 +30,7 @@ SELECT (SELECT count(*) || ',' || total(account_id) || ',' || total(total_cents)
                + length(rate_class) + length(ifnull(period_start, '')) + length(usage_hcf)
                + length(usage_history) + length(meter_reads)) || ','
                || total(line_set_id - (SELECT min(id) FROM bill_line_sets WHERE run_id = :run))
-          FROM bills WHERE run_id = :run) || ';' ||
+          FROM bill_rows WHERE run_id = :run) || ';' ||
        (SELECT count(*) || ',' || total(l.seq) || ',' || total(l.amount_cents) || ','
                || total(length(l.label) + length(l.quantity) + length(l.rate)
                + length(l.explanation) + length(l.rate_sha256))
@@ -99,4 +99,5 @@ def stored_rows(conn: sqlite3.Connection, run_id: int) -> dict[int, BillRow]:
     return {account_id: (*row, tuple(sets.get(set_id, ()))) for account_id, *row, set_id in
             conn.execute("SELECT account_id, outcome, reason, rate_class, period_start,"
                          " period_end, usage_hcf, estimated, total_cents, usage_history,"
-                         " meter_reads, line_set_id FROM bills WHERE run_id = ?", (run_id,))}
+                         " meter_reads, line_set_id FROM bill_rows WHERE run_id = ?",
+                         (run_id,))}

@@ -198,10 +198,11 @@ class Reconciliation:
 
 # Every active account of the cycle beside its bill in the run, if any, in account order.
 RECONCILE_SQL = """
-SELECT a.number, b.outcome, b.reason, b.ledger_entry_id IS NOT NULL
+SELECT a.number, b.outcome, b.reason, l.entry_id IS NOT NULL
   FROM routes r CROSS JOIN premises p ON p.route_id = r.id
   CROSS JOIN accounts a ON a.premise_id = p.id
-  LEFT JOIN bills b ON b.run_id = :run AND b.account_id = a.id
+  LEFT JOIN bill_rows b ON b.run_id = :run AND b.account_id = a.id
+  LEFT JOIN bill_entries l ON l.bill_id = b.id
  WHERE r.cycle_id = :cycle AND a.status = 'active'
  ORDER BY a.number
 """

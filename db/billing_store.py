@@ -41,9 +41,10 @@ class DraftStore:
                 " excluded_count = 0, total_cents = 0, drafted_by = ?, drafted_at = ?,"
                 " approved_by = NULL, approved_at = NULL, approved_fingerprint = NULL"
                 " WHERE id = ?", (*values, self.run_id))
-            conn.execute("DELETE FROM bills WHERE run_id = ?", (self.run_id,))
+            conn.execute("DELETE FROM bill_rows WHERE run_id = ?", (self.run_id,))
             conn.execute("DELETE FROM bill_line_sets WHERE run_id = ?", (self.run_id,))
-        self.next_bill = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM bills").fetchone()[0]
+        self.next_bill = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM bill_rows"
+                                       ).fetchone()[0]
         self.next_set = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM bill_line_sets"
                                      ).fetchone()[0]
         self.last_account = 0
@@ -89,7 +90,7 @@ class DraftStore:
               ln.amount_cents, ln.explanation, ln.rate_files, ln.rate_sha256)
              for set_id, lines in sets for seq, ln in enumerate(lines, start=1)])
         conn.executemany(
-            "INSERT INTO bills (id, run_id, account_id, outcome, reason, rate_class,"
+            "INSERT INTO bill_rows (id, run_id, account_id, outcome, reason, rate_class,"
             " period_start, period_end, usage_hcf, estimated, total_cents, usage_history,"
             " meter_reads, line_set_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows)

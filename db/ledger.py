@@ -134,4 +134,8 @@ def check(conn: sqlite3.Connection) -> LedgerCheck:
         result.problems.append(
             f"control totals {tuple(control)} differ from the entries "
             f"{(result.receivable_cents, result.deposit_cents, result.entries_checked)}")
+    # A bulk posting's range lives only inside its own transaction (migration 0013).
+    for first_id, last_id in conn.execute("SELECT first_id, last_id FROM ledger_bulk_postings"):
+        result.problems.append(f"a bulk posting range {first_id}-{last_id} was left open: "
+                               "entries posted in it skip the balance totals")
     return result

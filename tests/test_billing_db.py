@@ -15,13 +15,15 @@ import db.billing_run as billing_run
 from core.bill_print import B_FIELDS, clean
 from core.billing import Outcome
 from core.errors import InputError, PermissionDenied
+from core.ledger import EntryType, Posting
 from core.model import Role, User
 from db.billing_diff import diff_run
 from db.billing_inputs import inputs_mark, run_fingerprint
 from db.billing_run import approve_run, draft_run, freeze_run, reconcile, stored_bills
 from db.connection import open_database
-from db.ledger import check
+from db.ledger import balance_of, check, post
 from db.rates import load_rate_book
+from db.transaction import write_transaction
 from tests.billing_support import read_cycle
 from tests.console_support import build_small_district, copy_district
 
@@ -123,9 +125,11 @@ def test_freeze_posts_the_approved_draft_once_with_the_stored_dates(
     with pytest.raises(InputError, match="never billed twice"):
         draft_run(conn, 3, NOV, book, user=CLERK, at=AT)
     with pytest.raises(sqlite3.DatabaseError, match="never edited"):
-        conn.execute("UPDATE bills SET total_cents = 1 WHERE run_id = ?", (run.id,))
+        conn.execute("UPDATE bill_rows SET total_cents = 1 WHERE run_id = ?", (run.id,))
     with pytest.raises(sqlite3.DatabaseError, match="frozen"):
-        conn.execute("DELETE FROM bills WHERE run_id = ?", (run.id,))
+        conn.execute("DELETE FROM bill_rows WHERE run_id = ?", (run.id,))
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        conn.execute("DELETE FROM bill_entries")
     found = reconcile(conn, 3, NOV)
     assert found.ok and found.billed == run.billed and found.ledger_cents == run.total_cents
 
@@ -147,16 +151,35 @@ def test_a_crash_half_way_through_freeze_posts_nothing(conn: sqlite3.Connection)
     assert conn.execute("SELECT SUM(balance_cents) FROM account_balances").fetchone() \
         == balances
     assert billing_run.require_run(conn, 3, NOV).status == "approved"
+    assert conn.execute("SELECT count(*) FROM ledger_bulk_postings").fetchone()[0] == 0
     conn.execute("DROP TRIGGER temp.power_cut")
     assert freeze_run(conn, 3, NOV, book, user=SUPER, at=AT).posted > 0
 
 
-def test_set_based_posting_runs_every_ledger_trigger(conn: sqlite3.Connection) -> None:
+def test_set_based_posting_keeps_the_balances_and_control_totals(
+        conn: sqlite3.Connection) -> None:
     book = load_rate_book(conn)
     run, _ = draft_run(conn, 3, NOV, book, user=CLERK, at=AT)
     approve_run(conn, 3, NOV, user=SUPER, at=AT)
+    balances = dict(conn.execute("SELECT account_id, balance_cents FROM account_balances"))
     freeze_run(conn, 3, NOV, book, user=SUPER, at=AT)
-    assert check(conn).ok  # balances and control totals kept by the triggers, entry by entry
+    assert check(conn).ok  # balances and control totals added set-based (migration 0013)
+    assert conn.execute("SELECT count(*) FROM ledger_bulk_postings").fetchone()[0] == 0
+    for account_id, cents in conn.execute("SELECT account_id, total_cents FROM bills"
+                                          " WHERE run_id = ? AND outcome = 'billed'",
+                                          (run.id,)):
+        assert balance_of(conn, account_id)[0] == balances.get(account_id, 0) + cents
+    # An entry posted after the bulk posting runs the per-entry trigger again.
+    account_id = conn.execute("SELECT account_id FROM bills WHERE run_id = ? AND outcome ="
+                              " 'billed' LIMIT 1", (run.id,)).fetchone()[0]
+    owed = balance_of(conn, account_id)[0]
+    with write_transaction(conn):
+        post(conn, Posting(account_id=account_id, entry_type=EntryType.PAYMENT,
+                           amount_cents=-1234, effective_on=date(2026, 11, 25), actor="clerk1",
+                           reason_code="PAY", comment="counter payment"),
+             posted_at="2026-11-25T10:00:00")
+    assert balance_of(conn, account_id)[0] == owed - 1234
+    assert check(conn).ok
     rows = conn.execute("SELECT b.id, b.account_id, b.total_cents, e.account_id,"
                         " e.amount_cents, e.reference FROM bills b JOIN ledger_entries e"
                         " ON e.id = b.ledger_entry_id WHERE b.run_id = ?", (run.id,)).fetchall()
@@ -222,11 +245,11 @@ def test_any_input_that_moves_after_approval_refuses_the_freeze(
 def test_a_stored_bill_or_line_is_never_edited(conn: sqlite3.Connection) -> None:
     run, _ = draft_run(conn, 3, NOV, load_rate_book(conn), user=CLERK, at=AT)
     approve_run(conn, 3, NOV, user=SUPER, at=AT)
-    for sql in ("UPDATE bills SET total_cents = total_cents + 1 WHERE run_id = ?",
-                "UPDATE bills SET usage_history = '' WHERE run_id = ?",
+    for sql in ("UPDATE bill_rows SET total_cents = total_cents + 1 WHERE run_id = ?",
+                "UPDATE bill_rows SET usage_history = '' WHERE run_id = ?",
                 "UPDATE bill_set_lines SET label = 'x' WHERE set_id IN"
                 " (SELECT line_set_id FROM bills WHERE run_id = ?)",
-                "UPDATE bills SET line_set_id = NULL WHERE run_id = ?"):
+                "UPDATE bill_rows SET line_set_id = NULL WHERE run_id = ?"):
         with pytest.raises(sqlite3.DatabaseError, match="never edited"), conn:
             conn.execute(sql, (run.id,))
 
@@ -346,9 +369,10 @@ def test_a_read_moved_in_a_premises_full_history_refuses_the_freeze(
         " JOIN premises p ON p.id = a.premise_id JOIN routes r ON r.id = p.route_id"
         " WHERE r.cycle_id = 3 AND b.usage_history <> '' LIMIT 1").fetchone()
     with conn:  # its last bill forgets its history: the draft must read the premise's reads
-        conn.execute("DROP TRIGGER bills_never_edited")
-        conn.execute("DROP TRIGGER bills_frozen_no_update")
-        conn.execute("UPDATE bills SET usage_history = '' WHERE account_id = ?", (account,))
+        conn.execute("DROP TRIGGER bill_rows_never_edited")
+        conn.execute("DROP TRIGGER bill_rows_frozen_no_update")
+        conn.execute("UPDATE bill_rows SET usage_history = '' WHERE account_id = ?",
+                     (account,))
     book = load_rate_book(conn)
     _, draft = draft_run(conn, 3, NOV, book, user=CLERK, at=AT)
     assert draft.history_premises == (premise,)

@@ -322,3 +322,18 @@ def test_check_notices_tampered_control_totals(conn: sqlite3.Connection,
     conn.execute("UPDATE ledger_control SET entry_count = entry_count + 1")
     problems = ledger_db.check(conn).problems
     assert len(problems) == 1 and "control totals" in problems[0]
+
+
+def test_a_bulk_range_covers_only_new_entries_and_check_reports_one_left_open(
+        conn: sqlite3.Connection, new_account: Callable[..., int]) -> None:
+    """Migration 0013: entries inside a bulk posting range skip the per-entry totals, so a
+    range can never cover an entry already posted, and one left behind is a problem."""
+    account = new_account()
+    first = post(conn, account, EntryType.BILL, 5000)
+    with pytest.raises(sqlite3.IntegrityError, match="not yet posted"):
+        conn.execute("INSERT INTO ledger_bulk_postings VALUES (?, ?)", (first, first + 5))
+    conn.execute("INSERT INTO ledger_bulk_postings VALUES (?, ?)", (first + 1, first + 1))
+    post(conn, account, EntryType.BILL, 700)  # inside the range: no totals
+    problems = ledger_db.check(conn).problems
+    assert any("left open" in p for p in problems), problems
+    assert any("100-0001" in p for p in problems), problems

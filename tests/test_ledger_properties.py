@@ -1,8 +1,9 @@
 """Properties that must hold for any ledger: balances are the sum of entries, always.
 
-The stateful test posts random entries and reversals over several accounts of a real SQLite
-file, tries the refused moves too, and after every step proves each balance, the district
-totals, the control totals and `db.ledger.check()` against a plain-Python model.
+The stateful test posts random entries, reversals and billing runs' bills in bulk over several
+accounts of a real SQLite file, tries the refused moves too, and after every step proves each
+balance, the district totals, the control totals and `db.ledger.check()` against a
+plain-Python model.
 """
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ from core.ledger import (
     running_balances,
 )
 from db import ledger as ledger_db
+from db.billing_post import post_bills
 from db.transaction import write_transaction
 
 TODAY = date(2026, 6, 30)
@@ -59,6 +61,8 @@ class LedgerMachine(RuleBasedStateMachine):
         self.open_originals: list[int] = []  # originals not yet reversed
         self.reversed_originals: list[int] = []
         self.reversals: list[int] = []
+        self.runs = 0
+        self.conn.execute("INSERT INTO cycles (id, name, read_day) VALUES (1, 'Cycle 1', 5)")
 
     def teardown(self) -> None:
         self.conn.close()
@@ -88,6 +92,41 @@ class LedgerMachine(RuleBasedStateMachine):
             entry_id = ledger_db.post(self.conn, posting, posted_at="2026-06-30T09:00:00")
         self._record(entry_id)
         self.open_originals.append(entry_id)
+
+    @rule(billed=st.lists(st.tuples(st.sampled_from(range(len(ACCOUNTS))), amounts),
+                          max_size=len(ACCOUNTS), unique_by=lambda bill: bill[0]),
+          billed_on=dates)
+    def post_a_runs_bills_in_bulk(self, billed: list[tuple[int, int]],
+                                  billed_on: date) -> None:
+        """A billing run's bills posted as the freeze posts them (db.billing_post): the
+        balances and control totals added set-based, the other accounts held."""
+        self.runs += 1
+        with write_transaction(self.conn):
+            run_id = self.conn.execute(
+                "INSERT INTO billing_runs (cycle_id, month, status, bill_date, due_date,"
+                " rate_folder, fingerprint, drafted_by, drafted_at) VALUES (1, ?, 'approved',"
+                " ?, ?, 'rates', 'x', 'mreyes', 'now')",
+                (f"{2000 + self.runs // 12}-{self.runs % 12 + 1:02d}", billed_on.isoformat(),
+                 billed_on.isoformat())).lastrowid
+            amounts_by_account = dict(billed)
+            for account, account_id in enumerate(self.account_ids):
+                amount = amounts_by_account.get(account)
+                self.conn.execute(
+                    "INSERT INTO bill_rows (run_id, account_id, outcome, reason, rate_class,"
+                    " period_start, period_end, usage_hcf, total_cents) VALUES (?, ?, ?, ?,"
+                    " 'residential', '2025-01-01', '2025-02-01', '12', ?)",
+                    (run_id, account_id, "held" if amount is None else "billed",
+                     "high read" if amount is None else "", amount or 0))
+            posted = post_bills(self.conn, run_id, bill_on=billed_on,
+                                due_on=billed_on + timedelta(days=20), actor="mreyes",
+                                at="2026-06-30T11:00:00")
+        assert posted == (len(billed), sum(amount for _, amount in billed))
+        assert self.conn.execute("SELECT count(*) FROM ledger_bulk_postings").fetchone()[0] == 0
+        for (entry_id,) in self.conn.execute(
+                "SELECT l.entry_id FROM bill_rows b JOIN bill_entries l ON l.bill_id = b.id"
+                " WHERE b.run_id = ? ORDER BY l.entry_id", (run_id,)).fetchall():
+            self._record(entry_id)
+            self.open_originals.append(entry_id)
 
     @precondition(lambda self: self.open_originals)
     @rule(data=st.data(), returned=st.booleans(), after_days=st.integers(0, 60))

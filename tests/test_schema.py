@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from conftest import add_account
 
 from db.connection import BUSY_TIMEOUT_MS, DatabaseError, migrations, open_database, schema_version
 
@@ -196,6 +197,8 @@ def test_bill_lines_stored_before_line_sets_survive_the_migration(tmp_path: Path
         for statement in _statements(sql):
             raw.execute(statement)
     raw.execute(f"PRAGMA user_version = {before[-1][0]}")
+    raw.execute("INSERT INTO cycles (id, name, read_day) VALUES (1, 'Cycle 1', 5)")
+    assert add_account(raw) == 1
     raw.execute("INSERT INTO billing_runs (id, cycle_id, month, status, bill_date, due_date,"
                 " rate_folder, fingerprint, drafted_by, drafted_at) VALUES (1, 1, '2026-01',"
                 " 'draft', '2026-01-20', '2026-02-10', 'rates', 'x', 'a', 'now')")
@@ -213,4 +216,77 @@ def test_bill_lines_stored_before_line_sets_survive_the_migration(tmp_path: Path
                                            " ORDER BY seq")] == [(7, 1, 100), (7, 2, 200)]
     with pytest.raises(sqlite3.DatabaseError, match="frozen"):
         conn.execute("DELETE FROM bill_set_lines")
+    conn.close()
+
+
+def test_bills_and_their_ledger_links_survive_migration_0013(tmp_path: Path) -> None:
+    """Migration 0013 moves the bills to bill_rows and their ledger links to bill_entries; the
+    view bills shows every bill as before, frozen or draft, and the same triggers guard them."""
+    from db.billing_draft import PREVIOUS_SQL
+    from db.connection import _statements
+
+    path = tmp_path / "old.db"
+    raw = sqlite3.connect(path, isolation_level=None)
+    raw.execute("PRAGMA foreign_keys = ON")
+    raw.execute("PRAGMA recursive_triggers = ON")
+    before = [m for m in migrations() if m[0] <= 12]
+    for _, _, sql in before:
+        for statement in _statements(sql):
+            raw.execute(statement)
+    raw.execute("PRAGMA user_version = 12")
+    raw.execute("INSERT INTO cycles (id, name, read_day) VALUES (1, 'Cycle 1', 5)")
+    raw.execute("INSERT INTO routes (id, cycle_id, code) VALUES (1, 1, 'R1')")
+    accounts = [add_account(raw, number) for number in ("100-0001", "100-0002")]
+    raw.execute("UPDATE premises SET route_id = 1")
+    for month in ("2026-01", "2026-02"):  # January is frozen below, February a draft
+        raw.execute("INSERT INTO billing_runs (cycle_id, month, status, bill_date, due_date,"
+                    " rate_folder, fingerprint, drafted_by, drafted_at) VALUES (1, ?, 'draft',"
+                    " '2026-01-20', '2026-02-10', 'rates', 'x', 'a', 'now')", (month,))
+    entry = raw.execute("INSERT INTO ledger_entries (account_id, entry_type, amount_cents,"
+                        " effective_on, posted_at, actor, reason_code, comment) VALUES"
+                        " (?, 'bill', 4200, '2026-01-20', 'now', 'a', 'BILL', 'water')",
+                        (accounts[0],)).lastrowid
+    raw.execute("INSERT INTO bill_line_sets (id, run_id) VALUES (5, 1)")
+    bills = [  # id, run, account, outcome, reason, period end, cents, entry, history
+        (11, 1, accounts[0], "billed", "", "2026-01-05", 4200, entry, "2026-01-05:12"),
+        (12, 1, accounts[1], "held", "high read", "2026-01-05", 0, None, "2026-01-05:9"),
+        (13, 2, accounts[0], "billed", "", "2026-02-05", 3900, None, "2026-02-05:11")]
+    for bill_id, run, account, outcome, reason, end, cents, link, history in bills:
+        raw.execute("INSERT INTO bills (id, run_id, account_id, outcome, reason, period_end,"
+                    " total_cents, ledger_entry_id, usage_history, meter_reads, line_set_id)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'R|1', ?)",
+                    (bill_id, run, account, outcome, reason, end, cents, link, history,
+                     5 if run == 1 else None))
+    raw.execute("INSERT INTO bill_set_lines (set_id, seq, component, label, quantity, unit,"
+                " rate, amount_cents, explanation, rate_files, rate_sha256)"
+                " VALUES (5, 1, 'water', 'l', '1', 'HCF', '1.00', 4200, 'e', 'f', 's')")
+    raw.execute("UPDATE billing_runs SET status = 'frozen' WHERE id = 1")
+    old_bills = raw.execute("SELECT * FROM bills ORDER BY id").fetchall()
+    old_lines = raw.execute("SELECT * FROM bill_lines ORDER BY bill_id, seq").fetchall()
+    raw.close()
+
+    conn = open_database(path)
+    conn.row_factory = None
+    assert conn.execute("SELECT * FROM bills ORDER BY id").fetchall() == old_bills
+    assert conn.execute("SELECT * FROM bill_lines ORDER BY bill_id, seq").fetchall() \
+        == old_lines
+    assert conn.execute("SELECT * FROM bill_entries").fetchall() == [(11, entry)]
+    assert conn.execute("SELECT type FROM sqlite_master WHERE name = 'bills'").fetchone() \
+        == ("view",)
+    # The draft's previous bill: account 1's posted January bill, not its February draft.
+    assert conn.execute(PREVIOUS_SQL, ("2026-02-28", 1)).fetchall() \
+        == [(accounts[0], "2026-01-05", "2026-01-05:12")]
+    with pytest.raises(sqlite3.DatabaseError, match="never edited"):
+        conn.execute("UPDATE bill_rows SET total_cents = 1 WHERE id = 13")
+    with pytest.raises(sqlite3.DatabaseError, match="frozen"):
+        conn.execute("DELETE FROM bill_rows WHERE id = 12")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        conn.execute("UPDATE bill_entries SET entry_id = entry_id")
+    conn.execute("DELETE FROM bill_rows WHERE run_id = 2")  # a draft is drafted again
+    conn.execute("INSERT INTO ledger_entries (account_id, entry_type, amount_cents,"
+                 " effective_on, posted_at, actor, reason_code, comment) VALUES"
+                 " (?, 'payment', -200, '2026-02-01', 'now', 'a', 'PAY', 'cash')",
+                 (accounts[0],))
+    assert conn.execute("SELECT balance_cents FROM account_balances WHERE account_id = ?",
+                        (accounts[0],)).fetchone() == (4000,)
     conn.close()
