@@ -1,28 +1,22 @@
 """Auditing staged reads against their history, in this process or in a second one.
 
-A large file's reads are split in two: a worker process (started when the import starts)
-audits the first part on its own read connection while the importing process audits the rest,
-so both cores work. While the importing process checks the lines, the worker reads the file's
-meter ids and dates and loads the history it expects to need; when its part arrives it uses
-that history only if it is the history the part needs (the same days, every premise), and
-loads what is missing. The worker reads only committed history, which is all the audit reads:
-the importing process audits its own part before it writes, and commits nothing until the
-worker has answered.
+A large file's reads are split in two: a worker process (db.second_process, started when the
+import starts) audits the first part on its own read connection while the importing process
+audits the rest, so both cores work. While the importing process checks the lines, the worker
+reads the file's meter ids and dates and loads the history it expects to need; when its part
+arrives it uses that history only if it is the history the part needs (the same days, every
+premise), and loads what is missing. The worker reads only committed history, which is all the
+audit reads: the importing process audits its own part before it writes, and commits nothing
+until the worker has answered.
 """
 from __future__ import annotations
 
 import contextlib
-import gc
-import os
-import pickle
 import sqlite3
-import subprocess
-import sys
-import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
 from pathlib import Path
-from typing import IO, Any, NamedTuple
+from typing import Any, NamedTuple
 
 from core.read_audit import audit_read
 from core.read_bands import ReadAuditPolicy, read_audit_policy
@@ -32,15 +26,12 @@ from core.reads import AmrFlags, MeterChain, Occupancy, ReadUnderAudit
 from db.read_exceptions import ExceptionPlace
 from db.read_history import fill_premises, load_chains, premise_occupancy
 from db.read_lookups import load_meters
+from db.second_process import SecondProcess
 from db.settings import load_settings
 
 NO_FLAGS = AmrFlags()
 # A file this large (about 14,000 lines) is worth a second process; smaller ones audit here.
 WORKER_MIN_BYTES = 1 << 20
-# Far beyond what a worker needs (about a second for 50,000 reads); past it, this process
-# audits the worker's part itself.
-WORKER_TIMEOUT_SECONDS = 120
-
 Found = list[tuple[ExceptionPlace, Finding]]
 
 
@@ -123,102 +114,22 @@ def audit_reads(conn: sqlite3.Connection, staged: Sequence[Sequence[Any]],
     return found
 
 
-def database_file(conn: sqlite3.Connection) -> Path | None:
-    """The file of the connection's main database, or None (in memory, or a temporary one)."""
-    for _, name, file in conn.execute("PRAGMA database_list").fetchall():
-        if name == "main" and file:
-            return Path(file)
-    return None
-
-
-class AuditWorker:
-    """A second process auditing part of the reads; if it fails, the caller audits that part."""
+class AuditWorker(SecondProcess):
+    """A second process auditing part of the reads (serve_audit); if it fails, the caller
+    audits that part."""
 
     def __init__(self, db_file: Path) -> None:
-        self.db_file = db_file
-        root = str(Path(__file__).resolve().parents[1])
-        path = os.environ.get("PYTHONPATH")
-        env = {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else "")}
-        self.process: subprocess.Popen[bytes] | None = None
-        self._sender: threading.Thread | None = None
-        self._receiver: threading.Thread | None = None
-        self._answer: list[bytes] = []
-        # Without a second process (OSError) the caller audits everything itself.
-        with contextlib.suppress(OSError):
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "db.read_audit_worker", str(db_file)],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                env=env, cwd=root)  # `-m` looks in the working folder first: ours
+        super().__init__(f"{__name__}:serve_audit", db_file)
 
     def expect(self, read_file: Path, share: float, encoding: str) -> None:
         """Tell the worker which file is being checked and what share of its lines will be its
         part, so it loads their history while the lines are checked."""
-        if self.process is None or self.process.stdin is None:
-            return
-        try:
-            pickle.dump(("expect", str(read_file), share, encoding), self.process.stdin,
-                        protocol=pickle.HIGHEST_PROTOCOL)
-            self.process.stdin.flush()
-        except OSError:
-            self.close()
+        self.tell(("expect", str(read_file), share, encoding))
 
-    def send(self, staged: Sequence[Sequence[Any]], windows: dict[int, ReadWindow],
-             since: date, until: date, policy: ReadAuditPolicy) -> bool:
-        """Hand the worker its reads; False when it cannot take them. Threads write the job and
-        read the answer, so this process goes on at once and the worker never waits on a pipe."""
-        if self.process is None or self.process.stdin is None or self.process.stdout is None:
-            return False
-        payload = pickle.dumps(("audit", list(staged), windows, since, until, policy),
-                               protocol=pickle.HIGHEST_PROTOCOL)
-        stream, self.process.stdin = self.process.stdin, None
-        self._sender = threading.Thread(target=_write_and_close, args=(stream, payload),
-                                        daemon=True)
-        self._receiver = threading.Thread(target=_read_answer,
-                                          args=(self.process.stdout, self._answer), daemon=True)
-        self._sender.start()
-        self._receiver.start()
-        return True
-
-    def finished(self, timeout: float) -> bool:
-        """Whether the worker has answered (or failed) within `timeout` seconds."""
-        if self._receiver is None:
-            return True
-        self._receiver.join(timeout)
-        return not self._receiver.is_alive()
-
-    def result(self) -> Found | None:
-        """The worker's findings, or None when it failed."""
-        if self.process is None or self._receiver is None:
-            return None
-        self._receiver.join(WORKER_TIMEOUT_SECONDS)
-        outcome = None
-        if not self._receiver.is_alive() and self._answer:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(WORKER_TIMEOUT_SECONDS)
-            if self.process.returncode == 0:
-                with contextlib.suppress(pickle.UnpicklingError, EOFError):
-                    outcome = pickle.loads(self._answer[0])
-        self.close()
-        if not isinstance(outcome, tuple) or outcome[0] != "found":
-            return None
-        found: Found = outcome[1]
-        return found
-
-    def close(self) -> None:
-        """Stop the worker if it is still running (the file was refused, or it failed)."""
-        process, self.process = self.process, None
-        if process is None:
-            return
-        if process.poll() is None:
-            process.kill()
-        process.wait()
-        for thread in (self._sender, self._receiver):  # their pipes end with the process
-            if thread is not None:
-                thread.join()
-        for stream in (process.stdin, process.stdout):
-            if stream is not None:
-                with contextlib.suppress(OSError):
-                    stream.close()
+    def send_part(self, staged: Sequence[Sequence[Any]], windows: dict[int, ReadWindow],
+                  since: date, until: date, policy: ReadAuditPolicy) -> bool:
+        """Hand the worker its reads; False when it cannot take them."""
+        return self.send(("audit", list(staged), windows, since, until, policy))
 
 
 def _prefetch(conn: sqlite3.Connection, meters: dict[int, MeterRef], read_file: str,
@@ -249,75 +160,20 @@ def _prefetch(conn: sqlite3.Connection, meters: dict[int, MeterRef], read_file: 
     return Prefetched(since, until, premises, load_chains(conn, since, until))
 
 
-def _write_and_close(stream: IO[bytes], payload: bytes) -> None:
-    """Write the job to the worker; a worker that has stopped is the caller's to notice."""
-    with contextlib.suppress(OSError):
-        stream.write(payload)
-    with contextlib.suppress(OSError):
-        stream.close()
-
-
-def _read_answer(stream: IO[bytes], answer: list[bytes]) -> None:
-    """Read the worker's whole answer (it ends when the worker exits or is stopped)."""
-    with contextlib.suppress(OSError, ValueError):
-        answer.append(stream.read())
-
-
-def _read_job(job: list[bytes]) -> None:
-    """Read the job's bytes from stdin into `job` (empty when the importing process sends
-    none); unpickled later, so this thread holds the interpreter only while it waits."""
-    with contextlib.suppress(OSError):
-        job.append(sys.stdin.buffer.read())
-
-
-def _serve(db_file: str) -> None:
-    """The worker's side: load the meters and the expected history while the importing
-    process checks the file, then read one job from stdin and write its findings to stdout."""
-    gc.disable()  # many small objects and no cycles; see db.read_import
-    outcome: tuple[str, Any]
-    conn: sqlite3.Connection | None = None
-    meters: dict[int, MeterRef] = {}
-    try:
-        conn = sqlite3.connect(f"{Path(db_file).as_uri()}?mode=ro", uri=True,
-                               isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA busy_timeout = 5000")
-        meters = load_meters(conn)
-    except Exception as exc:  # the importing process audits these reads itself
-        outcome = ("failed", repr(exc))
+def serve_audit(conn: sqlite3.Connection, messages: Iterator[Any]) -> Found | None:
+    """The worker's side (db.second_process): load the meters and the expected history while
+    the importing process checks the file, then audit the part it sends; None when no part
+    comes (the file was refused)."""
+    meters = load_meters(conn)
+    message = next(messages, None)
     prefetched: Prefetched | None = None
-    try:
-        message = pickle.load(sys.stdin.buffer)
-    except EOFError:
-        return  # the file was refused, or too small to need us
-    if message[0] == "expect":
-        # The job is read while the history loads, so the importing process never waits on a
-        # full pipe.
-        job: list[bytes] = []
-        reader = threading.Thread(target=_read_job, args=(job,), daemon=True)
-        reader.start()
-        if conn is not None:
-            # A guess: a file the checks refuse, or a history it misjudges, costs only time.
-            with contextlib.suppress(Exception):
-                prefetched = _prefetch(conn, meters, *message[1:])
-        reader.join()
-        if not job or not job[0]:
-            return  # the file was refused
-        try:
-            message = pickle.loads(job[0])
-        except (pickle.UnpicklingError, EOFError):
-            return  # not a whole job: the importing process audits the part itself
+    if message is not None and message[0] == "expect":
+        # A guess: a file the checks refuse, or a history it misjudges, costs only time. The
+        # part arrives meanwhile (db.second_process reads messages on a thread).
+        with contextlib.suppress(Exception):
+            prefetched = _prefetch(conn, meters, *message[1:])
+        message = next(messages, None)
+    if message is None:
+        return None  # the file was refused
     _, staged, windows, since, until, policy = message
-    if conn is not None:
-        try:
-            outcome = ("found", audit_reads(conn, staged, (), meters, windows, since, until,
-                                            policy, prefetched))
-        except Exception as exc:
-            outcome = ("failed", repr(exc))
-        conn.close()
-    sys.stdout.buffer.write(pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL))
-    sys.stdout.buffer.flush()
-
-
-if __name__ == "__main__":
-    _serve(sys.argv[1])
+    return audit_reads(conn, staged, (), meters, windows, since, until, policy, prefetched)

@@ -29,12 +29,7 @@ from core.read_import import (
     ReadWindow,
 )
 from db.connection import checkpoint_deferred
-from db.read_audit_worker import (
-    WORKER_MIN_BYTES,
-    AuditWorker,
-    audit_reads,
-    database_file,
-)
+from db.read_audit_worker import WORKER_MIN_BYTES, AuditWorker, audit_reads
 from db.read_exceptions import insert_exceptions, open_missing_meters
 from db.read_import_writes import (
     ImportCounts,
@@ -44,6 +39,7 @@ from db.read_import_writes import (
     store_reads,
 )
 from db.read_lookups import cycle_windows, load_accounts, load_meters, reads_in_windows
+from db.second_process import database_file
 from db.settings import load_settings
 from db.transaction import write_transaction
 
@@ -194,8 +190,8 @@ def _check_and_store(conn: sqlite3.Connection, path: Path, *, name: str, sha256:
     since, until = _history_days(audited, missing, windows, policy)
     part = round(len(audited) * WORKER_SHARE) if worker is not None \
         and len(audited) >= WORKER_MIN_READS else 0
-    if part and worker is not None and worker.send(audited[:part], windows, since, until,
-                                                   policy):
+    if part and worker is not None and worker.send_part(audited[:part], windows, since, until,
+                                                        policy):
         _stage(conn, staged)
         rest = audit_reads(conn, audited[part:], missing, meters, windows, since, until, policy)
         try:

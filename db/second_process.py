@@ -1,0 +1,235 @@
+"""A job run in a second process on its own read-only connection, so a second core works.
+
+The caller starts the process early (its start-up overlaps the caller's own work), `tell`s it
+small messages at once and `send`s the last, large one later; threads write that message and
+read the answer, so neither process ever waits on a full pipe. A process that cannot start,
+fails, is killed, is late or answers garbage gives None, and the caller does the work itself.
+
+The second process runs `python -m db.second_process DBFILE JOB`, JOB naming a function
+"package.module:function" called as `function(conn, messages)`: `conn` is read-only
+(`sqlite3.Row` rows, autocommit) and `messages` yields the caller's messages in order, ending
+when the caller closes the pipe. The function decides when to BEGIN. A read transaction begun
+while the caller holds the write lock (after the caller's BEGIN IMMEDIATE, before its COMMIT)
+sees exactly the caller's snapshot: the last commit, which nobody else can move while the lock
+is held; it never sees the caller's own uncommitted writes.
+"""
+from __future__ import annotations
+
+import contextlib
+import gc
+import importlib
+import os
+import pickle
+import sqlite3
+import struct
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from queue import SimpleQueue
+from types import TracebackType
+from typing import IO, Any, Self
+
+# Far beyond what a job is meant to take (a 100,000-read audit part takes about a second);
+# past it the process is stopped and the caller does the work itself.
+ANSWER_TIMEOUT_SECONDS = 120
+BUSY_TIMEOUT_MS = 5000
+# Each message is its pickle's length, then the pickle: the second process reads whole
+# messages on a thread and unpickles them only when the job asks.
+LENGTH = struct.Struct("<Q")
+
+Job = Callable[[sqlite3.Connection, Iterator[Any]], Any]
+
+
+def database_file(conn: sqlite3.Connection) -> Path | None:
+    """The file of the connection's main database, or None (in memory, or a temporary one)."""
+    for _, name, file in conn.execute("PRAGMA database_list").fetchall():
+        if name == "main" and file:
+            return Path(file)
+    return None
+
+
+class SecondProcess:
+    """A job running in a second process on the database file; None from `result` means the
+    caller does the job itself."""
+
+    def __init__(self, job: str, db_file: Path) -> None:
+        """Start `python -m db.second_process DBFILE JOB` (JOB is "package.module:function")."""
+        self.job = job
+        self.db_file = db_file
+        root = str(Path(__file__).resolve().parents[1])
+        path = os.environ.get("PYTHONPATH")
+        env = {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else "")}
+        self.process: subprocess.Popen[bytes] | None = None
+        self._sender: threading.Thread | None = None
+        self._receiver: threading.Thread | None = None
+        self._answer: list[bytes] = []
+        # Without a second process (OSError) every call reports failure.
+        with contextlib.suppress(OSError):
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "db.second_process", str(db_file), job],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                env=env, cwd=root)  # `-m` looks in the working folder first: ours
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close()
+
+    def tell(self, message: Any) -> None:
+        """Write a small message now (the pipe holds about 64 KB before this would wait)."""
+        if self.process is None or self.process.stdin is None:
+            return
+        payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            self.process.stdin.write(LENGTH.pack(len(payload)))
+            self.process.stdin.write(payload)
+            self.process.stdin.flush()
+        except OSError:
+            self.close()
+
+    def send(self, message: Any) -> bool:
+        """Send the last message and start reading the answer; False when the process cannot
+        take it. Threads write the message and read the answer, so this returns at once."""
+        if self.process is None or self.process.stdin is None or self.process.stdout is None:
+            return False
+        payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        stream, self.process.stdin = self.process.stdin, None
+        self._sender = threading.Thread(target=_write_and_close, args=(stream, payload),
+                                        daemon=True)
+        self._receiver = threading.Thread(target=_read_answer,
+                                          args=(self.process.stdout, self._answer), daemon=True)
+        self._sender.start()
+        self._receiver.start()
+        return True
+
+    def finished(self, timeout: float) -> bool:
+        """Whether the process has answered (or failed) within `timeout` seconds."""
+        if self._receiver is None:
+            return True
+        self._receiver.join(timeout)
+        return not self._receiver.is_alive()
+
+    def result(self) -> Any | None:
+        """The job's return value, waiting up to ANSWER_TIMEOUT_SECONDS; None when the process
+        failed, was stopped, was late or answered garbage. Stops the process."""
+        if self.process is None or self._receiver is None:
+            return None
+        self._receiver.join(ANSWER_TIMEOUT_SECONDS)
+        outcome = None
+        if not self._receiver.is_alive() and self._answer:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(ANSWER_TIMEOUT_SECONDS)
+            if self.process.returncode == 0:
+                with contextlib.suppress(Exception):  # garbage is a failure like any other
+                    outcome = pickle.loads(self._answer[0])
+        self.close()
+        if not isinstance(outcome, tuple) or len(outcome) != 2 or outcome[0] != "done":
+            return None
+        return outcome[1]
+
+    def close(self) -> None:
+        """Stop the process if it is still running (the caller changed its mind, or it is
+        late) and wait for it and the threads."""
+        process, self.process = self.process, None
+        if process is None:
+            return
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        for thread in (self._sender, self._receiver):  # their pipes end with the process
+            if thread is not None:
+                thread.join()
+        for stream in (process.stdin, process.stdout):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+
+
+def _write_and_close(stream: IO[bytes], payload: bytes) -> None:
+    """Write the last message; a process that has stopped is the caller's to notice."""
+    with contextlib.suppress(OSError):
+        stream.write(LENGTH.pack(len(payload)))
+        stream.write(payload)
+    with contextlib.suppress(OSError):
+        stream.close()
+
+
+def _read_answer(stream: IO[bytes], answer: list[bytes]) -> None:
+    """Read the whole answer (it ends when the process exits or is stopped)."""
+    with contextlib.suppress(OSError, ValueError):
+        answer.append(stream.read())
+
+
+class _Inbox:
+    """The caller's messages: a thread reads each whole message as it arrives, so the caller
+    never waits on a full pipe; iterating unpickles them in order, on the job's thread."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._messages: SimpleQueue[bytes | None] = SimpleQueue()
+        self._first_read = threading.Event()
+        self._closed_unread = False
+        threading.Thread(target=self._read, args=(stream,), daemon=True).start()
+
+    def _read(self, stream: IO[bytes]) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            while len(head := stream.read(LENGTH.size)) == LENGTH.size:
+                (size,) = LENGTH.unpack(head)
+                payload = stream.read(size)
+                if len(payload) < size:
+                    break  # not a whole message: the caller stopped
+                self._messages.put(payload)
+                self._first_read.set()
+        self._closed_unread = not self._first_read.is_set()
+        self._first_read.set()
+        self._messages.put(None)
+
+    def closed_unread(self) -> bool:
+        """Whether the caller closed the pipe before any message (it changed its mind)."""
+        self._first_read.wait()
+        return self._closed_unread
+
+    def __iter__(self) -> Iterator[Any]:
+        """The messages in order; a pipe closed before the first one ends the process quietly
+        (SystemExit), as the caller no longer wants an answer."""
+        if self.closed_unread():
+            raise SystemExit(0)
+        while (payload := self._messages.get()) is not None:
+            yield pickle.loads(payload)
+        self._messages.put(None)  # ended for good
+
+
+def _job_function(job: str) -> Job:
+    module, _, name = job.partition(":")
+    function: Job = getattr(importlib.import_module(module), name)
+    return function
+
+
+def _serve(db_file: str, job: str) -> None:
+    """The second process's side: run the job on a read-only connection and write
+    ('done', value) or ('failed', repr(exception)) to stdout."""
+    gc.disable()  # jobs make many small objects and no cycles; see db.read_import
+    inbox = _Inbox(sys.stdin.buffer)
+    outcome: tuple[str, Any]
+    try:
+        conn = sqlite3.connect(f"{Path(db_file).as_uri()}?mode=ro", uri=True,
+                               isolation_level=None)
+        try:
+            conn.row_factory = sqlite3.Row
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            outcome = ("done", _job_function(job)(conn, iter(inbox)))
+        finally:
+            conn.close()
+    except Exception as exc:  # the caller does the job itself
+        outcome = ("failed", repr(exc))
+    if inbox.closed_unread():
+        return
+    sys.stdout.buffer.write(pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL))
+    sys.stdout.buffer.flush()
+
+
+if __name__ == "__main__":
+    _serve(sys.argv[1], sys.argv[2])

@@ -1,0 +1,42 @@
+"""Jobs for tests/test_second_process.py, imported by the second process (`tests` is a
+namespace package found from the project root, the second process's working folder)."""
+from __future__ import annotations
+
+import sqlite3
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+
+def echo_job(conn: sqlite3.Connection, messages: Iterator[Any]) -> list[Any]:
+    """Every message, in order."""
+    return list(messages)
+
+
+def failing_job(conn: sqlite3.Connection, messages: Iterator[Any]) -> None:
+    """Fails once the last message has come."""
+    raise ValueError(f"refused {list(messages)!r}")
+
+
+def waiting_job(conn: sqlite3.Connection, messages: Iterator[Any]) -> None:
+    """Takes far longer than any test waits (the test stops it)."""
+    list(messages)
+    time.sleep(60)
+
+
+def counting_job(conn: sqlite3.Connection, messages: Iterator[Any]) -> int:
+    """The rows of the table named by the message, in one read transaction."""
+    (table,) = messages
+    conn.execute("BEGIN")
+    try:
+        return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+    finally:
+        conn.execute("COMMIT")
+
+
+def garbage_job(conn: sqlite3.Connection, messages: Iterator[Any]) -> int:
+    """Writes something that is not an answer before its answer."""
+    list(messages)
+    sys.stdout.buffer.write(b"not a pickle")
+    return 1

@@ -1,0 +1,105 @@
+"""A job in a second process: its value comes back, and any failure gives None."""
+from __future__ import annotations
+
+import sqlite3
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from db.second_process import SecondProcess, database_file
+
+JOBS = "tests.second_process_jobs"
+
+
+@pytest.fixture
+def district(tmp_path: Path) -> Iterator[Path]:
+    """A WAL database file with one meter row, as the district's is."""
+    path = tmp_path / "district.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("CREATE TABLE meters (id INTEGER PRIMARY KEY)")
+    conn.execute("INSERT INTO meters DEFAULT VALUES")
+    conn.close()
+    yield path
+
+
+def test_the_job_gets_every_message_and_its_value_comes_back(district: Path) -> None:
+    with SecondProcess(f"{JOBS}:echo_job", district) as second:
+        second.tell(("expect", 1))
+        assert second.send(("part", list(range(100_000))))  # far more than a pipe holds
+        assert second.finished(30)
+        assert second.result() == [("expect", 1), ("part", list(range(100_000)))]
+        assert second.process is None  # stopped and waited for
+
+
+def test_a_job_that_raises_gives_none(district: Path) -> None:
+    second = SecondProcess(f"{JOBS}:failing_job", district)
+    assert second.send("go")
+    assert second.result() is None
+
+
+def test_an_answer_that_is_not_one_gives_none(district: Path) -> None:
+    second = SecondProcess(f"{JOBS}:garbage_job", district)
+    assert second.send("go")
+    assert second.result() is None
+
+
+def test_a_job_that_cannot_be_found_gives_none(district: Path) -> None:
+    second = SecondProcess(f"{JOBS}:no_such_job", district)
+    assert second.send("go")
+    assert second.result() is None
+
+
+def test_a_process_stopped_mid_job_gives_none_and_finished_waits_only_its_timeout(
+        district: Path) -> None:
+    second = SecondProcess(f"{JOBS}:waiting_job", district)
+    assert second.send("go")
+    assert not second.finished(0.2)
+    assert second.process is not None
+    second.process.kill()
+    assert second.finished(10)
+    assert second.result() is None
+
+
+def test_a_caller_that_closes_before_telling_anything_gets_a_quiet_exit(district: Path) -> None:
+    second = SecondProcess(f"{JOBS}:echo_job", district)
+    process = second.process
+    assert process is not None and process.stdin is not None and process.stdout is not None
+    process.stdin.close()
+    answer = process.stdout.read()
+    assert (process.wait(30), answer) == (0, b"")
+    second.close()
+
+
+def test_without_a_second_process_every_call_reports_failure(
+        district: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "executable", str(district.parent / "no-python"))
+    with SecondProcess(f"{JOBS}:echo_job", district) as second:
+        assert second.process is None
+        second.tell("expect")
+        assert not second.send("go")
+        assert second.finished(0) and second.result() is None
+
+
+def test_the_job_sees_the_callers_snapshot_while_the_caller_holds_the_write_lock(
+        district: Path) -> None:
+    other = sqlite3.connect(district, isolation_level=None)
+    other.execute("INSERT INTO meters DEFAULT VALUES")  # committed before the caller begins
+    other.close()
+    caller = sqlite3.connect(district, isolation_level=None)
+    try:
+        assert database_file(caller) == district
+        caller.execute("BEGIN IMMEDIATE")
+        seen = caller.execute("SELECT count(*) FROM meters").fetchone()[0]
+        # Started after the caller's BEGIN IMMEDIATE: nobody can commit until the caller does,
+        # so the job's read transaction has the caller's snapshot.
+        with SecondProcess(f"{JOBS}:counting_job", district) as second:
+            caller.execute("INSERT INTO meters DEFAULT VALUES")  # not committed: not seen
+            assert second.send("meters")
+            assert (seen, second.result()) == (2, 2)
+        caller.execute("COMMIT")
+    finally:
+        caller.close()
+    assert database_file(sqlite3.connect(":memory:")) is None
