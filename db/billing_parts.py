@@ -17,7 +17,8 @@ from core.billing import AccountBill
 from core.rate_book import RateBook
 from core.rate_engine import RateEngine
 from db.billing_draft import CycleMonth, Draft, compute_draft, cycle_accounts
-from db.second_process import SecondProcess, database_file
+from db.connection import database_file
+from db.second_process import SecondProcess
 from db.transaction import collector_paused
 
 # A cycle this large is worth a second process (its start-up costs about 0.3 s of the other

@@ -28,7 +28,7 @@ from core.read_import import (
     ReadChecker,
     ReadWindow,
 )
-from db.connection import checkpoint_deferred
+from db.connection import checkpoint_deferred, database_file
 from db.read_audit_worker import WORKER_MIN_BYTES, AuditWorker, audit_reads
 from db.read_exceptions import insert_exceptions, open_missing_meters
 from db.read_import_writes import (
@@ -39,7 +39,6 @@ from db.read_import_writes import (
     store_reads,
 )
 from db.read_lookups import cycle_windows, load_accounts, load_meters, reads_in_windows
-from db.second_process import database_file
 from db.settings import load_settings
 from db.transaction import write_transaction
 

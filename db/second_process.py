@@ -31,23 +31,16 @@ from queue import SimpleQueue
 from types import TracebackType
 from typing import IO, Any, Self
 
+from db.connection import BUSY_TIMEOUT_MS, CACHE_KIB
+
 # Far beyond what a job is meant to take (a 100,000-read audit part takes about a second);
 # past it the process is stopped and the caller does the work itself.
 ANSWER_TIMEOUT_SECONDS = 120
-BUSY_TIMEOUT_MS = 5000
 # Each message is its pickle's length, then the pickle: the second process reads whole
 # messages on a thread and unpickles them only when the job asks.
 LENGTH = struct.Struct("<Q")
 
 Job = Callable[[sqlite3.Connection, Iterator[Any]], Any]
-
-
-def database_file(conn: sqlite3.Connection) -> Path | None:
-    """The file of the connection's main database, or None (in memory, or a temporary one)."""
-    for _, name, file in conn.execute("PRAGMA database_list").fetchall():
-        if name == "main" and file:
-            return Path(file)
-    return None
 
 
 class SecondProcess:
@@ -220,6 +213,7 @@ def _serve(db_file: str, job: str) -> None:
         try:
             conn.row_factory = sqlite3.Row
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
             outcome = ("done", _job_function(job)(conn, iter(inbox)))
         finally:
             conn.close()

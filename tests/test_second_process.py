@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from db.second_process import SecondProcess, database_file
+from db.connection import database_file
+from db.second_process import SecondProcess
 
 JOBS = "tests.second_process_jobs"
 
