@@ -18,16 +18,17 @@ from core.rate_book import RateBook
 from core.rate_engine import RateEngine
 from db.billing_draft import CycleMonth, Draft, compute_draft, cycle_accounts
 from db.connection import database_file
-from db.second_process import SecondProcess
+from db.second_process import kept_process
 from db.transaction import collector_paused
 
-# A cycle this large is worth a second process (its start-up costs about 0.3 s of the other
-# core); smaller ones, and the test districts, are priced here alone.
+# A cycle this large is worth a second process (its first start-up costs about 0.3 s of the
+# other core); smaller ones, and the test districts, are priced here alone.
 SECOND_PROCESS_MIN_ACCOUNTS = 8_000
 # The second process's share: it starts later (Python and the modules load first), and this
 # process stores the bills afterwards.
 SECOND_SHARE = 0.45
 JOB = "db.billing_parts:price_part"
+WARM = ("db.billing_parts", "db.bill_print")  # the kept process's modules, loaded at its start
 
 IDS_SQL = """
 SELECT a.id FROM routes r CROSS JOIN premises p ON p.route_id = r.id
@@ -61,14 +62,16 @@ def compute_draft_in_parts(conn: sqlite3.Connection, dates: CycleMonth, book: Ra
     split = len(ids) - round(len(ids) * SECOND_SHARE)
     expected = tuple(ids[split:])
     assert db_file is not None
-    with SecondProcess(JOB, db_file) as second:  # starts now: its start-up overlaps ours
-        sent = second.send((dates, book, run_id, expected[0], expected[-1]))
-        engine = RateEngine(book)
-        mine = compute_draft(conn, dates, book, run_id, engine,
-                             cycle_accounts(conn, dates.cycle_id, (ids[0], ids[split - 1])))
-        if on_part is not None:
-            on_part(mine.bills)
-        answer = second.result() if sent else None
+    # The kept second process (db.second_process) starts now if this session has none: its
+    # start-up overlaps our own part; a later cycle finds it warm.
+    ticket = kept_process(db_file, WARM).ask(JOB, (dates, book, run_id, expected[0],
+                                                   expected[-1]))
+    engine = RateEngine(book)
+    mine = compute_draft(conn, dates, book, run_id, engine,
+                         cycle_accounts(conn, dates.cycle_id, (ids[0], ids[split - 1])))
+    if on_part is not None:
+        on_part(mine.bills)
+    answer = ticket.result()
     if isinstance(answer, tuple) and len(answer) == 4 and answer[0] == expected:
         theirs_bills, theirs_wide, theirs_premises = answer[1], answer[2], answer[3]
     else:  # no second process, or not the part we expected: price it here

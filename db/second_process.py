@@ -15,6 +15,7 @@ is held; it never sees the caller's own uncommitted writes.
 """
 from __future__ import annotations
 
+import atexit
 import contextlib
 import gc
 import importlib
@@ -225,5 +226,176 @@ def _serve(db_file: str, job: str) -> None:
     sys.stdout.buffer.flush()
 
 
+class KeptProcess:
+    """A second process kept for many jobs on one database file (a session's billing runs,
+    one cycle after another): Python and the job's modules load once and its page cache stays
+    warm, so a job starts at once. One job at a time; each job's function is called as
+    `function(conn, messages)` with its one message, in its own read transaction if it
+    begins one. A process that fails or is late is stopped; the next `kept_process` starts
+    another, and the caller does that job itself."""
+
+    def __init__(self, db_file: Path, warm: tuple[str, ...] = ()) -> None:
+        """Start `python -m db.second_process DBFILE --kept MODULE...`; it imports `warm`."""
+        self.db_file = db_file
+        self.identity = _file_identity(db_file)
+        root = str(Path(__file__).resolve().parents[1])
+        path = os.environ.get("PYTHONPATH")
+        env = {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else "")}
+        self.process: subprocess.Popen[bytes] | None = None
+        self._ticket: Ticket | None = None
+        with contextlib.suppress(OSError):
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "db.second_process", str(db_file), KEPT, *warm],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                env=env, cwd=root)
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def ask(self, job: str, message: Any) -> Ticket:
+        """Hand the process a job ("package.module:function") and its message; the answer is
+        read on a thread, so the process never waits on a full pipe."""
+        if self._ticket is not None:
+            self._ticket.result()  # one job at a time
+        process = self.process
+        if process is None or process.stdin is None or process.stdout is None \
+                or not self.alive():
+            return Ticket(None, self)
+        payload = pickle.dumps((job, message), protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            process.stdin.write(LENGTH.pack(len(payload)))
+            process.stdin.write(payload)
+            process.stdin.flush()
+        except OSError:
+            self.close()
+            return Ticket(None, self)
+        self._ticket = Ticket(process.stdout, self)
+        return self._ticket
+
+    def close(self) -> None:
+        """Stop the process (closing its input ends it; a stuck one is killed)."""
+        process, self.process = self.process, None
+        if process is None:
+            return
+        with contextlib.suppress(OSError):
+            if process.stdin is not None:
+                process.stdin.close()
+        try:
+            process.wait(1)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            with contextlib.suppress(OSError):
+                process.stdout.close()
+
+
+class Ticket:
+    """A job handed to a KeptProcess: its answer, once read."""
+
+    def __init__(self, stream: IO[bytes] | None, owner: KeptProcess) -> None:
+        self._owner = owner
+        self._answer: list[bytes] = []
+        self._reader: threading.Thread | None = None
+        self._value: Any = None
+        if stream is not None:
+            self._reader = threading.Thread(target=_read_framed, args=(stream, self._answer),
+                                            daemon=True)
+            self._reader.start()
+
+    def result(self) -> Any | None:
+        """The job's return value (again on a second call); None when the process failed,
+        was late (then it is stopped) or answered garbage."""
+        reader, self._reader = self._reader, None
+        if reader is None:
+            return self._value
+        reader.join(ANSWER_TIMEOUT_SECONDS)
+        outcome = None
+        if not reader.is_alive() and self._answer:
+            with contextlib.suppress(Exception):  # garbage is a failure like any other
+                outcome = pickle.loads(self._answer.pop())
+        if isinstance(outcome, tuple) and len(outcome) == 2 and outcome[0] == "done":
+            self._value = outcome[1]
+        else:
+            self._owner.close()
+        return self._value
+
+
+def _read_framed(stream: IO[bytes], answer: list[bytes]) -> None:
+    """Read one answer: its length, then its pickle (nothing when the process ended)."""
+    with contextlib.suppress(OSError, ValueError):
+        head = stream.read(LENGTH.size)
+        if len(head) == LENGTH.size:
+            payload = stream.read(LENGTH.unpack(head)[0])
+            answer.append(payload)
+
+
+KEPT = "--kept"
+_kept: list[KeptProcess] = []
+
+
+def kept_process(db_file: Path, warm: tuple[str, ...] = ()) -> KeptProcess:
+    """The process kept for this database file, started if there is none (or it stopped, or
+    the file at that path was replaced); one at a time, stopped when this process exits."""
+    identity = _file_identity(db_file)
+    for kept in list(_kept):
+        if kept.db_file == db_file and kept.identity == identity and kept.alive():
+            return kept
+        kept.close()
+        _kept.remove(kept)
+    if not _kept:
+        atexit.register(close_kept_processes)
+    kept = KeptProcess(db_file, warm)
+    _kept.append(kept)
+    return kept
+
+
+def close_kept_processes() -> None:
+    """Stop every kept process (at exit, and when a test is done with one)."""
+    while _kept:
+        _kept.pop().close()
+
+
+def _file_identity(db_file: Path) -> tuple[int, int] | None:
+    try:
+        found = db_file.stat()
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
+
+
+def _serve_kept(db_file: str, warm: list[str]) -> None:
+    """The kept process's side: the warm modules first, then one job after another, each
+    answer framed like a message, until the caller closes the pipe."""
+    gc.disable()
+    for module in warm:
+        with contextlib.suppress(Exception):
+            importlib.import_module(module)
+    conn = sqlite3.connect(f"{Path(db_file).as_uri()}?mode=ro", uri=True, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+    stream, out = sys.stdin.buffer, sys.stdout.buffer
+    while len(head := stream.read(LENGTH.size)) == LENGTH.size:
+        payload = stream.read(LENGTH.unpack(head)[0])
+        outcome: tuple[str, Any]
+        try:
+            job, message = pickle.loads(payload)
+            outcome = ("done", _job_function(job)(conn, iter([message])))
+        except Exception as exc:  # the caller does this job itself
+            outcome = ("failed", repr(exc))
+        finally:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+        answer = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+        out.write(LENGTH.pack(len(answer)))
+        out.write(answer)
+        out.flush()
+    conn.close()
+
+
 if __name__ == "__main__":
-    _serve(sys.argv[1], sys.argv[2])
+    if sys.argv[2] == KEPT:
+        _serve_kept(sys.argv[1], sys.argv[3:])
+    else:
+        _serve(sys.argv[1], sys.argv[2])

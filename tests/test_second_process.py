@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from db.connection import database_file
-from db.second_process import SecondProcess
+from db.second_process import SecondProcess, close_kept_processes, kept_process
 
 JOBS = "tests.second_process_jobs"
 
@@ -104,3 +104,33 @@ def test_the_job_sees_the_callers_snapshot_while_the_caller_holds_the_write_lock
     finally:
         caller.close()
     assert database_file(sqlite3.connect(":memory:")) is None
+
+
+def test_a_kept_process_answers_job_after_job_and_is_reused(district: Path) -> None:
+    kept = kept_process(district)
+    assert kept_process(district) is kept
+    assert kept.ask("tests.second_process_jobs:echo_job", "one").result() == ["one"]
+    assert kept.ask("tests.second_process_jobs:counting_job", "sqlite_master").result() >= 0
+    assert kept.alive()
+    kept.close()
+
+
+def test_a_failed_kept_job_gives_none_and_the_next_asks_a_new_process(district: Path) -> None:
+    kept = kept_process(district)
+    assert kept.ask("tests.second_process_jobs:failing_job", "x").result() is None
+    assert not kept.alive()
+    again = kept_process(district)
+    assert again is not kept
+    assert again.ask("tests.second_process_jobs:echo_job", 2).result() == [2]
+    again.close()
+
+
+def test_a_replaced_database_file_gets_a_new_kept_process(district: Path,
+                                                            tmp_path: Path) -> None:
+    kept = kept_process(district)
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(district.read_bytes())
+    copy.replace(district)
+    assert kept_process(district) is not kept
+    assert not kept.alive()
+    close_kept_processes()
