@@ -8,7 +8,6 @@ The file's SHA-256 is recorded, so the same file imports once.
 """
 from __future__ import annotations
 
-import gc
 import hashlib
 import sqlite3
 from collections.abc import Iterator
@@ -40,7 +39,7 @@ from db.read_import_writes import (
 )
 from db.read_lookups import cycle_windows, load_accounts, load_meters, reads_in_windows
 from db.settings import load_settings
-from db.transaction import write_transaction
+from db.transaction import collector_paused, write_transaction
 
 WORKER_MIN_READS = 10_000  # below this a second process costs more than it saves
 # The worker's share of the reads: the worker loads their history while this process checks
@@ -50,21 +49,6 @@ WORKER_SHARE = 0.85
 # How long the write transaction waits for the worker's findings before it gives the lock back
 # and waits without it (a 100,000-read file's worker answers well within this).
 WORKER_WAIT_WRITING_SECONDS = 2.0
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector for a whole bulk import (lookups, checks, audit
-    and writes): the import makes and frees hundreds of thousands of small objects and holds no
-    cycles, and the collector would rescan them again and again (about 2 s of a 100,000-read
-    import)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 # An ImportedRead's fields the audit reads (db.read_audit_worker.audit_reads), in its order:
@@ -143,7 +127,7 @@ def import_reads(conn: sqlite3.Connection, path: Path, *, actor: str, at: str, t
     try:
         # The commit leaves the WAL checkpoint to the caller, after it has told the clerk
         # (db.connection.checkpoint: the CLI and the F5 screen run it then).
-        with _collector_paused(), checkpoint_deferred(conn):
+        with collector_paused(), checkpoint_deferred(conn):
             return _check_and_store(conn, path, name=name, sha256=sha256, size=size,
                                     today=today, cycle_id=cycle_id, encoding=encoding,
                                     actor=actor, at=at, worker=worker)
