@@ -7,7 +7,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from core.reads import MeterUsage
-from core.usage_history import history_record
 
 LAYOUT_VERSION = "1"
 RECORD_TYPES = ("H", "B", "R", "C", "U", "M", "T")
@@ -36,6 +35,23 @@ def clean(value: object) -> str:
     return text.strip()
 
 
+def clean_fields(values: Sequence[object]) -> str:
+    """The fields pipe-joined, each as `clean` writes it; customer text rarely needs cleaning,
+    so the joined text is tested once and the fields are cleaned one by one only if it fails."""
+    try:
+        text = "|".join(values)  # type: ignore[arg-type]  # a number or None: the slow way
+    except TypeError:
+        return "|".join(map(clean, values))
+    # In printable text the space is the only character strip() removes (line breaks, tabs
+    # and the other Unicode spaces are not printable): no field holds a pipe if the joined
+    # text has one per separator, and none starts or ends with a space if none is beside one.
+    if (text.isprintable() and text.count("|") == len(values) - 1
+            and "| " not in text and " |" not in text and text[:1] != " "
+            and text[-1:] != " "):
+        return text
+    return "|".join(map(clean, values))
+
+
 def read_records(meters: Iterable[MeterUsage], unit: str) -> str:
     """A bill's R records, one a line: each meter's two reads and its use (R_FIELDS); `unit`
     already cleaned."""
@@ -46,6 +62,18 @@ def read_records(meters: Iterable[MeterUsage], unit: str) -> str:
 
 def record(rec: str, values: Sequence[object]) -> str:
     return "|".join([rec, *(clean(v) for v in values)])
+
+
+@dataclass(frozen=True)
+class BillRecords:
+    """Some bills' records as written (each bill's B, R, C, U and M lines, in bill order),
+    with their counts and the amounts the trailer adds up."""
+
+    text: str  # the records, one a line, without a final line break
+    counts: Counter[str]
+    bills: int
+    current_cents: int
+    total_due_cents: int
 
 
 @dataclass
@@ -62,26 +90,14 @@ class PrintFile:
         self.lines.append(record(rec, values))
         self.counts[rec] += 1
 
-    def add_text(self, rec: str, text: str) -> None:
-        """A record already written (every field passed through `clean`), after its type."""
-        self.lines.append(f"{rec}|{text}")
-        self.counts[rec] += 1
-
-    def add_bill(self, bill: dict[str, object]) -> None:
-        self.add("B", [bill[name] for name in B_FIELDS])
-        self.count_bill(int(bill["current_charges"]),  # type: ignore[call-overload]
-                        int(bill["total_due"]))  # type: ignore[call-overload]
-
-    def count_bill(self, current_cents: int, total_due_cents: int) -> None:
-        """A B record's amounts, for the trailer."""
-        self.bills += 1
-        self.current_cents += current_cents
-        self.total_due_cents += total_due_cents
-
-    def history(self, text: str) -> None:
-        """The 13-period usage chart from a bill's stored history (core.usage_history)."""
-        self.lines.append(history_record(text))
-        self.counts["U"] += 1
+    def add_bills(self, records: BillRecords) -> None:
+        """Bills already written, a slice of the run at a time (db.bill_print.bill_records)."""
+        if records.text:
+            self.lines.append(records.text)
+        self.counts.update(records.counts)
+        self.bills += records.bills
+        self.current_cents += records.current_cents
+        self.total_due_cents += records.total_due_cents
 
     def trailer(self) -> None:
         counts = [f"{rec}={self.counts[rec]}" for rec in RECORD_TYPES[:-1]]

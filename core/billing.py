@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 from itertools import pairwise
 
 from core import usage_history
@@ -129,23 +130,37 @@ def mod10_check_digit(payload: str) -> str:
     check = (10 − sum mod 10) mod 10 (Luhn for an odd-length payload)."""
     if not payload.isdigit() or not payload.isascii():
         raise ValueError(f"a scan line holds digits only: {payload!r}")
-    # Each digit in a doubled place becomes the digit sum of its double; then add the codes.
-    codes = payload[0::2].translate(_DOUBLED).encode() + payload[1::2].encode()
-    total = sum(codes) - 48 * len(codes)
-    return str((10 - total % 10) % 10)
+    # By table: a doubled place adds the digit sum of its double, the others their digit.
+    codes = payload.encode()
+    total = sum(codes[0::2].translate(_DOUBLED)) + sum(codes[1::2].translate(_SINGLE))
+    return _CHECK[total % 10]
 
 
-_DOUBLED = str.maketrans({str(d): str((2 * d) // 10 + (2 * d) % 10) for d in range(10)})
+_DOUBLED = bytes.maketrans(b"0123456789", bytes((2 * d) // 10 + (2 * d) % 10 for d in range(10)))
+_SINGLE = bytes.maketrans(b"0123456789", bytes(range(10)))
+_CHECK = "0987654321"  # (10 − sum mod 10) mod 10, by the sum's last digit
+_TEN_DIGITS = 10**10
+
+
+@lru_cache(maxsize=64)
+def _due_and_rate(due_on: date, rate_code: int) -> str:
+    """The scan line's due date (MMDDYY) and rate code: the same for a whole run."""
+    return f"{due_on:%m%d%y}" + f"{rate_code:04d}"[-4:]
 
 
 def scan_line(account_number: str, due_on: date, rate_code: int, gross_cents: Cents,
               net_cents: Cents) -> str:
     """Account 11 + due date 6 (MMDDYY) + rate code 4 + gross 10 + net 10 + check = 42 digits."""
     digits = account_number.replace("-", "")  # "0012345-01", the usual form, at once
-    if not digits.isdigit():
-        digits = "".join(ch for ch in account_number if ch.isdigit())
-    payload = (digits.zfill(11)[-11:] + f"{due_on:%m%d%y}" + f"{rate_code:04d}"[-4:]
-               + f"{max(gross_cents, 0):010d}"[-10:] + f"{max(net_cents, 0):010d}"[-10:])
+    if len(digits) != 11 or not digits.isdigit():
+        if not digits.isdigit():
+            digits = "".join(ch for ch in account_number if ch.isdigit())
+        digits = digits.zfill(11)[-11:]
+    if 0 <= gross_cents < _TEN_DIGITS and 0 <= net_cents < _TEN_DIGITS:  # nearly every bill
+        payload = f"{digits}{_due_and_rate(due_on, rate_code)}{gross_cents:010d}{net_cents:010d}"
+    else:
+        payload = (digits + _due_and_rate(due_on, rate_code)
+                   + f"{max(gross_cents, 0):010d}"[-10:] + f"{max(net_cents, 0):010d}"[-10:])
     return payload + mod10_check_digit(payload)
 
 

@@ -5,43 +5,45 @@ import hashlib
 import json
 import os
 import sqlite3
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
-from core.bill_print import LAYOUT_VERSION, RECORD_TYPES, PrintFile, clean, record
+from core.bill_print import (
+    LAYOUT_VERSION,
+    RECORD_TYPES,
+    BillRecords,
+    PrintFile,
+    clean,
+    clean_fields,
+    record,
+)
 from core.billing import scan_line
 from core.errors import InputError, InputProblem
 from core.money import round_ratio_half_up
+from core.settings import DistrictSettings
+from core.usage_history import history_record
 from db.billing_run import Run, reconcile, require_run
 from db.settings import load_settings
 
-# The B record's customer fields arrive raw, in B_FIELDS order (account to service address),
-# and are cleaned in Python (core.bill_print.clean): faster than nested replace() and trim().
+# One row a billed bill, in account order: what its records need, then the B record's customer
+# fields raw, in B_FIELDS order (account to service address), cleaned in Python
+# (core.bill_print.clean_fields). With them the account's receivable balance before its bill,
+# and its payments and adjustments since the period began. The balance is the account's kept
+# balance (account_balances) less what was posted from this run's first entry on (the run
+# posts its bills in one statement, so that is the account's bill and anything after it); the
+# payments and adjustments come from the entries after the period's start day (the
+# ledger_account index) before the bill.
 BILLS_SQL = """
 SELECT b.id, b.period_start, b.period_end, b.estimated, b.total_cents, a.number,
        b.usage_history, b.meter_reads, b.line_set_id, c.email,
        EXISTS (SELECT 1 FROM account_flags f WHERE f.account_id = a.id AND f.flag = 'AUTOPAY'
                AND f.cleared_on IS NULL) AS autopay,
-       a.number, b.id, c.name, a.mail_line1, a.mail_line2, a.mail_city, a.mail_state,
-       a.mail_zip, substr(iif(p.line1 <> '', ', ' || p.line1, '')
-                          || iif(p.line2 <> '', ', ' || p.line2, '')
-                          || iif(p.city <> '', ', ' || p.city, ''), 3)
-  FROM bills b
-  JOIN accounts a ON a.id = b.account_id
-  JOIN customers c ON c.id = a.customer_id
-  JOIN premises p ON p.id = a.premise_id
- WHERE b.run_id = :run AND b.outcome = 'billed'
- ORDER BY a.number
-"""
-# Each billed account's receivable balance before its bill, and its payments and adjustments
-# since the period began. The balance is the account's kept balance (account_balances) less
-# what was posted from this run's first entry on (the run posts its bills in one statement,
-# so that is the account's bill and anything after it); the payments and adjustments come
-# from the entries after the period's start day (the ledger_account index) before the bill.
-BALANCES_SQL = """
-SELECT b.id, ab.balance_cents - COALESCE(t.since, 0),
+       ab.balance_cents - COALESCE(t.since, 0),
        (SELECT COALESCE(SUM(e.amount_cents), 0) FROM ledger_entries e
          WHERE e.account_id = b.account_id AND e.effective_on > b.period_start
            AND e.id < b.ledger_entry_id AND e.book = 'receivable'
@@ -49,13 +51,21 @@ SELECT b.id, ab.balance_cents - COALESCE(t.since, 0),
        (SELECT COALESCE(SUM(e.amount_cents), 0) FROM ledger_entries e
          WHERE e.account_id = b.account_id AND e.effective_on > b.period_start
            AND e.id < b.ledger_entry_id AND e.book = 'receivable'
-           AND e.entry_type NOT IN ('payment', 'returned_payment', 'bill'))
+           AND e.entry_type NOT IN ('payment', 'returned_payment', 'bill')),
+       a.number, CAST(b.id AS TEXT), c.name, a.mail_line1, a.mail_line2, a.mail_city,
+       a.mail_state, a.mail_zip, substr(iif(p.line1 <> '', ', ' || p.line1, '')
+                                        || iif(p.line2 <> '', ', ' || p.line2, '')
+                                        || iif(p.city <> '', ', ' || p.city, ''), 3)
   FROM bills b
-  JOIN account_balances ab ON ab.account_id = b.account_id
+  JOIN accounts a ON a.id = b.account_id
+  JOIN customers c ON c.id = a.customer_id
+  JOIN premises p ON p.id = a.premise_id
+  LEFT JOIN account_balances ab ON ab.account_id = b.account_id
   LEFT JOIN (SELECT account_id, SUM(amount_cents) AS since FROM ledger_entries NOT INDEXED
               WHERE id >= :first AND book = 'receivable' GROUP BY account_id) t
          ON t.account_id = b.account_id
  WHERE b.run_id = :run AND b.outcome = 'billed'
+ ORDER BY a.number
 """
 # Each set of lines of the run once (bills priced alike share a set), in line order.
 LINES_SQL = """
@@ -91,12 +101,10 @@ def write_print_file(conn: sqlite3.Connection, cycle_id: int, month: date, out: 
             f"the file's current charges {built.current_cents} do not equal the run's ledger "
             f"bills {ledger[0]}; nothing was written", field="--cycle"))
     found = reconcile(conn, cycle_id, month)
-    data = built.text().encode("utf-8")
-    digest = hashlib.sha256(data).hexdigest()
-    _write(out, data)
+    digest, size = _write_lines(out, built.lines)
     manifest = out.with_name(out.name + ".manifest.json")
     _write(manifest, (json.dumps({
-        "file": out.name, "sha256": digest, "bytes": len(data), "layout_version": LAYOUT_VERSION,
+        "file": out.name, "sha256": digest, "bytes": size, "layout_version": LAYOUT_VERSION,
         "run_id": run.id, "cycle": cycle_id, "month": run.month, "bill_date": run.bill_date,
         "counts": {rec: built.counts[rec] for rec in RECORD_TYPES},
         "bill_count": built.bills, "current_charges_cents": built.current_cents,
@@ -115,64 +123,133 @@ def _write(path: Path, data: bytes) -> None:
     os.replace(partial, path)
 
 
+def _write_lines(path: Path, lines: Iterable[str]) -> tuple[str, int]:
+    """Each text and a line break, in UTF-8, written beside then renamed like `_write`; the
+    file's SHA-256 and size are taken as it is written, so no second copy of it is built."""
+    digest = hashlib.sha256()
+    size = 0
+    partial = path.with_name(path.name + ".partial")
+    with partial.open("wb") as file:
+        for line in lines:
+            data = line.encode("utf-8")
+            digest.update(data)
+            digest.update(b"\n")
+            file.write(data)
+            file.write(b"\n")
+            size += len(data) + 1
+    os.replace(partial, path)
+    return digest.hexdigest(), size
+
+
+@dataclass(frozen=True)
+class BillTerms:
+    """What every bill of a run prints alike: its dates, texts, late fee and sets of lines."""
+
+    dates: str  # the B record's bill date and due date, cleaned
+    due: date
+    autopay_text: str
+    estimated_text: str  # the M record of an estimated bill
+    late_fee_flat_cents: int
+    late_fee_percent: tuple[int, int]  # numerator, denominator
+    charges: dict[int, tuple[str, int]]  # line set: its C records as one text, and how many
+
+
 def build_print_file(conn: sqlite3.Connection, run: Run, generated_at: str) -> PrintFile:
+    """The run's print file in memory: header, the bills in account order, trailer."""
     settings = load_settings(conn)
-    percent = Decimal(settings.late_fee_percent).as_integer_ratio()
-    plain = conn.cursor()
-    plain.row_factory = None
-    rows = plain.execute(BILLS_SQL, {"run": run.id}).fetchall()
-    first = conn.execute("SELECT MIN(ledger_entry_id) FROM bills WHERE run_id = ?",
-                         (run.id,)).fetchone()[0]
-    balances = {r[0]: r[1:] for r in conn.execute(BALANCES_SQL, {"run": run.id,
-                                                                 "first": first})}
-    records: dict[int, list[str]] = {}
-    for set_id, component, label, explanation, quantity, rate, cents in conn.execute(
-            LINES_SQL, (run.id,)):
-        records.setdefault(set_id, []).append(record(
-            "C", ["sewer" if component == "wastewater" else "water", label, explanation,
-                  quantity, rate, cents]))
-    # A set's C records as one text, and how many: what each bill of the set writes.
-    charges = {set_id: ("\n".join(texts), len(texts)) for set_id, texts in records.items()}
     out = PrintFile()
     out.add("H", [run.id, run.cycle_id, run.bill_date, generated_at, LAYOUT_VERSION])
     out.add("M", ["global", f"{settings.district_name}: questions about your bill? "
                             "Call the billing office."])
-    due = date.fromisoformat(run.due_date)
-    dates = f"{clean(run.bill_date)}|{clean(run.due_date)}"
-    autopay_text = f"DO NOT PAY - ACH ON {due:%m/%d}"
-    estimated_text = record("M", ["account", "Your meter could not be read this month; this "
-                                             "bill is estimated and will be trued up at the "
-                                             "next read."])
-    parse = date.fromisoformat
-    for (bill_id, period_start, period_end, estimated, current, number, history, reads,
-         line_set, email, autopay, *customer) in rows:
-        before, payments, adjustments = balances.get(bill_id, (0, 0, 0))
-        total = before + current
-        past_due = max(before, 0)
-        # The late fee after the due date: the larger of the flat fee and the percent of the
-        # bill (settings; Water Code §35470.5 caps the percent at 10).
-        percent_fee = round_ratio_half_up(current * percent[0], 100 * percent[1])
-        after_due = total + max(settings.late_fee_flat_cents, percent_fee)
-        start, end = parse(period_start), parse(period_end)
-        # B_FIELDS, in order: customer text cleaned, numbers and dates as they are.
-        out.add_text("B", "|".join((
-            "|".join(map(clean, customer)), dates, period_start, period_end,
-            str((end - start).days), str(before - payments - adjustments), str(payments),
-            str(adjustments), str(current), str(past_due), str(total), str(after_due),
-            "Y" if autopay else "N", autopay_text if autopay else "", "N", clean(email),
-            "PAST DUE" if past_due > 0 else "", "", "",
-            scan_line(number, due, 0, max(total, 0), max(after_due, 0)))))
-        out.count_bill(current, total)
-        if reads:  # the R records, as the draft wrote them from the period's reads
-            out.lines.append(reads)
-            out.counts["R"] += reads.count("\n") + 1
-        charge = charges.get(line_set)
-        if charge is not None:
-            out.lines.append(charge[0])
-            out.counts["C"] += charge[1]
-        out.history(history)
-        if estimated:
-            out.lines.append(estimated_text)
-            out.counts["M"] += 1
+    out.add_bills(bill_records(bill_rows(conn, run), bill_terms(conn, run, settings)))
     out.trailer()
     return out
+
+
+def bill_rows(conn: sqlite3.Connection, run: Run) -> list[tuple[Any, ...]]:
+    """The run's billed bills as BILLS_SQL gives them, in account order (plain tuples)."""
+    plain = conn.cursor()
+    plain.row_factory = None
+    first = plain.execute("SELECT MIN(ledger_entry_id) FROM bills WHERE run_id = ?",
+                          (run.id,)).fetchone()[0]
+    return plain.execute(BILLS_SQL, {"run": run.id, "first": first}).fetchall()
+
+
+def bill_terms(conn: sqlite3.Connection, run: Run, settings: DistrictSettings) -> BillTerms:
+    """What the run's bills print alike, each set of lines written once."""
+    plain = conn.cursor()
+    plain.row_factory = None
+    records: dict[int, list[str]] = {}
+    for set_id, component, label, explanation, quantity, rate, cents in plain.execute(
+            LINES_SQL, (run.id,)):
+        records.setdefault(set_id, []).append("C|" + clean_fields(
+            ["sewer" if component == "wastewater" else "water", label, explanation, quantity,
+             rate, str(cents) if cents.__class__ is int else cents]))
+    due = date.fromisoformat(run.due_date)
+    return BillTerms(
+        dates=f"{clean(run.bill_date)}|{clean(run.due_date)}", due=due,
+        autopay_text=f"DO NOT PAY - ACH ON {due:%m/%d}",
+        estimated_text=record("M", ["account", "Your meter could not be read this month; "
+                                               "this bill is estimated and will be trued up "
+                                               "at the next read."]),
+        late_fee_flat_cents=settings.late_fee_flat_cents,
+        late_fee_percent=Decimal(settings.late_fee_percent).as_integer_ratio(),
+        charges={set_id: ("\n".join(texts), len(texts)) for set_id, texts in records.items()})
+
+
+def bill_records(rows: Sequence[Sequence[Any]], terms: BillTerms) -> BillRecords:
+    """The records of these bills (BILLS_SQL rows, in order), with their counts and amounts:
+    any slice of a run's rows, so slices can be written apart and joined in order."""
+    lines: list[str] = []
+    append = lines.append
+    reads_count = charges_count = estimated_count = current_sum = total_sum = 0
+    dates, due, charges = terms.dates, terms.due, terms.charges
+    autopay_fields, no_autopay = f"Y|{terms.autopay_text}", "N|"
+    flat_fee = terms.late_fee_flat_cents
+    fee_numerator, fee_denominator = terms.late_fee_percent[0], 100 * terms.late_fee_percent[1]
+    percent_fees: dict[int, int] = {}  # bills priced alike share their late fee
+    period_days: dict[tuple[str, str], int] = {}  # and their period
+    parse = date.fromisoformat
+    for (_, period_start, period_end, estimated, current, number, history, reads, line_set,
+         email, autopay, balance, payments, adjustments, *customer) in rows:
+        if balance is None:  # no kept balance: nothing was ever posted to the account
+            before = payments = adjustments = 0
+        else:
+            before = balance
+        total = before + current
+        past_due = before if before > 0 else 0
+        # The late fee after the due date: the larger of the flat fee and the percent of the
+        # bill (settings; Water Code §35470.5 caps the percent at 10).
+        percent_fee = percent_fees.get(current)
+        if percent_fee is None:
+            percent_fee = percent_fees[current] = round_ratio_half_up(
+                current * fee_numerator, fee_denominator)
+        after_due = total + (flat_fee if flat_fee > percent_fee else percent_fee)
+        days = period_days.get((period_start, period_end))
+        if days is None:
+            days = period_days[period_start, period_end] = (
+                parse(period_end) - parse(period_start)).days
+        scan = scan_line(number, due, 0, total if total > 0 else 0,
+                         after_due if after_due > 0 else 0)
+        # B_FIELDS, in order: customer text cleaned, numbers and dates as they are.
+        append(f"B|{clean_fields(customer)}|{dates}|{period_start}|{period_end}|{days}|"
+               f"{before - payments - adjustments}|{payments}|{adjustments}|{current}|"
+               f"{past_due}|{total}|{after_due}|{autopay_fields if autopay else no_autopay}|N|"
+               f"{clean(email)}|{'PAST DUE' if past_due > 0 else ''}|||{scan}")
+        if reads:  # the R records, as the draft wrote them from the period's reads
+            append(reads)
+            reads_count += reads.count("\n") + 1
+        charge = charges.get(line_set)
+        if charge is not None:
+            append(charge[0])
+            charges_count += charge[1]
+        append(history_record(history))  # the 13-period usage chart (core.usage_history)
+        if estimated:
+            append(terms.estimated_text)
+            estimated_count += 1
+        current_sum += current
+        total_sum += total
+    bills = len(rows)
+    counts = Counter({"B": bills, "R": reads_count, "C": charges_count, "U": bills,
+                      "M": estimated_count})
+    return BillRecords("\n".join(lines), counts, bills, current_sum, total_sum)

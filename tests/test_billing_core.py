@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -39,6 +40,51 @@ def test_scan_line_is_42_digits_ending_in_its_check_digit() -> None:
     assert line[:11] == "00010099601" and line[11:17] == "121126"
     assert mod10_check_digit(line[:-1]) == line[-1]
 
+
+def reference_check_digit(payload: str) -> str:
+    """FORMATS.md §4.3 digit by digit, as written: the plain reading the table must equal."""
+    if not payload.isdigit() or not payload.isascii():
+        raise ValueError(payload)
+    total = 0
+    for place, ch in enumerate(payload):
+        product = int(ch) * (2 if place % 2 == 0 else 1)
+        total += product // 10 + product % 10
+    return str((10 - total % 10) % 10)
+
+
+def reference_scan_line(account_number: str, due_on: date, rate_code: int, gross_cents: int,
+                        net_cents: int) -> str:
+    digits = "".join(ch for ch in account_number if ch.isdigit())
+    payload = (digits.zfill(11)[-11:] + due_on.strftime("%m%d%y") + f"{rate_code:04d}"[-4:]
+               + f"{max(gross_cents, 0):010d}"[-10:] + f"{max(net_cents, 0):010d}"[-10:])
+    return payload + reference_check_digit(payload)
+
+
+@given(st.text(alphabet="0123456789", max_size=60)
+       | st.text(alphabet=st.sampled_from("0123456789a-\u0663 "), max_size=20))
+def test_check_digit_by_table_is_the_digit_by_digit_rule(payload: str) -> None:
+    try:
+        expected = reference_check_digit(payload)
+    except ValueError:
+        with pytest.raises(ValueError):
+            mod10_check_digit(payload)
+    else:
+        assert mod10_check_digit(payload) == expected
+
+
+@given(st.from_regex(r"\A[0-9]{7}-[0-9]{2}\Z")
+       | st.text(alphabet=st.sampled_from("0123456789-x "), max_size=16),
+       st.dates(date(2000, 1, 1), date(2099, 12, 31)), st.integers(0, 99999),
+       st.integers(-10**12, 10**12), st.integers(-10**12, 10**12))
+def test_scan_line_is_the_plain_layout(account: str, due_on: date, rate_code: int, gross: int,
+                                       net: int) -> None:
+    assert scan_line(account, due_on, rate_code, gross, net) == reference_scan_line(
+        account, due_on, rate_code, gross, net)
+
+
+def test_an_account_number_with_other_digits_has_no_scan_line() -> None:
+    with pytest.raises(ValueError):
+        scan_line("0100996-0\u0663", date(2026, 12, 11), 0, 1, 1)
 
 def row(number: str, outcome: Outcome, cents: int, last: int | None) -> DiffRow:
     return DiffRow(int(number), number, outcome, "" if outcome == Outcome.BILLED else "why",
