@@ -45,7 +45,7 @@ Part = tuple[tuple[int, ...], tuple[AccountBill, ...], tuple[int, ...], dict[int
 def compute_draft_in_parts(conn: sqlite3.Connection, dates: CycleMonth, book: RateBook,
                            run_id: int | None = None, *,
                            on_part: Callable[[Sequence[AccountBill]], None] | None = None,
-                           min_accounts: int = SECOND_PROCESS_MIN_ACCOUNTS) -> Draft:
+                           min_accounts: int | None = None) -> Draft:
     """compute_draft for the whole cycle, the later accounts priced by a second process when
     the cycle is large; `on_part` gets each part's bills as soon as it is priced, in account
     order (the draft stores the first while the second is priced). Call while holding the
@@ -54,7 +54,8 @@ def compute_draft_in_parts(conn: sqlite3.Connection, dates: CycleMonth, book: Ra
     db_file = database_file(conn)
     ids = [row[0] for row in conn.execute(IDS_SQL, (dates.cycle_id,))] \
         if db_file is not None else []
-    if len(ids) < max(min_accounts, 2):
+    if len(ids) < max(SECOND_PROCESS_MIN_ACCOUNTS if min_accounts is None else min_accounts,
+                      2):
         draft = compute_draft(conn, dates, book, run_id)
         if on_part is not None:
             on_part(draft.bills)
