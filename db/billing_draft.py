@@ -6,6 +6,7 @@ it knows a new computation would give the same ones (db/billing_inputs.py).
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -279,31 +280,47 @@ def compute_draft(conn: sqlite3.Connection, dates: CycleMonth, book: RateBook,
 def _compute_draft(conn: sqlite3.Connection, dates: CycleMonth, book: RateBook,
                    run_id: int | None, engine: RateEngine | None,
                    accounts: list[sqlite3.Row] | None) -> Draft:
-    found = draft_inputs(conn, dates, run_id, accounts)
-    register_hcf(0, found.read_unit)  # a unit that cannot be turned into HCF is refused here
-    pricing = _Pricing(dates, engine or RateEngine(book), found, found.read_unit,
-                       clean(found.read_unit))
-    chains = load_chains(conn, *period_window(dates))
-    bills: dict[int, AccountBill] = {}
-    later: list[sqlite3.Row] = []
-    previous = found.previous
-    for row in found.accounts:
-        bill = _account_bill(row, pricing, chains.get(row["premise_id"], ()),
-                             previous.get(row["id"]))
-        if bill is None:
-            later.append(row)
-        else:
-            bills[row["id"]] = bill
-    wide = sorted({row["premise_id"] for row in later})
-    if later:
-        fill_premises(conn, wide)
-        chains = load_chains(conn, *history_window(dates))
-        for row in later:
-            bills[row["id"]] = _account_bill(row, pricing, chains.get(row["premise_id"], ()),
-                                             None, full=True) or _unpriced(row)
-    ordered = tuple(bills[row["id"]] for row in found.accounts)
-    return Draft(dates, ordered, {r["id"]: r["premise_id"] for r in found.accounts},
-                 tuple(wide))
+    pricer = DraftPricer(conn, dates, book, run_id, engine, accounts)
+    bills, wide = pricer.price(pricer.accounts)
+    return Draft(dates, bills, {r["id"]: r["premise_id"] for r in pricer.accounts}, wide)
+
+
+class DraftPricer:
+    """A draft's accounts with their inputs and the period's reads loaded once, priced a
+    slice at a time (db.billing_parts sends a second process's part in slices)."""
+
+    def __init__(self, conn: sqlite3.Connection, dates: CycleMonth, book: RateBook,
+                 run_id: int | None = None, engine: RateEngine | None = None,
+                 accounts: list[sqlite3.Row] | None = None) -> None:
+        self.conn = conn
+        self.found = found = draft_inputs(conn, dates, run_id, accounts)
+        self.accounts = found.accounts
+        register_hcf(0, found.read_unit)  # a unit that cannot be turned into HCF is refused
+        self.pricing = _Pricing(dates, engine or RateEngine(book), found, found.read_unit,
+                                clean(found.read_unit))
+        self.chains = load_chains(conn, *period_window(dates))
+
+    def price(self, rows: Sequence[sqlite3.Row]
+              ) -> tuple[tuple[AccountBill, ...], tuple[int, ...]]:
+        """The rows' bills in their order, and the premises priced from their full history."""
+        pricing, chains, previous = self.pricing, self.chains, self.found.previous
+        bills: dict[int, AccountBill] = {}
+        later: list[sqlite3.Row] = []
+        for row in rows:
+            bill = _account_bill(row, pricing, chains.get(row["premise_id"], ()),
+                                 previous.get(row["id"]))
+            if bill is None:
+                later.append(row)
+            else:
+                bills[row["id"]] = bill
+        wide = sorted({row["premise_id"] for row in later})
+        if later:
+            fill_premises(self.conn, wide)
+            full = load_chains(self.conn, *history_window(pricing.dates))
+            for row in later:
+                bills[row["id"]] = _account_bill(row, pricing, full.get(row["premise_id"], ()),
+                                                 None, full=True) or _unpriced(row)
+        return tuple(bills[row["id"]] for row in rows), tuple(wide)
 
 
 def _unpriced(row: sqlite3.Row) -> AccountBill:

@@ -16,7 +16,7 @@ from typing import Any
 from core.billing import AccountBill
 from core.rate_book import RateBook
 from core.rate_engine import RateEngine
-from db.billing_draft import CycleMonth, Draft, compute_draft, cycle_accounts
+from db.billing_draft import CycleMonth, Draft, DraftPricer, compute_draft, cycle_accounts
 from db.connection import database_file
 from db.second_process import kept_process
 from db.transaction import collector_paused
@@ -24,9 +24,10 @@ from db.transaction import collector_paused
 # A cycle this large is worth a second process (its first start-up costs about 0.3 s of the
 # other core); smaller ones, and the test districts, are priced here alone.
 SECOND_PROCESS_MIN_ACCOUNTS = 8_000
-# The second process's share: it starts later (Python and the modules load first), and this
-# process stores the bills afterwards.
-SECOND_SHARE = 0.45
+# The second process's share: this process also stores every bill (the second process's
+# slices as they come), so it prices less.
+SECOND_SHARE = 0.6
+SLICE_ACCOUNTS = 2_000  # the second process sends its bills this many accounts at a time
 JOB = "db.billing_parts:price_part"
 WARM = ("db.billing_parts", "db.bill_print")  # the kept process's modules, loaded at its start
 
@@ -37,8 +38,8 @@ SELECT a.id FROM routes r CROSS JOIN premises p ON p.route_id = r.id
  ORDER BY a.id
 """
 
-# The second process's answer: its account ids, their bills, the premises priced from their
-# full history, and account id -> premise id.
+# Each slice the second process sends: its account ids, their bills, the premises priced from
+# their full history, and account id -> premise id.
 Part = tuple[tuple[int, ...], tuple[AccountBill, ...], tuple[int, ...], dict[int, int]]
 
 
@@ -47,10 +48,11 @@ def compute_draft_in_parts(conn: sqlite3.Connection, dates: CycleMonth, book: Ra
                            on_part: Callable[[Sequence[AccountBill]], None] | None = None,
                            min_accounts: int | None = None) -> Draft:
     """compute_draft for the whole cycle, the later accounts priced by a second process when
-    the cycle is large; `on_part` gets each part's bills as soon as it is priced, in account
-    order (the draft stores the first while the second is priced). Call while holding the
-    write lock; what this connection writes meanwhile must not change any pricing (the
-    second process sees only the last commit)."""
+    the cycle is large; `on_part` gets the bills as they are priced, in account order: this
+    process's part, then each slice of the second process's as it comes (the draft stores
+    them while the rest is priced). Call while holding the write lock; what this connection
+    writes meanwhile must not change any pricing (the second process sees only the last
+    commit)."""
     db_file = database_file(conn)
     ids = [row[0] for row in conn.execute(IDS_SQL, (dates.cycle_id,))] \
         if db_file is not None else []
@@ -61,7 +63,7 @@ def compute_draft_in_parts(conn: sqlite3.Connection, dates: CycleMonth, book: Ra
             on_part(draft.bills)
         return draft
     split = len(ids) - round(len(ids) * SECOND_SHARE)
-    expected = tuple(ids[split:])
+    expected = ids[split:]
     assert db_file is not None
     # The kept second process (db.second_process) starts now if this session has none: its
     # start-up overlaps our own part; a later cycle finds it warm.
@@ -70,32 +72,47 @@ def compute_draft_in_parts(conn: sqlite3.Connection, dates: CycleMonth, book: Ra
     engine = RateEngine(book)
     mine = compute_draft(conn, dates, book, run_id, engine,
                          cycle_accounts(conn, dates.cycle_id, (ids[0], ids[split - 1])))
+    bills, wide, premises = list(mine.bills), set(mine.history_premises), dict(mine.premises)
     if on_part is not None:
         on_part(mine.bills)
-    answer = ticket.result()
-    if isinstance(answer, tuple) and len(answer) == 4 and answer[0] == expected:
-        theirs_bills, theirs_wide, theirs_premises = answer[1], answer[2], answer[3]
-    else:  # no second process, or not the part we expected: price it here
-        theirs = compute_draft(conn, dates, book, run_id, engine,
-                               cycle_accounts(conn, dates.cycle_id, (expected[0], expected[-1])))
-        theirs_bills, theirs_wide, theirs_premises = (theirs.bills, theirs.history_premises,
-                                                      theirs.premises)
-    if on_part is not None:
-        on_part(theirs_bills)
-    return Draft(dates, mine.bills + tuple(theirs_bills), {**mine.premises, **theirs_premises},
-                 tuple(sorted({*mine.history_premises, *theirs_wide})))
+
+    def take(part_bills: Sequence[AccountBill]) -> None:
+        bills.extend(part_bills)
+        if on_part is not None:
+            on_part(part_bills)
+
+    done = 0  # how many of the expected accounts came, in order
+    for slice_ids, slice_bills, slice_wide, slice_premises in ticket.parts():
+        if tuple(expected[done:done + len(slice_ids)]) != slice_ids:
+            break  # not the slice expected: the rest is priced here
+        take(slice_bills)
+        wide.update(slice_wide)
+        premises.update(slice_premises)
+        done += len(slice_ids)
+    if done < len(expected):  # no second process, or it stopped: price the rest here
+        rest = compute_draft(conn, dates, book, run_id, engine,
+                             cycle_accounts(conn, dates.cycle_id, (expected[done],
+                                                                   expected[-1])))
+        take(rest.bills)
+        wide.update(rest.history_premises)
+        premises.update(rest.premises)
+    return Draft(dates, tuple(bills), premises, tuple(sorted(wide)))
 
 
-def price_part(conn: sqlite3.Connection, messages: Iterator[Any]) -> Part:
+def price_part(conn: sqlite3.Connection, messages: Iterator[Any]) -> Iterator[Part]:
     """The second process's job: the cycle's accounts from `first` to `last` (account ids),
-    priced in one read transaction; their ids, bills and full-history premises."""
+    priced in one read transaction and sent a slice at a time as each is priced."""
     dates, book, run_id, first, last = next(messages)
     with collector_paused():
         conn.execute("BEGIN")
         try:
-            accounts = cycle_accounts(conn, dates.cycle_id, (first, last))
-            part = compute_draft(conn, dates, book, run_id, None, accounts)
+            pricer = DraftPricer(conn, dates, book, run_id, None,
+                                 cycle_accounts(conn, dates.cycle_id, (first, last)))
+            rows = pricer.accounts
+            for at in range(0, len(rows), SLICE_ACCOUNTS):
+                part = rows[at:at + SLICE_ACCOUNTS]
+                bills, wide = pricer.price(part)
+                yield (tuple(row["id"] for row in part), bills, wide,
+                       {row["id"]: row["premise_id"] for row in part})
         finally:
             conn.execute("COMMIT")
-    return (tuple(row["id"] for row in accounts), part.bills, part.history_premises,
-            part.premises)

@@ -26,7 +26,7 @@ import struct
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from queue import SimpleQueue
 from types import TracebackType
@@ -291,43 +291,70 @@ class KeptProcess:
 
 
 class Ticket:
-    """A job handed to a KeptProcess: its answer, once read."""
+    """A job handed to a KeptProcess: its answer, or its parts as they come."""
 
     def __init__(self, stream: IO[bytes] | None, owner: KeptProcess) -> None:
         self._owner = owner
-        self._answer: list[bytes] = []
-        self._reader: threading.Thread | None = None
+        self._frames: SimpleQueue[bytes | None] = SimpleQueue()
+        self._open = stream is not None
         self._value: Any = None
+        self.complete = False  # every part and the end came
         if stream is not None:
-            self._reader = threading.Thread(target=_read_framed, args=(stream, self._answer),
-                                            daemon=True)
-            self._reader.start()
+            threading.Thread(target=_read_frames, args=(stream, self._frames),
+                             daemon=True).start()
+
+    def _next(self) -> tuple[str, Any] | None:
+        """The next frame unpickled; None when the process ended, failed, was late or answered
+        garbage (then it is stopped)."""
+        if not self._open:
+            return None
+        outcome = None
+        with contextlib.suppress(Exception):  # late, or garbage: a failure like any other
+            payload = self._frames.get(timeout=ANSWER_TIMEOUT_SECONDS)
+            if payload is not None:
+                outcome = pickle.loads(payload)
+        if not isinstance(outcome, tuple) or len(outcome) != 2 \
+                or outcome[0] not in ("part", "done"):
+            self._open = False
+            self._owner.close()
+            return None
+        if outcome[0] == "done":
+            self._open = False
+            self.complete = True
+        return outcome
+
+    def parts(self) -> Iterator[Any]:
+        """A job's parts in order as they arrive; `complete` tells afterwards whether they
+        all came (if not, the caller does the rest itself)."""
+        while (frame := self._next()) is not None and frame[0] == "part":
+            yield frame[1]
 
     def result(self) -> Any | None:
         """The job's return value (again on a second call); None when the process failed,
         was late (then it is stopped) or answered garbage."""
-        reader, self._reader = self._reader, None
-        if reader is None:
-            return self._value
-        reader.join(ANSWER_TIMEOUT_SECONDS)
-        outcome = None
-        if not reader.is_alive() and self._answer:
-            with contextlib.suppress(Exception):  # garbage is a failure like any other
-                outcome = pickle.loads(self._answer.pop())
-        if isinstance(outcome, tuple) and len(outcome) == 2 and outcome[0] == "done":
-            self._value = outcome[1]
-        else:
-            self._owner.close()
-        return self._value
+        while (frame := self._next()) is not None:
+            if frame[0] == "done":
+                self._value = frame[1]
+        return self._value if self.complete else None
 
 
-def _read_framed(stream: IO[bytes], answer: list[bytes]) -> None:
-    """Read one answer: its length, then its pickle (nothing when the process ended)."""
+PART, END = b"P", b"E"
+
+
+def _read_frames(stream: IO[bytes], frames: SimpleQueue[bytes | None]) -> None:
+    """Read one job's frames as they come (its parts, then its end), so the process never
+    waits on a full pipe; None after the end, or when the process ended."""
     with contextlib.suppress(OSError, ValueError):
-        head = stream.read(LENGTH.size)
-        if len(head) == LENGTH.size:
-            payload = stream.read(LENGTH.unpack(head)[0])
-            answer.append(payload)
+        while len(head := stream.read(LENGTH.size)) == LENGTH.size:
+            size = LENGTH.unpack(head)[0]
+            kind = stream.read(1)
+            payload = stream.read(size - 1)
+            if len(payload) < size - 1:
+                break
+            frames.put(payload)
+            if kind != PART:
+                break
+    frames.put(None)
 
 
 KEPT = "--kept"
@@ -381,17 +408,28 @@ def _serve_kept(db_file: str, warm: list[str]) -> None:
         outcome: tuple[str, Any]
         try:
             job, message = pickle.loads(payload)
-            outcome = ("done", _job_function(job)(conn, iter([message])))
-        except Exception as exc:  # the caller does this job itself
+            value = _job_function(job)(conn, iter([message]))
+            if isinstance(value, Generator):  # a job answering in parts, each sent at once
+                for part in value:
+                    _write_frame(out, PART, ("part", part))
+                value = None
+            outcome = ("done", value)
+        except Exception as exc:  # the caller does this job (or its parts not sent) itself
             outcome = ("failed", repr(exc))
         finally:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-        answer = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
-        out.write(LENGTH.pack(len(answer)))
-        out.write(answer)
-        out.flush()
+        _write_frame(out, END, outcome)
     conn.close()
+
+
+def _write_frame(out: IO[bytes], kind: bytes, outcome: tuple[str, Any]) -> None:
+    """A kept process's frame: its length, its kind (a part, or the job's end), its pickle."""
+    answer = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+    out.write(LENGTH.pack(len(answer) + 1))
+    out.write(kind)
+    out.write(answer)
+    out.flush()
 
 
 if __name__ == "__main__":

@@ -40,3 +40,28 @@ def garbage_job(conn: sqlite3.Connection, messages: Iterator[Any]) -> int:
     list(messages)
     sys.stdout.buffer.write(b"not a pickle")
     return 1
+
+
+def parts_job(conn: sqlite3.Connection, messages: Iterator[Any]) -> Iterator[int]:
+    """Answers in parts: 0 up to the message's number."""
+    (count,) = messages
+    yield from range(count)
+
+
+def failing_parts_job(conn: sqlite3.Connection, messages: Iterator[Any]) -> Iterator[int]:
+    """Two parts, then fails."""
+    list(messages)
+    yield 0
+    yield 1
+    raise ValueError("stopped after two parts")
+
+
+def first_slices_then_fail(conn: sqlite3.Connection, messages: Iterator[Any]) -> Iterator[Any]:
+    """The billing parts' job in slices of 5 accounts, stopping after two slices."""
+    import db.billing_parts as billing_parts
+
+    billing_parts.SLICE_ACCOUNTS = 5
+    for sent, part in enumerate(billing_parts.price_part(conn, messages)):
+        if sent == 2:
+            raise ValueError("stopped mid-way")
+        yield part

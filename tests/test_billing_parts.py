@@ -80,3 +80,21 @@ def test_a_run_drafted_in_parts_freezes_and_balances(conn: sqlite3.Connection,
     frozen = freeze_run(conn, 3, NOV, book, user=SUPER, at=AT)
     assert frozen.posted == run.billed > 0
     assert check(conn).ok
+
+
+def test_a_second_process_stopping_mid_way_leaves_the_rest_to_this_one(
+        conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+    book = load_rate_book(conn)
+    dates = cycle_month(conn, 3, NOV)
+    monkeypatch.setattr(billing_parts, "JOB", "tests.second_process_jobs:first_slices_then_fail")
+    parts: list[int] = []
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        alone = compute_draft(conn, dates, book)
+        split = billing_parts.compute_draft_in_parts(
+            conn, dates, book, min_accounts=1, on_part=lambda bills: parts.append(len(bills)))
+    finally:
+        conn.execute("ROLLBACK")
+    assert draft_rows(split.bills) == draft_rows(alone.bills)
+    assert [b.account_id for b in split.bills] == [b.account_id for b in alone.bills]
+    assert parts[1:3] == [5, 5] and sum(parts) == len(alone.bills)  # two slices came

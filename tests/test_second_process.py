@@ -134,3 +134,13 @@ def test_a_replaced_database_file_gets_a_new_kept_process(district: Path,
     assert kept_process(district) is not kept
     assert not kept.alive()
     close_kept_processes()
+
+
+def test_a_kept_job_answers_in_parts_as_they_come(district: Path) -> None:
+    kept = kept_process(district)
+    ticket = kept.ask(f"{JOBS}:parts_job", 3)
+    assert list(ticket.parts()) == [0, 1, 2] and ticket.complete
+    failing = kept.ask(f"{JOBS}:failing_parts_job", None)
+    assert list(failing.parts()) == [0, 1] and not failing.complete
+    assert kept_process(district).ask(f"{JOBS}:echo_job", 5).result() == [5]
+    close_kept_processes()
