@@ -100,10 +100,18 @@ def record_condition(conn: sqlite3.Connection, number: str, *, condition: str, e
     return f"{number}: {condition} condition on file from {received_on}{until}."
 
 
+def active_plans(conn: sqlite3.Connection, number: str) -> list[tuple[int, str, str, int]]:
+    """The account's plans not ended: (id, starts on, kind, total cents), oldest first."""
+    account_id = _account_id(conn, number)
+    return [(int(row[0]), str(row[1]), str(row[2]), int(row[3])) for row in conn.execute(
+        "SELECT id, starts_on, kind, total_cents FROM payment_plans WHERE account_id = ?"
+        " AND ended_on IS NULL ORDER BY id", (account_id,))]
+
+
 def end_plan(conn: sqlite3.Connection, number: str, *, on: date, reason: str, today: date,
              actor: str, at: str, comment: str = "", plan_id: int | None = None) -> str:
     """End the account's active plan on `on`; from that day the gates no longer see it."""
-    account_id = _account_id(conn, number)
+    _account_id(conn, number)  # an unknown account is refused before anything else
     if reason not in END_REASONS:
         raise InputError(InputProblem(f"the reason must be one of {', '.join(END_REASONS)}",
                                       field="reason"))
@@ -112,10 +120,8 @@ def end_plan(conn: sqlite3.Connection, number: str, *, on: date, reason: str, to
                                       field="date"))
     with write_transaction(conn):
         # Read inside the write transaction, so the plan cannot end or change underneath.
-        active = conn.execute(
-            "SELECT id, starts_on, kind, total_cents FROM payment_plans WHERE account_id = ?"
-            " AND ended_on IS NULL AND (? IS NULL OR id = ?) ORDER BY id",
-            (account_id, plan_id, plan_id)).fetchall()
+        active = [plan for plan in active_plans(conn, number)
+                  if plan_id is None or plan[0] == plan_id]
         if not active:
             which = f"plan {plan_id}" if plan_id is not None else "payment plan"
             raise InputError(InputProblem(f"{number} has no active {which} to end",

@@ -172,13 +172,14 @@ def test_a_clerk_ends_the_plan_and_the_account_returns_to_the_list(tmp_path: Pat
             assert isinstance(screen, LockoffScreen)
             assert "0 ON LIST of 3" in text_of(app, "#lockoff-title")
             await pilot.press("e")
-            await pilot.pause()
+            await settle(app, pilot)
             assert isinstance(app.screen, ChoiceModal)
             await pilot.press("2")
             await pilot.pause()
             assert isinstance(app.screen, FormModal)
+            assert not app.screen.query("#form-plan")  # one plan: no plan number to give
             app.screen.query_one("#form-comment").value = "by phone"  # type: ignore[attr-defined]
-            await pilot.press("enter", "enter", "enter")
+            await pilot.press("enter", "enter")
             await settle(app, pilot)
             status = text_of(app, "#lockoff-status")
             assert app.screen is screen and "Now ON LIST" in status
@@ -188,3 +189,22 @@ def test_a_clerk_ends_the_plan_and_the_account_returns_to_the_list(tmp_path: Pat
     with open_database(path) as conn:
         plan = conn.execute("SELECT ended_on, end_reason FROM payment_plans").fetchone()
     assert tuple(plan) == (TODAY.isoformat(), "customer-cancelled")
+
+
+def test_ending_a_plan_on_an_account_without_one_asks_nothing(tmp_path: Path) -> None:
+    path = _district(tmp_path)
+    app = MeterlineApp(session_for(path), ConsoleConfig())
+
+    async def drive() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            for key in ("f8", "m"):
+                await pilot.press(key)
+                await settle(app, pilot)
+            screen = app.screen
+            await pilot.press("e")
+            await settle(app, pilot)
+            assert app.screen is screen  # no dialog opened
+            assert "has no active payment plan: nothing to end" in text_of(
+                app, "#lockoff-status")
+
+    asyncio.run(drive())

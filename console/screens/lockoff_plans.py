@@ -163,6 +163,15 @@ class PlanCreated(Message):
 
 
 @dataclass
+class ActivePlansFound(Message):
+    """The account's active plans were looked up, before asking how to end one."""
+
+    number: str
+    name: str
+    plans: list[tuple[int, str, str, int]]  # id, starts on, kind, total cents
+
+
+@dataclass
 class PlanEnded(Message):
     """A plan was ended and the account's gates checked again."""
 
@@ -266,40 +275,62 @@ class LockoffPlans:
         self._rechecked(event.said, event.status, event.plan_gate, event.row)
 
     def action_end_plan(self) -> None:
-        from console.widgets.forms import ChoiceModal, FormField, FormModal
-        from db.arrangements import END_REASONS
-
         detail = self._account_or_say()
         if detail is None:
             return
+        self._plan_status(f"Plan for {detail.number}: looking for its active plan…")
+        self._find_active_plans(detail.number, detail.name)
+
+    @work(thread=True, exclusive=True, group="lockoff-plan", exit_on_error=False)
+    def _find_active_plans(self, number: str, name: str) -> None:
+        from db.arrangements import active_plans
+
+        with self.app.connect() as conn:  # type: ignore[attr-defined]
+            plans = active_plans(conn, number)
+        self.post_message(ActivePlansFound(number, name, plans))  # type: ignore[attr-defined]
+
+    def on_active_plans_found(self, event: ActivePlansFound) -> None:
+        """No active plan: say so, and ask nothing. Else the reason, then the date and a
+        comment (and which plan, only when there are two)."""
+        from console.widgets.forms import ChoiceModal, FormField, FormModal
+        from db.arrangements import END_REASONS
+
+        number, plans = event.number, event.plans
+        if not plans:
+            self._plan_status(f"{number} has no active payment plan: nothing to end.")
+            return
         today = self.app.session.today  # type: ignore[attr-defined]
+        only = plans[0][0] if len(plans) == 1 else None
+        which = (f"plan {only} from {plans[0][1]}" if only is not None else
+                 f"{len(plans)} active plans ({', '.join(str(p[0]) for p in plans)})")
 
         def dated(request: Any) -> None:
             if request is None:
-                self._plan_status(f"Plan for {detail.number}: not ended; nothing changed.")
+                self._plan_status(f"Plan for {number}: not ended; nothing changed.")
                 return
             self._plan_status(f"Plan for {request.number}: ending…")
             self._end_plan(request)
 
         def reasoned(reason: str | None) -> None:
             if reason is None:
-                self._plan_status(f"Plan for {detail.number}: not ended; nothing changed.")
+                self._plan_status(f"Plan for {number}: not ended; nothing changed.")
                 return
 
             def parse(values: dict[str, str]) -> PlanEndRequest:
-                return parse_end_form(detail.number, reason, values, today)
+                return parse_end_form(number, reason, {**values, "plan": str(only)}
+                                      if only is not None else values, today)
 
+            fields = [FormField("date", "End date (YYYY-MM-DD)", str(today)),
+                      FormField("comment", "Comment", "")]
+            if only is None:
+                fields.append(FormField("plan", "Plan number", ""))
             self.app.push_screen(FormModal(  # type: ignore[attr-defined]
-                f"End the plan of {detail.number}: {END_REASONS[reason]}"[:76],
-                [FormField("date", "End date (YYYY-MM-DD)", str(today)),
-                 FormField("comment", "Comment", ""),
-                 FormField("plan", "Plan number (if 2 open)", "")], parse,
+                f"End {which} of {number}: {END_REASONS[reason]}"[:76], fields, parse,
                 note="From the end date the plan no longer keeps the account off the list."),
                 dated)
 
         self.app.push_screen(ChoiceModal(  # type: ignore[attr-defined]
-            f"End the payment plan of {detail.number} {detail.name}"[:76],
-            list(END_REASONS.items()),
+            f"End {which} of {number} {event.name}"[:76], list(END_REASONS.items()),
             note="A plan in default (SB 998 §116910(c)) is judged by the PLAN gate itself."),
             reasoned)
 
