@@ -5,11 +5,13 @@ import hashlib
 import json
 import os
 import sqlite3
+import zlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +69,9 @@ SELECT b.id, b.period_start, b.period_end, b.estimated, b.total_cents, a.number,
  WHERE b.run_id = :run AND b.outcome = 'billed'
  ORDER BY a.number
 """
+# A stored body is inflated and written this many compressed bytes at a time (about 6 MB of
+# records), so the whole file is never in memory twice.
+INFLATE_PIECE = 1 << 20
 # Each set of lines of the run once (bills priced alike share a set), in line order.
 LINES_SQL = """
 SELECT l.set_id, l.component, l.label, l.explanation, l.quantity, l.rate, l.amount_cents
@@ -87,12 +92,22 @@ class Written:
 
 def write_print_file(conn: sqlite3.Connection, cycle_id: int, month: date, out: Path, *,
                      generated_at: str) -> Written:
-    """The frozen run's bills in the record-typed layout, then the manifest beside it."""
+    """The frozen run's bills in the record-typed layout, then the manifest beside it: the
+    bills as the freeze rendered them, or for a run frozen before migration 0014, as the
+    ledger gives them now."""
     run = require_run(conn, cycle_id, month)
     if run.status != "frozen":
         raise InputError(InputProblem(f"run {run.id} is {run.status}: only a frozen run is "
                                       "printed", field="--cycle"))
-    built = build_print_file(conn, run, generated_at)
+    stored = stored_body(conn, run.id)
+    chunks: Iterable[bytes]
+    if stored is None:
+        built = build_print_file(conn, run, generated_at)
+        chunks = _lines(built.lines)
+    else:  # the header and the global message, the stored bills, the trailer
+        built = _around(run, load_settings(conn), generated_at, stored.records())
+        header, message, trailer = _lines(built.lines)
+        chunks = chain((header, message), _inflated(stored.body), (trailer,))
     ledger = conn.execute("SELECT COALESCE(SUM(e.amount_cents), 0), COUNT(*) FROM bills b"
                           " JOIN ledger_entries e ON e.id = b.ledger_entry_id"
                           " WHERE b.run_id = ?", (run.id,)).fetchone()
@@ -101,7 +116,7 @@ def write_print_file(conn: sqlite3.Connection, cycle_id: int, month: date, out: 
             f"the file's current charges {built.current_cents} do not equal the run's ledger "
             f"bills {ledger[0]}; nothing was written", field="--cycle"))
     found = reconcile(conn, cycle_id, month)
-    digest, size = _write_lines(out, built.lines)
+    digest, size = _write_chunks(out, chunks)
     manifest = out.with_name(out.name + ".manifest.json")
     _write(manifest, (json.dumps({
         "file": out.name, "sha256": digest, "bytes": size, "layout_version": LAYOUT_VERSION,
@@ -123,20 +138,31 @@ def _write(path: Path, data: bytes) -> None:
     os.replace(partial, path)
 
 
-def _write_lines(path: Path, lines: Iterable[str]) -> tuple[str, int]:
-    """Each text and a line break, in UTF-8, written beside then renamed like `_write`; the
-    file's SHA-256 and size are taken as it is written, so no second copy of it is built."""
+def _lines(texts: Iterable[str]) -> list[bytes]:
+    """Each text (one record or many) in UTF-8 with its final line break."""
+    return [text.encode("utf-8") + b"\n" for text in texts]
+
+
+def _inflated(body: bytes) -> Iterator[bytes]:
+    """The stored records (one raw DEFLATE stream), a piece at a time as they are written."""
+    inflater = zlib.decompressobj(-15)
+    view = memoryview(body)
+    for start in range(0, len(body), INFLATE_PIECE):
+        yield inflater.decompress(view[start:start + INFLATE_PIECE])
+    yield inflater.flush()
+
+
+def _write_chunks(path: Path, chunks: Iterable[bytes]) -> tuple[str, int]:
+    """The bytes written one after another, beside then renamed like `_write`; the file's
+    SHA-256 and size are taken as it is written, so no second copy of it is built."""
     digest = hashlib.sha256()
     size = 0
     partial = path.with_name(path.name + ".partial")
     with partial.open("wb") as file:
-        for line in lines:
-            data = line.encode("utf-8")
+        for data in chunks:
             digest.update(data)
-            digest.update(b"\n")
             file.write(data)
-            file.write(b"\n")
-            size += len(data) + 1
+            size += len(data)
     os.replace(partial, path)
     return digest.hexdigest(), size
 
@@ -155,13 +181,21 @@ class BillTerms:
 
 
 def build_print_file(conn: sqlite3.Connection, run: Run, generated_at: str) -> PrintFile:
-    """The run's print file in memory: header, the bills in account order, trailer."""
+    """The run's print file in memory, its bills rendered from the ledger as it is now:
+    header, the bills in account order, trailer."""
     settings = load_settings(conn)
+    return _around(run, settings, generated_at,
+                   bill_records(bill_rows(conn, run), bill_terms(conn, run, settings)))
+
+
+def _around(run: Run, settings: DistrictSettings, generated_at: str,
+            bills: BillRecords) -> PrintFile:
+    """The header and the global message, the bills, the trailer of their counts and sums."""
     out = PrintFile()
     out.add("H", [run.id, run.cycle_id, run.bill_date, generated_at, LAYOUT_VERSION])
     out.add("M", ["global", f"{settings.district_name}: questions about your bill? "
                             "Call the billing office."])
-    out.add_bills(bill_records(bill_rows(conn, run), bill_terms(conn, run, settings)))
+    out.add_bills(bills)
     out.trailer()
     return out
 
@@ -253,3 +287,40 @@ def bill_records(rows: Sequence[Sequence[Any]], terms: BillTerms) -> BillRecords
     counts = Counter({"B": bills, "R": reads_count, "C": charges_count, "U": bills,
                       "M": estimated_count})
     return BillRecords("\n".join(lines), counts, bills, current_sum, total_sum)
+
+
+@dataclass(frozen=True)
+class PrintBody:
+    """A run's bill records as its freeze rendered them (migration 0014 keeps them), with
+    their counts and sums; the print file adds the header, the global message and the
+    trailer."""
+
+    run_id: int
+    body: bytes  # the records in UTF-8, each line ending in a line break, raw DEFLATE
+    counts: dict[str, int]  # records of each type: B, R, C, U, M
+    bills: int
+    current_cents: int
+    total_due_cents: int
+
+    def records(self) -> BillRecords:
+        """The body's counts and sums, without its text."""
+        return BillRecords("", Counter(self.counts), self.bills, self.current_cents,
+                           self.total_due_cents)
+
+    def then(self, later: PrintBody) -> PrintBody:
+        """This part of the run followed by a later one (this part's DEFLATE stream left
+        open, db/print_bodies.py)."""
+        return PrintBody(self.run_id, self.body + later.body,
+                         {rec: self.counts.get(rec, 0) + later.counts.get(rec, 0)
+                          for rec in {**self.counts, **later.counts}},
+                         self.bills + later.bills, self.current_cents + later.current_cents,
+                         self.total_due_cents + later.total_due_cents)
+
+
+def stored_body(conn: sqlite3.Connection, run_id: int) -> PrintBody | None:
+    """The bills the run's freeze rendered; None for a run frozen before migration 0014."""
+    row = conn.execute("SELECT body, counts, bills, current_cents, total_due_cents"
+                       " FROM print_bodies WHERE run_id = ?", (run_id,)).fetchone()
+    if row is None:
+        return None
+    return PrintBody(run_id, row[0], json.loads(row[1]), row[2], row[3], row[4])

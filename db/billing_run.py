@@ -152,12 +152,23 @@ def freeze_run(conn: sqlite3.Connection, cycle_id: int, month: date, book: RateB
                                     at=at)
         due_on = use_schedule_date(conn, month=dates.month, cycle_id=cycle_id,
                                    event=EventKind.DUE, used_by=used_by, actor=user.login, at=at)
-        posted, cents = post_bills(conn, run.id, bill_on=bill_on, due_on=due_on,
-                                   actor=user.login, at=at)
+        # The print file's bills are rendered from this snapshot, before the run is posted,
+        # on the other core while it posts for a large run, and kept with the run (migration
+        # 0014). db.print_bodies imports this module, so it is imported here.
+        from db.print_bodies import render_while_posting, store_body
+        body, (posted, cents) = render_while_posting(
+            conn, run, bill_on, due_on, lambda: post_bills(
+                conn, run.id, bill_on=bill_on, due_on=due_on, actor=user.login, at=at))
         if (posted, cents) != (run.billed, run.total_cents):
             raise InputError(InputProblem(
                 f"the stored bills ({posted}, {cents} cents) do not match the approved run "
                 f"({run.billed}, {run.total_cents} cents): draft again", field="--cycle"))
+        if (body.bills, body.current_cents) != (posted, cents):
+            raise InputError(InputProblem(
+                f"the print file's bills ({body.bills}, {body.current_cents} cents) do not "
+                f"match the posted run ({posted}, {cents} cents): nothing was frozen",
+                field="--cycle"))
+        store_body(conn, body)
         conn.execute("UPDATE billing_runs SET status = 'frozen', frozen_by = ?, frozen_at = ?,"
                      " bill_date = ?, due_date = ? WHERE id = ?",
                      (user.login, at, bill_on.isoformat(), due_on.isoformat(), run.id))

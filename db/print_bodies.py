@@ -1,0 +1,138 @@
+"""The print file's bills rendered by the freeze while it posts the run, from the snapshot
+before the posting, and kept with the run (migration 0014): `bill print-file` then only adds
+the header, the global message and the trailer (db.bill_print)."""
+from __future__ import annotations
+
+import json
+import sqlite3
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import date
+from typing import Any, TypeVar
+
+from core.bill_print import RECORD_TYPES
+from db import billing_parts
+from db.bill_print import PrintBody, bill_records, bill_terms
+from db.billing_run import Run
+from db.connection import database_file
+from db.second_process import kept_process
+from db.settings import load_settings
+from db.transaction import collector_paused
+
+# db.bill_print's BILLS_SQL as the freeze reads it, inside its transaction, for the account
+# numbers from :start to before :before (NULL: to the last). :first is the id the run's first
+# ledger entry takes (post_bills gives the run the ids from the ledger's next one on, in one
+# block), so the balance before each bill is the kept balance less the run's own entries, and
+# the payments and adjustments are the entries before the run. Before the run is posted no
+# entry has an id from :first on and the balance is the kept one; just after (the freeze still
+# holds the write lock) the same query gives the same rows.
+FROZEN_BILLS_SQL = """
+SELECT b.id, b.period_start, b.period_end, b.estimated, b.total_cents, a.number,
+       b.usage_history, b.meter_reads, b.line_set_id, c.email,
+       EXISTS (SELECT 1 FROM account_flags f WHERE f.account_id = a.id AND f.flag = 'AUTOPAY'
+               AND f.cleared_on IS NULL) AS autopay,
+       ab.balance_cents - COALESCE(t.since, 0),
+       (SELECT COALESCE(SUM(e.amount_cents), 0) FROM ledger_entries e
+         WHERE e.account_id = b.account_id AND e.effective_on > b.period_start
+           AND e.id < :first AND e.book = 'receivable'
+           AND e.entry_type IN ('payment', 'returned_payment')),
+       (SELECT COALESCE(SUM(e.amount_cents), 0) FROM ledger_entries e
+         WHERE e.account_id = b.account_id AND e.effective_on > b.period_start
+           AND e.id < :first AND e.book = 'receivable'
+           AND e.entry_type NOT IN ('payment', 'returned_payment', 'bill')),
+       a.number, CAST(b.id AS TEXT), c.name, a.mail_line1, a.mail_line2, a.mail_city,
+       a.mail_state, a.mail_zip, substr(iif(p.line1 <> '', ', ' || p.line1, '')
+                                        || iif(p.line2 <> '', ', ' || p.line2, '')
+                                        || iif(p.city <> '', ', ' || p.city, ''), 3)
+  FROM bill_rows b
+  JOIN accounts a ON a.id = b.account_id
+  JOIN customers c ON c.id = a.customer_id
+  JOIN premises p ON p.id = a.premise_id
+  LEFT JOIN account_balances ab ON ab.account_id = b.account_id
+  LEFT JOIN (SELECT account_id, SUM(amount_cents) AS since FROM ledger_entries NOT INDEXED
+              WHERE id >= :first AND book = 'receivable' GROUP BY account_id) t
+         ON t.account_id = b.account_id
+ WHERE b.run_id = :run AND b.outcome = 'billed' AND a.number >= :start
+   AND (:before IS NULL OR a.number < :before)
+ ORDER BY a.number
+"""
+
+# The kept second process's job (db.second_process): the later accounts of a large run
+# rendered on the other core while this process renders the earlier ones and posts the run.
+BODY_JOB = "db.print_bodies:render_body_job"
+SECOND_SHARE = 0.8  # this process also posts; the other one reads a colder cache
+Posted = TypeVar("Posted")
+
+
+def render_while_posting(conn: sqlite3.Connection, run: Run, bill_on: date, due_on: date,
+                         post: Callable[[], Posted]) -> tuple[PrintBody, Posted]:
+    """The run's bills rendered from the snapshot before `post` posts them (the caller holds
+    the write lock), with the freeze's bill and due dates: here, first, for a small run; for
+    a large one the later accounts by the kept second process while this one renders the
+    earlier ones and posts."""
+    run = replace(run, bill_date=bill_on.isoformat(), due_date=due_on.isoformat())
+    # The id post_bills gives the run's first entry: FROZEN_BILLS_SQL leaves out the entries
+    # from it on, so it reads the snapshot before the run, before or after `post`.
+    first = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM ledger_entries").fetchone()[0]
+    db_file = database_file(conn)
+    if db_file is None or run.billed < max(billing_parts.SECOND_PROCESS_MIN_ACCOUNTS, 2):
+        body = render_body(conn, run, first)
+        return body, post()
+    # The second process's part begins at this account number.
+    row = conn.execute(
+        "SELECT a.number FROM bill_rows b JOIN accounts a ON a.id = b.account_id"
+        " WHERE b.run_id = ? AND b.outcome = 'billed' ORDER BY a.number LIMIT 1 OFFSET ?",
+        (run.id, run.billed - max(round(run.billed * SECOND_SHARE), 1))).fetchone()
+    split: str = "" if row is None else row[0]
+    ticket = kept_process(db_file, billing_parts.WARM).ask(BODY_JOB, (run, first, split))
+    mine = render_body(conn, run, first, before=split)
+    posted = post()
+    theirs = ticket.result()
+    if not isinstance(theirs, PrintBody) or theirs.run_id != run.id:
+        # No answer (no process, a failure, late): that part is rendered here, after the
+        # posting, by the same query, which leaves the run's own entries out.
+        theirs = render_body(conn, run, first, start=split)
+    return mine.then(theirs), posted
+
+
+def render_body(conn: sqlite3.Connection, run: Run, first: int, *, start: str = "",
+                before: str | None = None) -> PrintBody:
+    """The run's bill records (FROZEN_BILLS_SQL, the ledger's entries before `first`) of the
+    account numbers from `start` to `before` (to the last when None), compressed; a part with
+    a `before` leaves its DEFLATE stream open, to be followed by the next part's."""
+    plain = conn.cursor()
+    plain.row_factory = None
+    rows = plain.execute(FROZEN_BILLS_SQL, {"run": run.id, "first": first, "start": start,
+                                            "before": before}).fetchall()
+    records = bill_records(rows, bill_terms(conn, run, load_settings(conn)))
+    packer = zlib.compressobj(1, zlib.DEFLATED, -15)  # level 1: about 6 to 1, and fast
+    body = packer.compress(records.text.encode("utf-8"))
+    if records.text:
+        body += packer.compress(b"\n")
+    # A stream ends with a final block; a part followed by another ends on a byte boundary
+    # without one (a sync flush), so the parts joined are one stream.
+    body += packer.flush(zlib.Z_FINISH if before is None else zlib.Z_SYNC_FLUSH)
+    return PrintBody(run.id, body, {rec: records.counts[rec] for rec in RECORD_TYPES[1:-1]},
+                     records.bills, records.current_cents, records.total_due_cents)
+
+
+def render_body_job(conn: sqlite3.Connection, messages: Iterator[Any]) -> PrintBody:
+    """The second process's job: `render_body` from an account number on, in one read
+    transaction, which begun while the freeze holds the write lock sees its snapshot."""
+    run, first, start = next(messages)
+    with collector_paused():
+        conn.execute("BEGIN")
+        try:
+            return render_body(conn, run, first, start=start)
+        finally:
+            conn.execute("COMMIT")
+
+
+def store_body(conn: sqlite3.Connection, body: PrintBody) -> None:
+    conn.execute("INSERT INTO print_bodies (run_id, body, bills, current_cents,"
+                 " total_due_cents, counts) VALUES (?, ?, ?, ?, ?, ?)",
+                 (body.run_id, body.body, body.bills, body.current_cents,
+                  body.total_due_cents, json.dumps(body.counts)))
+
+

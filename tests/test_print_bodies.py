@@ -1,0 +1,241 @@
+"""The freeze renders the print file's bills from its own snapshot (migration 0014): byte for
+byte what rendering the frozen run afterwards gives, on one core or two, and never stored when
+its totals differ from what was posted."""
+from __future__ import annotations
+
+import sqlite3
+import zlib
+from collections import Counter
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import db.bill_print as bill_print
+import db.billing_parts as billing_parts
+import db.print_bodies as print_bodies
+from core.bill_print import B_FIELDS
+from core.errors import InputError
+from core.ledger import EntryType, Posting
+from core.model import Role, User
+from db.bill_print import (
+    PrintBody,
+    bill_records,
+    bill_rows,
+    bill_terms,
+    build_print_file,
+    stored_body,
+    write_print_file,
+)
+from db.billing_run import Run, approve_run, draft_run, freeze_run, require_run
+from db.connection import open_database
+from db.ledger import check, post
+from db.rates import load_rate_book
+from db.second_process import close_kept_processes
+from db.settings import load_settings
+from db.transaction import write_transaction
+from tests.billing_support import read_cycle
+from tests.console_support import build_small_district, copy_district
+
+NOV = date(2026, 11, 1)
+SUPER = User("super1", Role.SUPERVISOR, "Supervisor")
+AT = "2026-11-20T09:00:00"
+
+
+@pytest.fixture(scope="module")
+def approved_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small district with cycle 3's November run drafted and approved, not yet frozen."""
+    path = build_small_district(tmp_path_factory.mktemp("bodies"))
+    conn = open_database(path)
+    read_cycle(conn, 3, date(2026, 11, 17))
+    draft_run(conn, 3, NOV, load_rate_book(conn), user=SUPER, at=AT)
+    approve_run(conn, 3, NOV, user=SUPER, at=AT)
+    # One file with every page (a checkpoint may still be copying the draft's WAL).
+    source = path.with_name("approved.db")
+    with sqlite3.connect(source) as copy:
+        conn.backup(copy)
+    copy.close()
+    conn.close()
+    return source
+
+
+@pytest.fixture
+def conn(approved_source: Path, tmp_path: Path) -> Iterator[sqlite3.Connection]:
+    connection = open_database(copy_district(approved_source, tmp_path))
+    yield connection
+    connection.close()
+    close_kept_processes()  # a test's second process ends with its database
+
+
+def freeze(conn: sqlite3.Connection) -> Run:
+    freeze_run(conn, 3, NOV, load_rate_book(conn), user=SUPER, at=AT)
+    return require_run(conn, 3, NOV)
+
+
+def body_text(body: PrintBody) -> str:
+    return zlib.decompress(body.body, -15).decode("utf-8")
+
+
+def rendered_now(conn: sqlite3.Connection, run: Run) -> str:
+    """The frozen run's bills as the print file rendered them before migration 0014."""
+    records = bill_records(bill_rows(conn, run), bill_terms(conn, run, load_settings(conn)))
+    return records.text + "\n"
+
+
+def b_record(text: str, bill_id: int) -> list[str]:
+    return next(line.split("|") for line in text.splitlines()
+                if line.startswith("B|") and line.split("|")[2] == str(bill_id))
+
+
+def test_the_stored_bills_are_the_frozen_runs_bills_byte_for_byte(
+        conn: sqlite3.Connection, tmp_path: Path) -> None:
+    run = freeze(conn)
+    body = stored_body(conn, run.id)
+    assert body is not None and body.bills == run.billed > 20
+    text = body_text(body)
+    assert text == rendered_now(conn, run)
+    reference = build_print_file(conn, run, AT)
+    assert (body.records().counts + Counter("HMT"), body.current_cents, body.total_due_cents) \
+        == (reference.counts, reference.current_cents, reference.total_due_cents)
+    # Bills with a balance carried, payments and past-due amounts are among them.
+    fields = [line.split("|") for line in text.splitlines() if line.startswith("B|")]
+    for name in ("previous_balance", "payments", "past_due"):
+        assert any(f[1 + B_FIELDS.index(name)] != "0" for f in fields), name
+    out = tmp_path / "bills.txt"
+    written = write_print_file(conn, 3, NOV, out, generated_at=AT)
+    assert out.read_text(encoding="utf-8") == reference.text()
+    assert written.bills == run.billed and written.current_cents == run.total_cents
+
+
+def test_the_stored_bills_are_written_a_piece_at_a_time(
+        conn: sqlite3.Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    run = freeze(conn)
+    monkeypatch.setattr(bill_print, "INFLATE_PIECE", 7)
+    out = tmp_path / "bills.txt"
+    write_print_file(conn, 3, NOV, out, generated_at=AT)
+    assert out.read_text(encoding="utf-8") == build_print_file(conn, run, AT).text()
+
+
+def test_a_payment_between_approval_and_freeze_shows_the_same_in_both(
+        conn: sqlite3.Connection) -> None:
+    bill_id, account_id = conn.execute(
+        "SELECT id, account_id FROM bill_rows WHERE run_id = (SELECT id FROM billing_runs"
+        " WHERE status = 'approved') AND outcome = 'billed' LIMIT 1").fetchone()
+    with write_transaction(conn):
+        post(conn, Posting(account_id=account_id, entry_type=EntryType.PAYMENT,
+                           amount_cents=-1234, effective_on=date(2026, 11, 19),
+                           actor="clerk1", reason_code="PAY", comment="counter payment"),
+             posted_at="2026-11-19T10:00:00")
+    run = freeze(conn)
+    body = stored_body(conn, run.id)
+    assert body is not None
+    text = body_text(body)
+    assert text == rendered_now(conn, run)
+    fields = b_record(text, bill_id)
+    assert int(fields[1 + B_FIELDS.index("payments")]) <= -1234
+    assert check(conn).ok
+
+
+def test_later_changes_leave_the_frozen_bills_as_they_were(conn: sqlite3.Connection,
+                                                           tmp_path: Path) -> None:
+    """The print file shows the bills as frozen: a name changed or a payment posted after
+    the freeze is on the next bill, and writing the file again gives the same bills."""
+    run = freeze(conn)
+    account_id = conn.execute("SELECT account_id FROM bills WHERE run_id = ?"
+                              " AND outcome = 'billed' LIMIT 1", (run.id,)).fetchone()[0]
+    first = write_print_file(conn, 3, NOV, tmp_path / "a.txt", generated_at=AT)
+    with write_transaction(conn):
+        conn.execute("UPDATE customers SET name = 'Renamed Later' WHERE id ="
+                     " (SELECT customer_id FROM accounts WHERE id = ?)", (account_id,))
+        post(conn, Posting(account_id=account_id, entry_type=EntryType.PAYMENT,
+                           amount_cents=-500, effective_on=date(2026, 11, 25),
+                           actor="clerk1", reason_code="PAY", comment="counter payment"),
+             posted_at="2026-11-25T10:00:00")
+    again = write_print_file(conn, 3, NOV, tmp_path / "b.txt", generated_at=AT)
+    assert again.sha256 == first.sha256
+    assert "Renamed Later" not in (tmp_path / "b.txt").read_text(encoding="utf-8")
+    assert "Renamed Later" in build_print_file(conn, run, AT).text()  # rendered now: moved
+
+
+def test_the_second_process_renders_what_this_one_renders(
+        conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(billing_parts, "SECOND_PROCESS_MIN_ACCOUNTS", 1)
+    here: list[dict[str, object]] = []
+    real = print_bodies.render_body
+
+    def rendered_here(*args: Any, **kwargs: Any) -> PrintBody:
+        here.append(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(print_bodies, "render_body", rendered_here)
+    run = freeze(conn)
+    body = stored_body(conn, run.id)
+    assert body is not None and body.bills == run.billed
+    assert body_text(body) == rendered_now(conn, run)
+    assert [list(k) for k in here] == [["before"]]  # the later accounts: the other process
+
+
+def test_a_failing_second_process_still_freezes_with_the_right_bills(
+        conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(billing_parts, "SECOND_PROCESS_MIN_ACCOUNTS", 1)
+    monkeypatch.setattr(print_bodies, "BODY_JOB", "db.print_bodies:no_such_job")
+    run = freeze(conn)
+    body = stored_body(conn, run.id)
+    assert body is not None and body.bills == run.billed
+    assert body_text(body) == rendered_now(conn, run)
+    assert check(conn).ok
+
+
+def test_bills_that_do_not_add_up_to_the_posting_refuse_the_freeze(
+        conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = print_bodies.render_body
+
+    def one_short(*args: Any, **kwargs: Any) -> PrintBody:
+        body = real(*args, **kwargs)
+        return PrintBody(body.run_id, body.body, body.counts, body.bills - 1,
+                         body.current_cents, body.total_due_cents)
+
+    monkeypatch.setattr(print_bodies, "render_body", one_short)
+    entries = conn.execute("SELECT COUNT(*) FROM ledger_entries").fetchone()[0]
+    with pytest.raises(InputError, match="print file's bills"):
+        freeze(conn)
+    assert require_run(conn, 3, NOV).status == "approved"
+    assert conn.execute("SELECT COUNT(*) FROM ledger_entries").fetchone()[0] == entries
+    assert conn.execute("SELECT COUNT(*) FROM print_bodies").fetchone()[0] == 0
+
+
+def test_stored_bills_are_append_only_and_older_runs_are_rendered(
+        conn: sqlite3.Connection, tmp_path: Path) -> None:
+    run = freeze(conn)
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        conn.execute("UPDATE print_bodies SET bills = 0")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        conn.execute("DELETE FROM print_bodies")
+    # The demo's history runs were frozen before migration 0014: printed as rendered now.
+    history = conn.execute("SELECT cycle_id, month FROM billing_runs WHERE status = 'frozen'"
+                           " AND id <> ? LIMIT 1", (run.id,)).fetchone()
+    month = date.fromisoformat(history[1] + "-01")
+    old = require_run(conn, history[0], month)
+    assert stored_body(conn, old.id) is None
+    out = tmp_path / "old.txt"
+    write_print_file(conn, old.cycle_id, month, out, generated_at=AT)
+    assert out.read_text(encoding="utf-8") == build_print_file(conn, old, AT).text()
+
+
+def test_migration_0014_adds_the_table_to_a_database_at_schema_13(tmp_path: Path) -> None:
+    from db.connection import _statements, migrations, schema_version
+
+    path = tmp_path / "old.db"
+    raw = sqlite3.connect(path, isolation_level=None)
+    raw.execute("PRAGMA foreign_keys = ON")
+    for _, _, sql in [m for m in migrations() if m[0] <= 13]:
+        for statement in _statements(sql):
+            raw.execute(statement)
+    raw.execute("PRAGMA user_version = 13")
+    raw.close()
+    conn = open_database(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == schema_version() >= 14
+    assert conn.execute("SELECT COUNT(*) FROM print_bodies").fetchone()[0] == 0
+    conn.close()
