@@ -29,7 +29,7 @@ SECOND_PROCESS_MIN_ACCOUNTS = 8_000
 SECOND_SHARE = 0.6
 SLICE_ACCOUNTS = 2_000  # the second process sends its bills this many accounts at a time
 JOB = "db.billing_parts:price_part"
-WARM = ("db.billing_parts", "db.bill_print")  # the kept process's modules, loaded at its start
+WARM = ("db.billing_parts", "db.bill_print", "db.print_bodies")  # loaded at the start
 
 IDS_SQL = """
 SELECT a.id FROM routes r CROSS JOIN premises p ON p.route_id = r.id

@@ -1,7 +1,8 @@
 """Helpers for console tests: a small demo district built once per session, and a fixed session."""
 from __future__ import annotations
 
-import shutil
+import sqlite3
+from contextlib import closing
 from datetime import date
 from pathlib import Path
 
@@ -21,8 +22,11 @@ def build_small_district(folder: Path, accounts: int = 120) -> Path:
 
 
 def copy_district(source: Path, folder: Path) -> Path:
+    """A copy made by SQLite's backup, so what is still in the source's WAL (a background
+    checkpoint may be copying it) is in the copy too."""
     target = folder / "district.db"
-    shutil.copy(source, target)
+    with closing(sqlite3.connect(source)) as reader, closing(sqlite3.connect(target)) as writer:
+        reader.backup(writer)
     return target
 
 
