@@ -32,14 +32,17 @@ from core.usage_history import history_record
 from db.billing_run import Run, reconcile, require_run
 from db.settings import load_settings
 
-# One row a billed bill, in account order: what its records need, then the B record's customer
-# fields raw, in B_FIELDS order (account to service address), cleaned in Python
-# (core.bill_print.clean_fields). With them the account's receivable balance before its bill,
-# and its payments and adjustments since the period began. The balance is the account's kept
-# balance (account_balances) less what was posted from this run's first entry on (the run
-# posts its bills in one statement, so that is the account's bill and anything after it); the
-# payments and adjustments come from the entries after the period's start day (the
-# ledger_account index) before the bill.
+# One row a billed bill, in account-number order (from :start, before :before when given):
+# what its records need, then the B record's customer fields raw, in B_FIELDS order (account to
+# service address), cleaned in Python (core.bill_print.clean_fields). With them the account's
+# receivable balance before its bill, and its payments and adjustments since the period began.
+# :first is the id of the run's first ledger entry (post_bills gives the run one block of ids
+# from the ledger's next one on, in one statement): the balance before a bill is the account's
+# kept balance (account_balances) less the entries from :first on, and its payments and
+# adjustments are the entries after the period's start day (the ledger_account index) before
+# :bound, each bill's own entry when :bound is NULL. The freeze (db/print_bodies.py) reads it
+# inside its transaction with :bound = :first, the next id, before or just after posting: the
+# same rows. A run kept from before schema 14 passes NULL: its entries were not one block.
 BILLS_SQL = """
 SELECT b.id, b.period_start, b.period_end, b.estimated, b.total_cents, a.number,
        b.usage_history, b.meter_reads, b.line_set_id, c.email,
@@ -48,11 +51,11 @@ SELECT b.id, b.period_start, b.period_end, b.estimated, b.total_cents, a.number,
        ab.balance_cents - COALESCE(t.since, 0),
        (SELECT COALESCE(SUM(e.amount_cents), 0) FROM ledger_entries e
          WHERE e.account_id = b.account_id AND e.effective_on > b.period_start
-           AND e.id < b.ledger_entry_id AND e.book = 'receivable'
+           AND e.id < COALESCE(:bound, b.ledger_entry_id) AND e.book = 'receivable'
            AND e.entry_type IN ('payment', 'returned_payment')),
        (SELECT COALESCE(SUM(e.amount_cents), 0) FROM ledger_entries e
          WHERE e.account_id = b.account_id AND e.effective_on > b.period_start
-           AND e.id < b.ledger_entry_id AND e.book = 'receivable'
+           AND e.id < COALESCE(:bound, b.ledger_entry_id) AND e.book = 'receivable'
            AND e.entry_type NOT IN ('payment', 'returned_payment', 'bill')),
        a.number, CAST(b.id AS TEXT), c.name, a.mail_line1, a.mail_line2, a.mail_city,
        a.mail_state, a.mail_zip, substr(iif(p.line1 <> '', ', ' || p.line1, '')
@@ -66,7 +69,8 @@ SELECT b.id, b.period_start, b.period_end, b.estimated, b.total_cents, a.number,
   LEFT JOIN (SELECT account_id, SUM(amount_cents) AS since FROM ledger_entries NOT INDEXED
               WHERE id >= :first AND book = 'receivable' GROUP BY account_id) t
          ON t.account_id = b.account_id
- WHERE b.run_id = :run AND b.outcome = 'billed'
+ WHERE b.run_id = :run AND b.outcome = 'billed' AND a.number >= :start
+   AND (:before IS NULL OR a.number < :before)
  ORDER BY a.number
 """
 # A stored body is inflated and written this many compressed bytes at a time (about 6 MB of
@@ -206,7 +210,14 @@ def bill_rows(conn: sqlite3.Connection, run: Run) -> list[tuple[Any, ...]]:
     plain.row_factory = None
     first = plain.execute("SELECT MIN(ledger_entry_id) FROM bills WHERE run_id = ?",
                           (run.id,)).fetchone()[0]
-    return plain.execute(BILLS_SQL, {"run": run.id, "first": first}).fetchall()
+    return plain.execute(BILLS_SQL, bills_of(run.id, first, bound=None)).fetchall()
+
+
+def bills_of(run_id: int, first: int, *, bound: int | None, start: str = "",
+             before: str | None = None) -> dict[str, object]:
+    """BILLS_SQL's parameters: the run, its first entry's id, the bound (None: each bill's own
+    entry) and the account numbers from `start` to before `before`."""
+    return {"run": run_id, "first": first, "bound": bound, "start": start, "before": before}
 
 
 def bill_terms(conn: sqlite3.Connection, run: Run, settings: DistrictSettings) -> BillTerms:

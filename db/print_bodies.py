@@ -13,50 +13,12 @@ from typing import Any, TypeVar
 
 from core.bill_print import RECORD_TYPES
 from db import billing_parts
-from db.bill_print import PrintBody, bill_records, bill_terms
+from db.bill_print import BILLS_SQL, PrintBody, bill_records, bill_terms, bills_of
 from db.billing_run import Run
 from db.connection import database_file
 from db.second_process import kept_process
 from db.settings import load_settings
 from db.transaction import collector_paused
-
-# db.bill_print's BILLS_SQL as the freeze reads it, inside its transaction, for the account
-# numbers from :start to before :before (NULL: to the last). :first is the id the run's first
-# ledger entry takes (post_bills gives the run the ids from the ledger's next one on, in one
-# block), so the balance before each bill is the kept balance less the run's own entries, and
-# the payments and adjustments are the entries before the run. Before the run is posted no
-# entry has an id from :first on and the balance is the kept one; just after (the freeze still
-# holds the write lock) the same query gives the same rows.
-FROZEN_BILLS_SQL = """
-SELECT b.id, b.period_start, b.period_end, b.estimated, b.total_cents, a.number,
-       b.usage_history, b.meter_reads, b.line_set_id, c.email,
-       EXISTS (SELECT 1 FROM account_flags f WHERE f.account_id = a.id AND f.flag = 'AUTOPAY'
-               AND f.cleared_on IS NULL) AS autopay,
-       ab.balance_cents - COALESCE(t.since, 0),
-       (SELECT COALESCE(SUM(e.amount_cents), 0) FROM ledger_entries e
-         WHERE e.account_id = b.account_id AND e.effective_on > b.period_start
-           AND e.id < :first AND e.book = 'receivable'
-           AND e.entry_type IN ('payment', 'returned_payment')),
-       (SELECT COALESCE(SUM(e.amount_cents), 0) FROM ledger_entries e
-         WHERE e.account_id = b.account_id AND e.effective_on > b.period_start
-           AND e.id < :first AND e.book = 'receivable'
-           AND e.entry_type NOT IN ('payment', 'returned_payment', 'bill')),
-       a.number, CAST(b.id AS TEXT), c.name, a.mail_line1, a.mail_line2, a.mail_city,
-       a.mail_state, a.mail_zip, substr(iif(p.line1 <> '', ', ' || p.line1, '')
-                                        || iif(p.line2 <> '', ', ' || p.line2, '')
-                                        || iif(p.city <> '', ', ' || p.city, ''), 3)
-  FROM bill_rows b
-  JOIN accounts a ON a.id = b.account_id
-  JOIN customers c ON c.id = a.customer_id
-  JOIN premises p ON p.id = a.premise_id
-  LEFT JOIN account_balances ab ON ab.account_id = b.account_id
-  LEFT JOIN (SELECT account_id, SUM(amount_cents) AS since FROM ledger_entries NOT INDEXED
-              WHERE id >= :first AND book = 'receivable' GROUP BY account_id) t
-         ON t.account_id = b.account_id
- WHERE b.run_id = :run AND b.outcome = 'billed' AND a.number >= :start
-   AND (:before IS NULL OR a.number < :before)
- ORDER BY a.number
-"""
 
 # The kept second process's job (db.second_process): the later accounts of a large run
 # rendered on the other core while this process renders the earlier ones and posts the run.
@@ -72,8 +34,8 @@ def render_while_posting(conn: sqlite3.Connection, run: Run, bill_on: date, due_
     a large one the later accounts by the kept second process while this one renders the
     earlier ones and posts."""
     run = replace(run, bill_date=bill_on.isoformat(), due_date=due_on.isoformat())
-    # The id post_bills gives the run's first entry: FROZEN_BILLS_SQL leaves out the entries
-    # from it on, so it reads the snapshot before the run, before or after `post`.
+    # The id post_bills gives the run's first entry: BILLS_SQL bounded by it leaves out the
+    # entries from it on, so it reads the snapshot before the run, before or after `post`.
     first = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM ledger_entries").fetchone()[0]
     db_file = database_file(conn)
     if db_file is None or run.billed < max(billing_parts.SECOND_PROCESS_MIN_ACCOUNTS, 2):
@@ -98,13 +60,13 @@ def render_while_posting(conn: sqlite3.Connection, run: Run, bill_on: date, due_
 
 def render_body(conn: sqlite3.Connection, run: Run, first: int, *, start: str = "",
                 before: str | None = None) -> PrintBody:
-    """The run's bill records (FROZEN_BILLS_SQL, the ledger's entries before `first`) of the
+    """The run's bill records (BILLS_SQL, the ledger's entries before `first`) of the
     account numbers from `start` to `before` (to the last when None), compressed; a part with
     a `before` leaves its DEFLATE stream open, to be followed by the next part's."""
     plain = conn.cursor()
     plain.row_factory = None
-    rows = plain.execute(FROZEN_BILLS_SQL, {"run": run.id, "first": first, "start": start,
-                                            "before": before}).fetchall()
+    rows = plain.execute(BILLS_SQL, bills_of(run.id, first, bound=first, start=start,
+                                             before=before)).fetchall()
     records = bill_records(rows, bill_terms(conn, run, load_settings(conn)))
     packer = zlib.compressobj(1, zlib.DEFLATED, -15)  # level 1: about 6 to 1, and fast
     body = packer.compress(records.text.encode("utf-8"))

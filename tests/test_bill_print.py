@@ -24,6 +24,7 @@ from db.bill_print import (
     bill_records,
     bill_rows,
     bill_terms,
+    bills_of,
     build_print_file,
 )
 from db.billing_run import Run, approve_run, draft_run, freeze_run, require_run
@@ -111,7 +112,7 @@ def reference_print_file(conn: sqlite3.Connection, run: Run) -> str:
     ratio = Decimal(settings.late_fee_percent).as_integer_ratio()
     first = conn.execute("SELECT MIN(ledger_entry_id) FROM bills WHERE run_id = ?",
                          (run.id,)).fetchone()[0]
-    rows = conn.execute(BILLS_SQL, {"run": run.id, "first": first}).fetchall()
+    rows = conn.execute(BILLS_SQL, bills_of(run.id, first, bound=None)).fetchall()
     balances = {r[0]: tuple(r[1:]) for r in conn.execute(
         REFERENCE_BALANCES_SQL, {"run": run.id, "first": first})}
     charges: dict[int, list[str]] = {}
