@@ -7,7 +7,7 @@ import os
 import sqlite3
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -220,13 +220,17 @@ def bills_of(run_id: int, first: int, *, bound: int | None, start: str = "",
     return {"run": run_id, "first": first, "bound": bound, "start": start, "before": before}
 
 
-def bill_terms(conn: sqlite3.Connection, run: Run, settings: DistrictSettings) -> BillTerms:
-    """What the run's bills print alike, each set of lines written once."""
+def bill_terms(conn: sqlite3.Connection, run: Run, settings: DistrictSettings,
+               sets: Collection[int] | None = None) -> BillTerms:
+    """What the run's bills print alike, each set of lines written once (only `sets`, the
+    sets a part of the run's bills uses, when given)."""
     plain = conn.cursor()
     plain.row_factory = None
     records: dict[int, list[str]] = {}
     for set_id, component, label, explanation, quantity, rate, cents in plain.execute(
             LINES_SQL, (run.id,)):
+        if sets is not None and set_id not in sets:
+            continue
         records.setdefault(set_id, []).append("C|" + clean_fields(
             ["sewer" if component == "wastewater" else "water", label, explanation, quantity,
              rate, str(cents) if cents.__class__ is int else cents]))

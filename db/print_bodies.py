@@ -23,6 +23,7 @@ from db.transaction import collector_paused
 # The kept second process's job (db.second_process): the later accounts of a large run
 # rendered on the other core while this process renders the earlier ones and posts the run.
 BODY_JOB = "db.print_bodies:render_body_job"
+LINE_SET = 8  # a BILLS_SQL row's line set
 SECOND_SHARE = 0.8  # this process also posts; the other one reads a colder cache
 Posted = TypeVar("Posted")
 
@@ -67,7 +68,8 @@ def render_body(conn: sqlite3.Connection, run: Run, first: int, *, start: str = 
     plain.row_factory = None
     rows = plain.execute(BILLS_SQL, bills_of(run.id, first, bound=first, start=start,
                                              before=before)).fetchall()
-    records = bill_records(rows, bill_terms(conn, run, load_settings(conn)))
+    records = bill_records(rows, bill_terms(conn, run, load_settings(conn),
+                                            {row[LINE_SET] for row in rows}))
     packer = zlib.compressobj(1, zlib.DEFLATED, -15)  # level 1: about 6 to 1, and fast
     body = packer.compress(records.text.encode("utf-8"))
     if records.text:
