@@ -141,6 +141,9 @@ class MeterlineApp(App[int]):
         self.config = config
         self.connect = Connector(session.db_path)
         self.animation_level = "full" if config.animations else "none"
+        # Where each area was left (its own key, e.g. the billing cycle-month), so a clerk who
+        # opens it again comes back there; this session only.
+        self.places: dict[str, Any] = {}
 
     def on_mount(self) -> None:
         self.theme = self.config.theme

@@ -75,3 +75,27 @@ def test_a_supervisor_runs_cycle_three_from_draft_to_print_file(tmp_path: Path) 
                           ).fetchone()[0]
     conn.close()
     assert posted > 0
+
+
+def test_f6_opens_again_on_the_cycle_month_the_clerk_left(tmp_path: Path) -> None:
+    db = build_small_district(tmp_path)
+    app = MeterlineApp(session_for(db), ConsoleConfig())
+
+    async def run() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("f6")
+            await app.workers.wait_for_complete()
+            await pilot.press("right_square_bracket", "less_than_sign")
+            await app.workers.wait_for_complete()
+            first = app.screen
+            assert "cycle 2 · 2026-10" in str(first.query_one("#billing-title", Label).content)
+            await pilot.press("f10")                       # home, then F6 again
+            await pilot.pause()
+            assert app.screen is not first
+            await pilot.press("f6")
+            await app.workers.wait_for_complete()
+            assert isinstance(app.screen, BillingScreen) and app.screen is not first
+            assert "cycle 2 · 2026-10" in str(
+                app.screen.query_one("#billing-title", Label).content)
+
+    asyncio.run(run())

@@ -105,7 +105,9 @@ class BillingScreen(ReportsWorkerErrors, Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.month = self.app.session.today.replace(day=1)  # type: ignore[attr-defined]
+        # Back where the clerk left it this session; else cycle 1 of this month.
+        self.cycle_id, self.month = self.app.places.get(  # type: ignore[attr-defined]
+            "billing", (1, self.app.session.today.replace(day=1)))  # type: ignore[attr-defined]
         self.query_one(PagedTable).focus()
         self._load("")
 
@@ -136,6 +138,7 @@ class BillingScreen(ReportsWorkerErrors, Screen[None]):
     def _loaded(self, event: RunLoaded) -> None:
         if (event.cycle_id, event.month) != (self.cycle_id, self.month):
             return
+        self.app.places["billing"] = (event.cycle_id, event.month)  # type: ignore[attr-defined]
         self.run = event.run
         run = event.run
         head = f"Billing — cycle {event.cycle_id} · {event.month:%Y-%m}"
