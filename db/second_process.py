@@ -52,19 +52,10 @@ class SecondProcess:
         """Start `python -m db.second_process DBFILE JOB` (JOB is "package.module:function")."""
         self.job = job
         self.db_file = db_file
-        root = str(Path(__file__).resolve().parents[1])
-        path = os.environ.get("PYTHONPATH")
-        env = {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else "")}
-        self.process: subprocess.Popen[bytes] | None = None
         self._sender: threading.Thread | None = None
         self._receiver: threading.Thread | None = None
         self._answer: list[bytes] = []
-        # Without a second process (OSError) every call reports failure.
-        with contextlib.suppress(OSError):
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "db.second_process", str(db_file), job],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                env=env, cwd=root)  # `-m` looks in the working folder first: ours
+        self.process = _start(db_file, job)
 
     def __enter__(self) -> Self:
         return self
@@ -143,6 +134,31 @@ class SecondProcess:
                     stream.close()
 
 
+def _start(db_file: Path, *args: str) -> subprocess.Popen[bytes] | None:
+    """`python -m db.second_process DBFILE ARGS...` with this project first on its path;
+    None when no process can start (OSError): every call then reports failure."""
+    root = str(Path(__file__).resolve().parents[1])
+    path = os.environ.get("PYTHONPATH")
+    env = {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else "")}
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-m", "db.second_process", str(db_file), *args],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            env=env, cwd=root)  # `-m` looks in the working folder first: ours
+    except OSError:
+        return None
+
+
+def _read_only(db_file: str) -> sqlite3.Connection:
+    """The second process's connection: read-only, Row rows, autocommit, the caller's busy
+    timeout and page cache."""
+    conn = sqlite3.connect(f"{Path(db_file).as_uri()}?mode=ro", uri=True, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+    return conn
+
+
 def _write_and_close(stream: IO[bytes], payload: bytes) -> None:
     """Write the last message; a process that has stopped is the caller's to notice."""
     with contextlib.suppress(OSError):
@@ -209,12 +225,8 @@ def _serve(db_file: str, job: str) -> None:
     inbox = _Inbox(sys.stdin.buffer)
     outcome: tuple[str, Any]
     try:
-        conn = sqlite3.connect(f"{Path(db_file).as_uri()}?mode=ro", uri=True,
-                               isolation_level=None)
+        conn = _read_only(db_file)
         try:
-            conn.row_factory = sqlite3.Row
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
             outcome = ("done", _job_function(job)(conn, iter(inbox)))
         finally:
             conn.close()
@@ -238,16 +250,8 @@ class KeptProcess:
         """Start `python -m db.second_process DBFILE --kept MODULE...`; it imports `warm`."""
         self.db_file = db_file
         self.identity = _file_identity(db_file)
-        root = str(Path(__file__).resolve().parents[1])
-        path = os.environ.get("PYTHONPATH")
-        env = {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else "")}
-        self.process: subprocess.Popen[bytes] | None = None
         self._ticket: Ticket | None = None
-        with contextlib.suppress(OSError):
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "db.second_process", str(db_file), KEPT, *warm],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                env=env, cwd=root)
+        self.process = _start(db_file, KEPT, *warm)
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -398,10 +402,7 @@ def _serve_kept(db_file: str, warm: list[str]) -> None:
     for module in warm:
         with contextlib.suppress(Exception):
             importlib.import_module(module)
-    conn = sqlite3.connect(f"{Path(db_file).as_uri()}?mode=ro", uri=True, isolation_level=None)
-    conn.row_factory = sqlite3.Row
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+    conn = _read_only(db_file)
     stream, out = sys.stdin.buffer, sys.stdout.buffer
     while len(head := stream.read(LENGTH.size)) == LENGTH.size:
         payload = stream.read(LENGTH.unpack(head)[0])
