@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import date
+from pathlib import Path
 
 
 def read_cycle(conn: sqlite3.Connection, cycle_id: int, day: date, usage: int = 10) -> int:
@@ -20,3 +21,16 @@ def read_cycle(conn: sqlite3.Connection, cycle_id: int, day: date, usage: int = 
             [(meter_id, day.isoformat(), (last + usage + premise_id % 7) % 10**dials,
               f"{day}T08:00:00") for meter_id, premise_id, dials, last in rows])
     return len(rows)
+
+
+def november_district(folder: Path) -> Path:
+    """The small demo district (tests/console_support) with cycle 3's November reads stored,
+    as an import would: what the billing tests draft, freeze and print."""
+    from db.connection import open_database
+    from tests.console_support import build_small_district
+
+    path = build_small_district(folder)
+    conn = open_database(path)
+    read_cycle(conn, 3, date(2026, 11, 17))
+    conn.close()
+    return path

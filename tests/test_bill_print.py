@@ -31,8 +31,8 @@ from db.billing_run import Run, approve_run, draft_run, freeze_run, require_run
 from db.connection import open_database
 from db.rates import load_rate_book
 from db.settings import load_settings
-from tests.billing_support import read_cycle
-from tests.console_support import build_small_district, copy_district
+from tests.billing_support import november_district
+from tests.console_support import copy_district
 
 NOV = date(2026, 11, 1)
 SUPER = User("super1", Role.SUPERVISOR, "Supervisor")
@@ -60,9 +60,8 @@ def test_the_space_is_the_only_printable_character_strip_removes() -> None:
 @pytest.fixture(scope="module")
 def frozen_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small district with cycle 3's November run frozen, some customer text awkward."""
-    path = build_small_district(tmp_path_factory.mktemp("print"))
+    path = november_district(tmp_path_factory.mktemp("print"))
     conn = open_database(path)
-    read_cycle(conn, 3, date(2026, 11, 17))
     book = load_rate_book(conn)
     _, draft = draft_run(conn, 3, NOV, book, user=SUPER, at=AT)
     billed = [b for b in draft.bills if b.outcome == Outcome.BILLED]

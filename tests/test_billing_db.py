@@ -24,8 +24,8 @@ from db.connection import open_database
 from db.ledger import balance_of, check, post
 from db.rates import load_rate_book
 from db.transaction import write_transaction
-from tests.billing_support import read_cycle
-from tests.console_support import build_small_district, copy_district
+from tests.billing_support import november_district, read_cycle
+from tests.console_support import copy_district
 
 NOV = date(2026, 11, 1)
 CLERK = User("clerk1", Role.CLERK, "Clerk")
@@ -35,11 +35,7 @@ AT = "2026-11-20T09:00:00"
 
 @pytest.fixture(scope="module")
 def district_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = build_small_district(tmp_path_factory.mktemp("billing"))
-    conn = open_database(path)
-    read_cycle(conn, 3, date(2026, 11, 17))  # cycle 3's November reads, as an import would
-    conn.close()
-    return path
+    return november_district(tmp_path_factory.mktemp("billing"))
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ from db.billing_run import approve_run, draft_run, freeze_run
 from db.connection import open_database
 from db.ledger import check
 from db.rates import load_rate_book
-from tests.billing_support import read_cycle
-from tests.console_support import build_small_district, copy_district
+from tests.billing_support import november_district
+from tests.console_support import copy_district
 
 NOV = date(2026, 11, 1)
 SUPER = User("super1", Role.SUPERVISOR, "Supervisor")
@@ -27,11 +27,7 @@ AT = "2026-11-20T09:00:00"
 
 @pytest.fixture(scope="module")
 def district_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = build_small_district(tmp_path_factory.mktemp("parts"))
-    conn = open_database(path)
-    read_cycle(conn, 3, date(2026, 11, 17))
-    conn.close()
-    return path
+    return november_district(tmp_path_factory.mktemp("parts"))
 
 
 @pytest.fixture

@@ -36,8 +36,8 @@ from db.rates import load_rate_book
 from db.second_process import close_kept_processes
 from db.settings import load_settings
 from db.transaction import write_transaction
-from tests.billing_support import read_cycle
-from tests.console_support import build_small_district, copy_district
+from tests.billing_support import november_district
+from tests.console_support import copy_district
 
 NOV = date(2026, 11, 1)
 SUPER = User("super1", Role.SUPERVISOR, "Supervisor")
@@ -47,9 +47,8 @@ AT = "2026-11-20T09:00:00"
 @pytest.fixture(scope="module")
 def approved_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small district with cycle 3's November run drafted and approved, not yet frozen."""
-    path = build_small_district(tmp_path_factory.mktemp("bodies"))
+    path = november_district(tmp_path_factory.mktemp("bodies"))
     conn = open_database(path)
-    read_cycle(conn, 3, date(2026, 11, 17))
     draft_run(conn, 3, NOV, load_rate_book(conn), user=SUPER, at=AT)
     approve_run(conn, 3, NOV, user=SUPER, at=AT)
     # One file with every page (a checkpoint may still be copying the draft's WAL).
