@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-import threading
 import time
 from datetime import date
 from pathlib import Path
@@ -27,7 +26,7 @@ from bench.figure import Figure
 from core.model import Role, User
 from db.bill_print import write_print_file
 from db.billing_run import approve_run, draft_run, freeze_run
-from db.connection import open_database
+from db.connection import open_database, wait_for_checkpoints
 from db.rates import load_rate_book
 from db.schedule import generate_months
 
@@ -91,9 +90,7 @@ def run(db_path: Path) -> list[Figure]:
                 billed += drafted.billed
             # The WAL is copied into the file on a thread after each step (the clerk has the
             # answer meanwhile); the last copies are waited for, so the figure includes them.
-            for thread in threading.enumerate():
-                if thread.name == "wal checkpoint":
-                    thread.join()
+            wait_for_checkpoints()
             run_s = time.perf_counter() - started
             t0 = time.perf_counter()
             conn.execute(TIER_SQL).fetchone()

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 BUSY_TIMEOUT_MS = 5000
+CHECKPOINT_THREAD = "wal checkpoint"
 CACHE_KIB = 64 * 1024
 # Written into the file header by migration 0001, so another program's SQLite file is told apart
 # from a Meterline database even when it has a user_version of its own ("MTLN").
@@ -78,10 +79,18 @@ def checkpoint_in_background(conn: sqlite3.Connection) -> threading.Thread | Non
     db_file = database_file(conn)
     if db_file is None:
         return None
-    thread = threading.Thread(target=_checkpoint_file, args=(db_file,),
-                              name="wal checkpoint")
+    thread = threading.Thread(target=_checkpoint_file, args=(db_file,), name=CHECKPOINT_THREAD)
     thread.start()
     return thread
+
+
+def wait_for_checkpoints() -> None:
+    """Wait for every background checkpoint of this process: before a fork (a thread inside
+    SQLite at the fork leaves its locks held in the child, which then hangs in SQLite), and
+    where a measurement must include them."""
+    for thread in threading.enumerate():
+        if thread.name == CHECKPOINT_THREAD:
+            thread.join()
 
 
 def _checkpoint_file(db_file: Path) -> None:

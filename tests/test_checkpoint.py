@@ -4,7 +4,12 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from db.connection import checkpoint_deferred, checkpoint_in_background, open_database
+from db.connection import (
+    checkpoint_deferred,
+    checkpoint_in_background,
+    open_database,
+    wait_for_checkpoints,
+)
 from db.transaction import write_transaction
 
 
@@ -18,7 +23,8 @@ def test_a_deferred_write_is_checkpointed_on_a_thread_after_the_commit(tmp_path:
     assert file.stat().st_size < 1_000_000  # the commit copied nothing into the file
     thread = checkpoint_in_background(conn)
     assert thread is not None
-    thread.join()
+    wait_for_checkpoints()  # what the demo builder does before it forks
+    assert not thread.is_alive()
     assert file.stat().st_size > 10_000_000  # 20,000 rows of 500 bytes
     assert sqlite3.connect(tmp_path / "d.db").execute("SELECT count(*) FROM t").fetchone() == (
         20_000,)
