@@ -325,7 +325,8 @@ class LockoffPlans:
             if only is None:
                 fields.append(FormField("plan", "Plan number", ""))
             self.app.push_screen(FormModal(  # type: ignore[attr-defined]
-                f"End {which} of {number}: {END_REASONS[reason]}"[:76], fields, parse,
+                f"End {'a plan' if only is None else f'plan {only}'} of {number}: "
+                f"{END_REASONS[reason]}"[:76], fields, parse,
                 note="From the end date the plan no longer keeps the account off the list."),
                 dated)
 
