@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -195,14 +195,19 @@ SELECT a.id, b.period_end, b.usage_history
 
 
 def draft_inputs(conn: sqlite3.Connection, dates: CycleMonth, run_id: int | None = None,
-                 accounts: list[sqlite3.Row] | None = None) -> DraftInputs:
+                 accounts: list[sqlite3.Row] | None = None,
+                 cycle: DraftInputs | None = None) -> DraftInputs:
     """The cycle's accounts (or those given, in account order), their holds, exclusions and
     latest bills, with their premises put in temp.audit_premises; call inside a transaction
-    for one snapshot."""
+    for one snapshot. The holds and exclusions are the whole cycle's: `cycle`'s when given
+    (inputs found earlier in the same transaction)."""
     if accounts is None:
         accounts = cycle_accounts(conn, dates.cycle_id)
-    holds = billing_holds(conn, dates.cycle_id)
-    excluded = already_billed(conn, dates, run_id)
+    if cycle is None:
+        holds = billing_holds(conn, dates.cycle_id)
+        excluded = already_billed(conn, dates, run_id)
+    else:
+        holds, excluded = cycle.holds, cycle.excluded
     parse = date.fromisoformat
     first, last = (accounts[0]["id"], accounts[-1]["id"]) if accounts else (0, -1)
     previous = {account_id: (parse(period_end), history) for account_id, period_end, history
@@ -291,13 +296,22 @@ class DraftPricer:
 
     def __init__(self, conn: sqlite3.Connection, dates: CycleMonth, book: RateBook,
                  run_id: int | None = None, engine: RateEngine | None = None,
-                 accounts: list[sqlite3.Row] | None = None) -> None:
+                 accounts: list[sqlite3.Row] | None = None, *,
+                 sharing: DraftPricer | None = None) -> None:
+        """The accounts' inputs and reads loaded; `sharing` is a pricer of the same cycle in
+        the same transaction whose holds, exclusions, settings and memos this one reuses, so
+        it loads only its own accounts' latest bills and reads."""
         self.conn = conn
-        self.found = found = draft_inputs(conn, dates, run_id, accounts)
+        cycle: DraftInputs | None = None if sharing is None else sharing.found
+        self.found: DraftInputs = draft_inputs(conn, dates, run_id, accounts, cycle)
+        found = self.found
         self.accounts = found.accounts
-        register_hcf(0, found.read_unit)  # a unit that cannot be turned into HCF is refused
-        self.pricing = _Pricing(dates, engine or RateEngine(book), found, found.read_unit,
-                                clean(found.read_unit))
+        if sharing is None:
+            register_hcf(0, found.read_unit)  # a unit that cannot be made HCF is refused
+            self.pricing = _Pricing(dates, engine or RateEngine(book), found, found.read_unit,
+                                    clean(found.read_unit))
+        else:
+            self.pricing = replace(sharing.pricing, found=found)
         self.chains = load_chains(conn, *period_window(dates))
 
     def price(self, rows: Sequence[sqlite3.Row]

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from core.billing import AccountBill
 from core.rate_book import RateBook
-from core.rate_engine import RateEngine
 from db.billing_draft import CycleMonth, Draft, DraftPricer, compute_draft, cycle_accounts
 from db.connection import database_file
-from db.second_process import kept_process
+from db.second_process import PartLimit, kept_process, parts_allowed
 from db.transaction import collector_paused
 
 # A cycle this large is worth a second process (its first start-up costs about 0.3 s of the
@@ -28,6 +28,7 @@ SECOND_PROCESS_MIN_ACCOUNTS = 8_000
 # slices as they come), so it prices less.
 SECOND_SHARE = 0.6
 SLICE_ACCOUNTS = 2_000  # the second process sends its bills this many accounts at a time
+TAKE_LAST_SLICES = True  # this process prices the second's last slices once it is free
 JOB = "db.billing_parts:price_part"
 WARM = ("db.billing_parts", "db.bill_print", "db.print_bodies")  # loaded at the start
 
@@ -52,7 +53,12 @@ def compute_draft_in_parts(conn: sqlite3.Connection, dates: CycleMonth, book: Ra
     process's part, then each slice of the second process's as it comes (the draft stores
     them while the rest is priced). Call while holding the write lock; what this connection
     writes meanwhile must not change any pricing (the second process sees only the last
-    commit)."""
+    commit).
+
+    The two processes finish together however their speeds differ: once this process has
+    priced (and stored) its own part and no slice is waiting, it takes the second process's
+    last slice not yet begun, and lowers the second process's limit so that it stops before
+    it (db.second_process.PartLimit)."""
     db_file = database_file(conn)
     ids = [row[0] for row in conn.execute(IDS_SQL, (dates.cycle_id,))] \
         if db_file is not None else []
@@ -62,55 +68,99 @@ def compute_draft_in_parts(conn: sqlite3.Connection, dates: CycleMonth, book: Ra
         if on_part is not None:
             on_part(draft.bills)
         return draft
-    split = len(ids) - round(len(ids) * SECOND_SHARE)
-    expected = ids[split:]
     assert db_file is not None
-    # The kept second process (db.second_process) starts now if this session has none: its
-    # start-up overlaps our own part; a later cycle finds it warm.
-    ticket = kept_process(db_file, WARM).ask(JOB, (dates, book, run_id, expected[0],
-                                                   expected[-1]))
-    engine = RateEngine(book)
-    mine = compute_draft(conn, dates, book, run_id, engine,
-                         cycle_accounts(conn, dates.cycle_id, (ids[0], ids[split - 1])))
-    bills, wide, premises = list(mine.bills), set(mine.history_premises), dict(mine.premises)
-    if on_part is not None:
-        on_part(mine.bills)
-
-    def take(part_bills: Sequence[AccountBill]) -> None:
-        bills.extend(part_bills)
+    with collector_paused(), PartLimit(0) as limit:
+        split = len(ids) - round(len(ids) * SECOND_SHARE)
+        slices = [tuple(ids[at:at + SLICE_ACCOUNTS])
+                  for at in range(split, len(ids), SLICE_ACCOUNTS)]
+        limit.lower(len(slices))
+        # The kept second process (db.second_process) starts now if this session has none:
+        # its start-up overlaps our own part; a later cycle finds it warm.
+        ticket = kept_process(db_file, WARM).ask(
+            JOB, (dates, book, run_id, slices[0][0], slices[-1][-1], SLICE_ACCOUNTS,
+                  limit.path))
+        mine = DraftPricer(conn, dates, book, run_id, None,
+                           cycle_accounts(conn, dates.cycle_id, (ids[0], ids[split - 1])))
+        bills, wide = mine.price(mine.accounts)
+        collected = _Collected(list(bills), set(wide),
+                               {r["id"]: r["premise_id"] for r in mine.accounts}, on_part)
         if on_part is not None:
-            on_part(part_bills)
+            on_part(bills)
+        came = 0  # the second process's slices taken, in order
+        kept: list[tuple[tuple[AccountBill, ...], tuple[int, ...], dict[int, int]]] = []
+        parts = ticket.parts()
+        while came + len(kept) < len(slices):
+            # The second process is on slice `came` (or its part is waiting); a slice after
+            # that one it has not begun is priced here, from the last.
+            if TAKE_LAST_SLICES and not ticket.ready() \
+                    and len(slices) - came - len(kept) >= 2:
+                last = len(slices) - len(kept) - 1
+                limit.lower(last)
+                kept.append(_price_slice(conn, mine, dates, slices[last]))
+                continue
+            part = next(parts, None)
+            if part is None or part[0] != slices[came]:
+                break  # it stopped, or sent what was not expected: the rest is priced here
+            collected.take(part[1], part[2], part[3])
+            came += 1
+        if came + len(kept) < len(slices):  # no second process, or it stopped
+            rest = [account for piece in slices[came:len(slices) - len(kept)]
+                    for account in piece]
+            collected.take(*_price_slice(conn, mine, dates, tuple(rest)))
+        for part_bills, part_wide, part_premises in reversed(kept):
+            collected.take(part_bills, part_wide, part_premises)
+    return Draft(dates, tuple(collected.bills), collected.premises,
+                 tuple(sorted(collected.wide)))
 
-    done = 0  # how many of the expected accounts came, in order
-    for slice_ids, slice_bills, slice_wide, slice_premises in ticket.parts():
-        if tuple(expected[done:done + len(slice_ids)]) != slice_ids:
-            break  # not the slice expected: the rest is priced here
-        take(slice_bills)
-        wide.update(slice_wide)
-        premises.update(slice_premises)
-        done += len(slice_ids)
-    if done < len(expected):  # no second process, or it stopped: price the rest here
-        rest = compute_draft(conn, dates, book, run_id, engine,
-                             cycle_accounts(conn, dates.cycle_id, (expected[done],
-                                                                   expected[-1])))
-        take(rest.bills)
-        wide.update(rest.history_premises)
-        premises.update(rest.premises)
-    return Draft(dates, tuple(bills), premises, tuple(sorted(wide)))
+
+@dataclass
+class _Collected:
+    """The cycle's bills as its parts are taken, in account order."""
+
+    bills: list[AccountBill]
+    wide: set[int]
+    premises: dict[int, int]
+    on_part: Callable[[Sequence[AccountBill]], None] | None
+
+    def take(self, bills: Sequence[AccountBill], wide: Sequence[int],
+             premises: dict[int, int]) -> None:
+        self.bills.extend(bills)
+        self.wide.update(wide)
+        self.premises.update(premises)
+        if self.on_part is not None:
+            self.on_part(bills)
+
+
+def _price_slice(conn: sqlite3.Connection, mine: DraftPricer, dates: CycleMonth,
+                 accounts: tuple[int, ...]
+                 ) -> tuple[tuple[AccountBill, ...], tuple[int, ...], dict[int, int]]:
+    """These accounts (a run of the cycle's, in order) priced here, sharing `mine`'s
+    cycle-wide inputs and memos."""
+    rows = cycle_accounts(conn, dates.cycle_id, (accounts[0], accounts[-1]))
+    pricer = DraftPricer(conn, dates, mine.pricing.engine.book, None, None, rows,
+                         sharing=mine)
+    bills, wide = pricer.price(rows)
+    return bills, wide, {row["id"]: row["premise_id"] for row in rows}
 
 
 def price_part(conn: sqlite3.Connection, messages: Iterator[Any]) -> Iterator[Part]:
     """The second process's job: the cycle's accounts from `first` to `last` (account ids),
-    priced in one read transaction and sent a slice at a time as each is priced."""
-    dates, book, run_id, first, last = next(messages)
+    priced in one read transaction and sent a slice at a time as each is priced, until the
+    caller's limit (a PartLimit's file) says it prices the rest itself."""
+    dates, book, run_id, first, last, size, limit = next(messages)
     with collector_paused():
         conn.execute("BEGIN")
         try:
-            pricer = DraftPricer(conn, dates, book, run_id, None,
-                                 cycle_accounts(conn, dates.cycle_id, (first, last)))
-            rows = pricer.accounts
-            for at in range(0, len(rows), SLICE_ACCOUNTS):
-                part = rows[at:at + SLICE_ACCOUNTS]
+            rows = cycle_accounts(conn, dates.cycle_id, (first, last))
+            pricer: DraftPricer | None = None
+            for sent, at in enumerate(range(0, len(rows), size)):
+                allowed = parts_allowed(limit)
+                if allowed is not None and sent >= allowed:
+                    return
+                # Each slice's inputs are loaded as it comes: none for a slice the caller
+                # takes over; the cycle's holds and exclusions once.
+                part = rows[at:at + size]
+                pricer = DraftPricer(conn, dates, book, run_id, None, part, sharing=pricer)
                 bills, wide = pricer.price(part)
                 yield (tuple(row["id"] for row in part), bills, wide,
                        {row["id"]: row["premise_id"] for row in part})

@@ -25,6 +25,7 @@ import sqlite3
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
@@ -327,6 +328,10 @@ class Ticket:
             self.complete = True
         return outcome
 
+    def ready(self) -> bool:
+        """Whether the next part (or the end) has come, so taking it would not wait."""
+        return not self._open or not self._frames.empty()
+
     def parts(self) -> Iterator[Any]:
         """A job's parts in order as they arrive; `complete` tells afterwards whether they
         all came (if not, the caller does the rest itself)."""
@@ -343,6 +348,43 @@ class Ticket:
 
 
 PART, END = b"P", b"E"
+
+
+class PartLimit:
+    """How many parts a job answering in parts should send, which the caller may lower while
+    the job runs (it does the later parts itself): the job reads it before each part
+    (`parts_allowed`). A tiny file both processes open; a part already begun when the limit
+    is lowered is still sent, so the caller must expect to ignore it."""
+
+    def __init__(self, parts: int) -> None:
+        handle, self.path = tempfile.mkstemp(prefix="meterline-parts-")
+        self._handle = handle
+        self.lower(parts)
+
+    def lower(self, parts: int) -> None:
+        os.pwrite(self._handle, LENGTH.pack(parts), 0)
+
+    def close(self) -> None:
+        os.close(self._handle)
+        with contextlib.suppress(OSError):
+            os.unlink(self.path)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close()
+
+
+def parts_allowed(path: str | None) -> int | None:
+    """The job's side of a PartLimit: how many parts it may send (None: no limit, or the
+    file cannot be read, when it sends them all)."""
+    if path is None:
+        return None
+    with contextlib.suppress(OSError, struct.error), open(path, "rb") as file:
+        return int(LENGTH.unpack(file.read(LENGTH.size))[0])
+    return None
 
 
 def _read_frames(stream: IO[bytes], frames: SimpleQueue[bytes | None]) -> None:

@@ -57,11 +57,19 @@ def failing_parts_job(conn: sqlite3.Connection, messages: Iterator[Any]) -> Iter
 
 
 def first_slices_then_fail(conn: sqlite3.Connection, messages: Iterator[Any]) -> Iterator[Any]:
-    """The billing parts' job in slices of 5 accounts, stopping after two slices."""
+    """The billing parts' job, stopping after two slices."""
     import db.billing_parts as billing_parts
 
-    billing_parts.SLICE_ACCOUNTS = 5
     for sent, part in enumerate(billing_parts.price_part(conn, messages)):
         if sent == 2:
             raise ValueError("stopped mid-way")
+        yield part
+
+
+def slow_slices(conn: sqlite3.Connection, messages: Iterator[Any]) -> Iterator[Any]:
+    """The billing parts' job, a second a slice: the caller prices the last slices itself."""
+    import db.billing_parts as billing_parts
+
+    for part in billing_parts.price_part(conn, messages):
+        time.sleep(1)
         yield part

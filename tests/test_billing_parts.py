@@ -83,6 +83,8 @@ def test_a_second_process_stopping_mid_way_leaves_the_rest_to_this_one(
     book = load_rate_book(conn)
     dates = cycle_month(conn, 3, NOV)
     monkeypatch.setattr(billing_parts, "JOB", "tests.second_process_jobs:first_slices_then_fail")
+    monkeypatch.setattr(billing_parts, "SLICE_ACCOUNTS", 5)
+    monkeypatch.setattr(billing_parts, "TAKE_LAST_SLICES", False)
     parts: list[int] = []
     conn.execute("BEGIN IMMEDIATE")
     try:
@@ -94,3 +96,30 @@ def test_a_second_process_stopping_mid_way_leaves_the_rest_to_this_one(
     assert draft_rows(split.bills) == draft_rows(alone.bills)
     assert [b.account_id for b in split.bills] == [b.account_id for b in alone.bills]
     assert parts[1:3] == [5, 5] and sum(parts) == len(alone.bills)  # two slices came
+
+
+def test_a_slow_second_process_leaves_its_last_slices_to_this_one(
+        conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+    book = load_rate_book(conn)
+    dates = cycle_month(conn, 3, NOV)
+    monkeypatch.setattr(billing_parts, "JOB", "tests.second_process_jobs:slow_slices")
+    monkeypatch.setattr(billing_parts, "SLICE_ACCOUNTS", 3)
+    parts: list[list[int]] = []
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        alone = compute_draft(conn, dates, book)
+        split = billing_parts.compute_draft_in_parts(
+            conn, dates, book, min_accounts=1,
+            on_part=lambda bills: parts.append([b.account_id for b in bills]))
+    finally:
+        conn.execute("ROLLBACK")
+    assert draft_rows(split.bills) == draft_rows(alone.bills)
+    assert split.premises == alone.premises
+    assert split.history_premises == alone.history_premises
+    taken = [account for part in parts for account in part]
+    assert taken == [b.account_id for b in alone.bills]  # handed on in account order
+    # This process priced its part, the second process the first slice of its own (a second
+    # a slice), and this process the others, from the last: each handed on as one part.
+    second = len(alone.bills) - round(len(alone.bills) * billing_parts.SECOND_SHARE)
+    assert len(parts[0]) == second and len(parts[1]) == 3
+    assert len(parts) == 2 + -(-(len(alone.bills) - second - 3) // 3)
