@@ -162,11 +162,15 @@ def _write_chunks(path: Path, chunks: Iterable[bytes]) -> tuple[str, int]:
     digest = hashlib.sha256()
     size = 0
     partial = path.with_name(path.name + ".partial")
-    with partial.open("wb") as file:
-        for data in chunks:
-            digest.update(data)
-            file.write(data)
-            size += len(data)
+    try:
+        with partial.open("wb") as file:
+            for data in chunks:
+                digest.update(data)
+                file.write(data)
+                size += len(data)
+    except BaseException:
+        partial.unlink(missing_ok=True)  # half a file is never left beside
+        raise
     os.replace(partial, path)
     return digest.hexdigest(), size
 

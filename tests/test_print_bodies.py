@@ -238,3 +238,32 @@ def test_migration_0014_adds_the_table_to_a_database_at_schema_13(tmp_path: Path
     assert conn.execute("PRAGMA user_version").fetchone()[0] == schema_version() >= 14
     assert conn.execute("SELECT COUNT(*) FROM print_bodies").fetchone()[0] == 0
     conn.close()
+
+
+def test_a_print_file_whose_totals_differ_from_the_ledger_is_not_left_behind(
+        conn: sqlite3.Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    run = freeze(conn)
+    kept = stored_body(conn, run.id)
+    assert kept is not None
+    wrong = PrintBody(run.id, kept.body, kept.counts, kept.bills, kept.current_cents + 1,
+                      kept.total_due_cents)
+    monkeypatch.setattr(bill_print, "stored_body", lambda conn, run_id: wrong)
+    out = tmp_path / "bills.txt"
+    with pytest.raises(InputError, match="nothing was written"):
+        write_print_file(conn, 3, NOV, out, generated_at=AT)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("bills")) == []
+
+
+def test_a_print_file_that_cannot_be_written_whole_is_not_left_behind(
+        conn: sqlite3.Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    freeze(conn)
+
+    def broken(body: bytes) -> Iterator[bytes]:
+        yield b"part of the bills\n"
+        raise zlib.error("the stored bills are damaged")
+
+    monkeypatch.setattr(bill_print, "_inflated", broken)
+    out = tmp_path / "bills.txt"
+    with pytest.raises(zlib.error):
+        write_print_file(conn, 3, NOV, out, generated_at=AT)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("bills")) == []
