@@ -24,7 +24,7 @@ from db.transaction import collector_paused
 # rendered on the other core while this process renders the earlier ones and posts the run.
 BODY_JOB = "db.print_bodies:render_body_job"
 LINE_SET = 8  # a BILLS_SQL row's line set
-SECOND_SHARE = 0.8  # this process also posts; the other one reads a colder cache
+SECOND_SHARE = 0.72  # this process also posts (about 0.25 s a 24,000-bill cycle)
 Posted = TypeVar("Posted")
 
 
