@@ -5,6 +5,7 @@ it knows a new computation would give the same ones (db/billing_inputs.py).
 """
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -178,19 +179,19 @@ def history_window(dates: CycleMonth) -> tuple[date, date]:
     return dates.previous_read_end - HISTORY_WINDOW, dates.read_end + timedelta(days=1)
 
 
-# Each active account's latest posted bill with a usage history: one index seek each, and a
-# lookup in bill_entries per candidate (normally the first: a draft's bills are newer).
+# Each given account's latest posted bill with a usage history: one index seek each, and a
+# lookup in bill_entries per candidate (normally the first: a draft's bills are newer). The
+# accounts come as a JSON list of ids (those being priced), so a slice of a cycle reads only
+# its own.
 PREVIOUS_SQL = """
-SELECT a.id, b.period_end, b.usage_history
-  FROM routes r CROSS JOIN premises p ON p.route_id = r.id
-  CROSS JOIN accounts a ON a.premise_id = p.id
+SELECT j.value, b.period_end, b.usage_history
+  FROM json_each(?) j
   JOIN bill_rows b ON b.id = (SELECT x.id FROM bill_rows x INDEXED BY bill_rows_history
-                               WHERE x.account_id = a.id AND x.usage_history <> ''
+                               WHERE x.account_id = j.value AND x.usage_history <> ''
                                  AND x.period_end <= ?
                                  AND EXISTS (SELECT 1 FROM bill_entries l
                                               WHERE l.bill_id = x.id)
                                ORDER BY x.period_end DESC, x.id DESC LIMIT 1)
- WHERE r.cycle_id = ? AND a.status = 'active' AND a.id BETWEEN ? AND ?
 """
 
 
@@ -209,10 +210,9 @@ def draft_inputs(conn: sqlite3.Connection, dates: CycleMonth, run_id: int | None
     else:
         holds, excluded = cycle.holds, cycle.excluded
     parse = date.fromisoformat
-    first, last = (accounts[0]["id"], accounts[-1]["id"]) if accounts else (0, -1)
     previous = {account_id: (parse(period_end), history) for account_id, period_end, history
-                in conn.execute(PREVIOUS_SQL, (dates.previous_read_end.isoformat(),
-                                               dates.cycle_id, first, last))}
+                in conn.execute(PREVIOUS_SQL, (json.dumps([row["id"] for row in accounts]),
+                                               dates.previous_read_end.isoformat()))}
     fill_premises(conn, {row["premise_id"] for row in accounts})
     return DraftInputs(accounts, holds, excluded, previous, load_settings(conn).read_unit)
 

@@ -1,6 +1,7 @@
 """Opening the database: clear refusals, migrations by user_version, pragmas, STRICT tables."""
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from pathlib import Path
@@ -274,7 +275,7 @@ def test_bills_and_their_ledger_links_survive_migration_0013(tmp_path: Path) -> 
     assert conn.execute("SELECT type FROM sqlite_master WHERE name = 'bills'").fetchone() \
         == ("view",)
     # The draft's previous bill: account 1's posted January bill, not its February draft.
-    assert conn.execute(PREVIOUS_SQL, ("2026-02-28", 1, 0, 1 << 62)).fetchall() \
+    assert conn.execute(PREVIOUS_SQL, (json.dumps(accounts), "2026-02-28")).fetchall() \
         == [(accounts[0], "2026-01-05", "2026-01-05:12")]
     with pytest.raises(sqlite3.DatabaseError, match="never edited"):
         conn.execute("UPDATE bill_rows SET total_cents = 1 WHERE id = 13")
