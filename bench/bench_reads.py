@@ -62,7 +62,7 @@ def _import(copy: Path, folder: Path, today: date
             ) -> tuple[int, float, float, float, int, int]:
     """(reads in the file, seconds, CPU seconds of this process and of the audit worker to
     import and audit, exceptions, open)."""
-    from db.connection import open_database
+    from db.connection import open_database, wait_for_checkpoints
     from db.read_import import import_reads
     from fixtures.demo_read_file import write_sample_read_file
 
@@ -74,6 +74,7 @@ def _import(copy: Path, folder: Path, today: date
                           cycle_id=CYCLE)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     worker = _children_cpu() - worker
+    wait_for_checkpoints()  # copied on a thread after the answer, as for a clerk
     open_count = conn.execute("SELECT count(*) FROM read_exceptions WHERE status = 'open'"
                               ).fetchone()[0]
     conn.close()

@@ -58,8 +58,8 @@ def _configure(conn: sqlite3.Connection) -> None:
 
 @contextmanager
 def checkpoint_deferred(conn: sqlite3.Connection) -> Iterator[None]:
-    """A large write whose WAL checkpoint is left to the caller's `checkpoint` once the clerk
-    has the answer: its commit returns without copying the pages into the database file
+    """A large write whose WAL checkpoint is left to `checkpoint_in_background` once the
+    clerk has the answer: its commit returns without copying the pages into the database file
     (about 0.4 s for a 100,000-read file). The write is complete and consistent at the commit."""
     previous = int(conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
     conn.execute("PRAGMA wal_autocheckpoint = 0")
@@ -69,13 +69,10 @@ def checkpoint_deferred(conn: sqlite3.Connection) -> Iterator[None]:
         conn.execute(f"PRAGMA wal_autocheckpoint = {previous}")
 
 
-def checkpoint(conn: sqlite3.Connection) -> None:
-    """Copy the WAL's pages into the database file now, waiting for no reader (PASSIVE)."""
-    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-
-
 def checkpoint_in_background(conn: sqlite3.Connection) -> threading.Thread | None:
-    """`checkpoint` on a thread with its own connection, after a deferred write: the clerk
+    """Copy the WAL's pages into the database file (waiting for no reader: PASSIVE) on a
+    thread with its own connection, after a deferred write (a read import, a draft, a
+    freeze; the only way the code checkpoints): the clerk
     has the answer and the next step starts while the pages are copied (SQLite works
     without the interpreter lock, so on the other core). PASSIVE waits for nobody and blocks
     no writer; a checkpoint cut short by the process ending is finished by the next one. A

@@ -27,7 +27,7 @@ from core.read_import import (
     ReadChecker,
     ReadWindow,
 )
-from db.connection import checkpoint_deferred, database_file
+from db.connection import checkpoint_deferred, checkpoint_in_background, database_file
 from db.read_audit_worker import WORKER_MIN_BYTES, AuditWorker, audit_reads
 from db.read_exceptions import insert_exceptions, open_missing_meters
 from db.read_import_writes import (
@@ -125,16 +125,19 @@ def import_reads(conn: sqlite3.Connection, path: Path, *, actor: str, at: str, t
     if worker is not None:
         worker.expect(path, WORKER_SHARE, encoding)
     try:
-        # The commit leaves the WAL checkpoint to the caller, after it has told the clerk
-        # (db.connection.checkpoint: the CLI and the F5 screen run it then).
+        # The commit returns without copying the WAL's pages into the database file; they
+        # are copied on a thread afterwards, while the clerk reads the answer (as the billing
+        # run does: db.connection.checkpoint_in_background).
         with collector_paused(), checkpoint_deferred(conn):
-            return _check_and_store(conn, path, name=name, sha256=sha256, size=size,
-                                    today=today, cycle_id=cycle_id, encoding=encoding,
-                                    actor=actor, at=at, worker=worker)
+            result = _check_and_store(conn, path, name=name, sha256=sha256, size=size,
+                                      today=today, cycle_id=cycle_id, encoding=encoding,
+                                      actor=actor, at=at, worker=worker)
     finally:
         if worker is not None:
             worker.close()
         conn.execute("DROP TABLE IF EXISTS temp.staged_reads")
+    checkpoint_in_background(conn)
+    return result
 
 
 def _check_and_store(conn: sqlite3.Connection, path: Path, *, name: str, sha256: str, size: int,

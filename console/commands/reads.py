@@ -121,7 +121,6 @@ def export_route(args: argparse.Namespace, context: CommandContext) -> int:
 
 
 def import_file(args: argparse.Namespace, context: CommandContext) -> int:
-    from db.connection import checkpoint
     from db.read_import import import_reads
 
     with signed_in(context) as (session, conn, at):
@@ -129,7 +128,6 @@ def import_file(args: argparse.Namespace, context: CommandContext) -> int:
                               today=context.today, cycle_id=args.cycle, encoding=args.encoding,
                               name=args.file)
         print(result.summary(), flush=True)
-        checkpoint(conn)  # after the clerk has the answer (db.read_import)
     return 0
 
 

@@ -269,7 +269,6 @@ class ReadAuditScreen(ReportsWorkerErrors, Screen[None]):
 
     @work(thread=True, exclusive=True, group="reads-import", exit_on_error=False)
     def _import(self, path: Any, cycle: int | None, encoding: str) -> None:
-        from db.connection import checkpoint
         from db.read_import import import_reads
 
         session = self.app.session  # type: ignore[attr-defined]
@@ -277,7 +276,6 @@ class ReadAuditScreen(ReportsWorkerErrors, Screen[None]):
             result = import_reads(conn, path, today=session.today, cycle_id=cycle,
                                   encoding=encoding, name=str(path), **self._who())
             self.post_message(ReadsImported(result.headline()))
-            checkpoint(conn)  # after the clerk has the answer (db.read_import)
 
     @on(ReadsImported)
     def _imported(self, event: ReadsImported) -> None:
