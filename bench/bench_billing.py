@@ -3,8 +3,10 @@
 
 Works on a copy of the benchmark district (the freeze posts to its ledger): it stores the
 calendar for the month, reads every meter of every cycle on its read day (setup, not timed),
-then times draft + approve + freeze + print file for each cycle. The ratio compares that with
-one plain-SQL statement computing a fixed charge plus cumulative tiers from the same reads.
+then times draft + approve + freeze + print file for each cycle. It does so RUNS times, each on
+a fresh copy, and reports the median run beside every run's total (this machine's speed
+wanders by a third between runs). The ratio compares that with one plain-SQL statement
+computing a fixed charge plus cumulative tiers from the same reads.
 
 The demo district records each cycle's last month as a frozen run, so this month's draft
 extends those bills' usage histories, as every month after the first does in a district; the
@@ -20,6 +22,7 @@ import os
 import shutil
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -30,8 +33,10 @@ from db.billing_run import approve_run, draft_run, freeze_run
 from db.connection import open_database, wait_for_checkpoints
 from db.rates import load_rate_book
 from db.schedule import generate_months
+from db.second_process import close_kept_processes
 
 TARGET_SECONDS = 5.0
+RUNS = 3
 MONTH = date(2026, 4, 1)
 SUPERVISOR = User("bench", Role.SUPERVISOR, "Benchmark")
 AT = "2026-04-01T06:00:00"
@@ -55,7 +60,43 @@ SELECT SUM(1975 + MIN(u, 4) * 365 + MAX(MIN(u - 4, 8), 0) * 617 + MAX(u - 12, 0)
 """
 
 
+@dataclass(frozen=True)
+class Timed:
+    """One timed run of every cycle: its seconds in all and by step, and what it billed."""
+
+    seconds: float
+    draft: float
+    freeze: float
+    printing: float
+    billed: int
+    full: int  # premises priced from 13 months of reads
+    sql_seconds: float
+
+
 def run(db_path: Path) -> list[Figure]:
+    # This machine's speed wanders from run to run (other work, the page cache), so the run is
+    # timed RUNS times on fresh copies and the median run is reported, beside every total.
+    runs = sorted((_timed_run(db_path) for _ in range(RUNS)), key=lambda t: t.seconds)
+    median = runs[len(runs) // 2]
+    totals = ", ".join(f"{t.seconds:.2f}" for t in runs)
+    return [
+        Figure(f"billing run (draft + freeze + print file), all cycles, median of {RUNS}",
+               median.seconds, "s", f"<= {TARGET_SECONDS:.0f} s",
+               median.seconds <= TARGET_SECONDS),
+        Figure(f"billing run, every run's seconds: {totals}; fastest", runs[0].seconds, "s"),
+        Figure("billing run, bills billed", median.billed, "bills"),
+        Figure("billing run, premises priced from 13 months of reads (no bill to extend)",
+               median.full, "premises"),
+        Figure("billing run, draft (incl. approve)", median.draft, "s"),
+        Figure("billing run, freeze (checks inputs, posts)", median.freeze, "s"),
+        Figure("billing run, print file", median.printing, "s"),
+        Figure("billing run vs plain-SQL tier arithmetic",
+               median.seconds / max(median.sql_seconds, 1e-9), "x slower"),
+    ]
+
+
+def _timed_run(db_path: Path) -> Timed:
+    """Draft, approve, freeze and print every cycle of a fresh copy of the district."""
     with tempfile.TemporaryDirectory() as folder:
         copy = Path(folder) / "district.db"
         shutil.copy(db_path, copy)
@@ -102,15 +143,8 @@ def run(db_path: Path) -> list[Figure]:
             sql_s = time.perf_counter() - t0
         finally:
             conn.close()
-    return [
-        Figure("billing run (draft + freeze + print file), all cycles", run_s, "s",
-               f"<= {TARGET_SECONDS:.0f} s", run_s <= TARGET_SECONDS),
-        Figure("billing run, bills billed", billed, "bills"),
-        Figure("billing run, premises priced from 13 months of reads (no bill to extend)",
-               full, "premises"),
-        Figure("billing run, draft (incl. approve)", timings["draft"], "s"),
-        Figure("billing run, freeze (checks inputs, posts)", timings["freeze"], "s"),
-        Figure("billing run, print file", timings["print"], "s"),
-        Figure("billing run vs plain-SQL tier arithmetic", run_s / max(sql_s, 1e-9),
-               "x slower"),
-    ]
+            # The kept second process ends with its copy (each run starts its own, and its
+            # start-up is in each figure, as for a clerk's first cycle of a session).
+            close_kept_processes()
+    return Timed(run_s, timings["draft"], timings["freeze"], timings["print"], billed, full,
+                 sql_s)
