@@ -62,3 +62,12 @@ def new_account(conn: sqlite3.Connection) -> Callable[..., int]:
     def make(number: str = "100-0001", **kwargs: str) -> int:
         return add_account(conn, number, **kwargs)
     return make
+
+
+@pytest.fixture(scope="module")
+def november_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small demo district with cycle 3's November reads (tests/billing_support), built
+    once a module: tests take a copy with billing_support.opened_copy."""
+    from tests.billing_support import november_district
+
+    return november_district(tmp_path_factory.mktemp("november"))

@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 
 from core.bill_print import B_FIELDS, LAYOUT_VERSION, PrintFile, clean, clean_fields, record
 from core.billing import Outcome, scan_line
-from core.model import Role, User
 from core.money import round_ratio_half_up
 from core.usage_history import history_record
 from db.bill_print import (
@@ -27,16 +26,12 @@ from db.bill_print import (
     bills_of,
     build_print_file,
 )
-from db.billing_run import Run, approve_run, draft_run, freeze_run, require_run
-from db.connection import open_database
+from db.billing_draft import Draft
+from db.billing_run import Run, freeze_run, require_run
 from db.rates import load_rate_book
 from db.settings import load_settings
-from tests.billing_support import november_district
-from tests.console_support import copy_district
+from tests.billing_support import AT, NOV, SUPER, approved_november, opened_copy
 
-NOV = date(2026, 11, 1)
-SUPER = User("super1", Role.SUPERVISOR, "Supervisor")
-AT = "2026-11-20T09:00:00"
 # Customer text a clerk or an import can leave behind: pipes, line breaks, tabs, spaces at
 # either end, Unicode spaces and letters.
 AWKWARD = [" Acme | Water\r\nDistrict ", "\u3000Lot 5|rear\xa0", "\tTabbed\t", "é|\n", "",
@@ -57,13 +52,8 @@ def test_the_space_is_the_only_printable_character_strip_removes() -> None:
             if c.isspace() and c.isprintable()] == [" "]
 
 
-@pytest.fixture(scope="module")
-def frozen_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small district with cycle 3's November run frozen, some customer text awkward."""
-    path = november_district(tmp_path_factory.mktemp("print"))
-    conn = open_database(path)
-    book = load_rate_book(conn)
-    _, draft = draft_run(conn, 3, NOV, book, user=SUPER, at=AT)
+def awkward_customer_text(conn: sqlite3.Connection, draft: Draft) -> None:
+    """The first billed accounts' names and second mail lines made AWKWARD."""
     billed = [b for b in draft.bills if b.outcome == Outcome.BILLED]
     with conn:
         for bill, text in zip(billed, AWKWARD, strict=False):
@@ -72,17 +62,21 @@ def frozen_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
                          (text, bill.account_id))
             conn.execute("UPDATE accounts SET mail_line2 = ? WHERE id = ?",
                          (text, bill.account_id))
-    approve_run(conn, 3, NOV, user=SUPER, at=AT)
-    freeze_run(conn, 3, NOV, book, user=SUPER, at=AT)
-    conn.close()
+
+
+@pytest.fixture(scope="module")
+def frozen_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small district with cycle 3's November run frozen, some customer text awkward."""
+    with approved_november(tmp_path_factory.mktemp("print"),
+                           after_draft=awkward_customer_text) as (path, conn):
+        freeze_run(conn, 3, NOV, load_rate_book(conn), user=SUPER, at=AT)
     return path
 
 
 @pytest.fixture
 def conn(frozen_source: Path, tmp_path: Path) -> Iterator[sqlite3.Connection]:
-    connection = open_database(copy_district(frozen_source, tmp_path))
-    yield connection
-    connection.close()
+    with opened_copy(frozen_source, tmp_path) as connection:
+        yield connection
 
 
 # The reference: each bill's balance, payments and adjustments by a query of their own.

@@ -16,33 +16,19 @@ from core.bill_print import B_FIELDS, clean
 from core.billing import Outcome
 from core.errors import InputError, PermissionDenied
 from core.ledger import EntryType, Posting
-from core.model import Role, User
 from db.billing_diff import diff_run
 from db.billing_inputs import inputs_mark, run_fingerprint
 from db.billing_run import approve_run, draft_run, freeze_run, reconcile, stored_bills
-from db.connection import open_database
 from db.ledger import balance_of, check, post
 from db.rates import load_rate_book
 from db.transaction import write_transaction
-from tests.billing_support import november_district, read_cycle
-from tests.console_support import copy_district
-
-NOV = date(2026, 11, 1)
-CLERK = User("clerk1", Role.CLERK, "Clerk")
-SUPER = User("super1", Role.SUPERVISOR, "Supervisor")
-AT = "2026-11-20T09:00:00"
-
-
-@pytest.fixture(scope="module")
-def district_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return november_district(tmp_path_factory.mktemp("billing"))
+from tests.billing_support import AT, CLERK, NOV, SUPER, opened_copy, read_cycle
 
 
 @pytest.fixture
-def conn(district_source: Path, tmp_path: Path) -> Iterator[sqlite3.Connection]:
-    connection = open_database(copy_district(district_source, tmp_path))
-    yield connection
-    connection.close()
+def conn(november_source: Path, tmp_path: Path) -> Iterator[sqlite3.Connection]:
+    with opened_copy(november_source, tmp_path) as connection:
+        yield connection
 
 
 def bill_entries(conn: sqlite3.Connection) -> tuple[int, int]:

@@ -3,49 +3,45 @@ bills one process gives, and falls back to pricing here when the second process 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from datetime import date
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
 import db.billing_parts as billing_parts
-from core.model import Role, User
-from db.billing_draft import compute_draft, cycle_month
+from core.billing import AccountBill
+from db.billing_draft import Draft, compute_draft, cycle_month
 from db.billing_inputs import draft_rows
 from db.billing_run import approve_run, draft_run, freeze_run
-from db.connection import open_database
 from db.ledger import check
 from db.rates import load_rate_book
-from tests.billing_support import november_district
-from tests.console_support import copy_district
-
-NOV = date(2026, 11, 1)
-SUPER = User("super1", Role.SUPERVISOR, "Supervisor")
-AT = "2026-11-20T09:00:00"
-
-
-@pytest.fixture(scope="module")
-def district_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return november_district(tmp_path_factory.mktemp("parts"))
+from tests.billing_support import AT, NOV, SUPER, opened_copy
 
 
 @pytest.fixture
-def conn(district_source: Path, tmp_path: Path) -> Iterator[sqlite3.Connection]:
-    connection = open_database(copy_district(district_source, tmp_path))
-    yield connection
-    connection.close()
+def conn(november_source: Path, tmp_path: Path) -> Iterator[sqlite3.Connection]:
+    with opened_copy(november_source, tmp_path) as connection:
+        yield connection
 
 
-def test_two_parts_price_exactly_what_one_process_prices(conn: sqlite3.Connection) -> None:
+def priced_alone_and_in_parts(
+        conn: sqlite3.Connection,
+        on_part: Callable[[Sequence[AccountBill]], None] | None = None) -> tuple[Draft, Draft]:
+    """Cycle 3's November priced by this process alone, then in parts, in one snapshot that is
+    rolled back."""
     book = load_rate_book(conn)
     dates = cycle_month(conn, 3, NOV)
     conn.execute("BEGIN IMMEDIATE")
     try:
         alone = compute_draft(conn, dates, book)
-        parts = billing_parts.compute_draft_in_parts(conn, dates, book, min_accounts=1)
+        return alone, billing_parts.compute_draft_in_parts(conn, dates, book, min_accounts=1,
+                                                           on_part=on_part)
     finally:
         conn.execute("ROLLBACK")
+
+
+def test_two_parts_price_exactly_what_one_process_prices(conn: sqlite3.Connection) -> None:
+    alone, parts = priced_alone_and_in_parts(conn)
     assert len(alone.bills) > 20
     assert [b.account_id for b in parts.bills] == [b.account_id for b in alone.bills]
     assert draft_rows(parts.bills) == draft_rows(alone.bills)
@@ -55,15 +51,8 @@ def test_two_parts_price_exactly_what_one_process_prices(conn: sqlite3.Connectio
 
 def test_a_failing_second_process_leaves_the_whole_cycle_to_this_one(
         conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch) -> None:
-    book = load_rate_book(conn)
-    dates = cycle_month(conn, 3, NOV)
     monkeypatch.setattr(billing_parts, "JOB", "db.billing_parts:no_such_job")
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        alone = compute_draft(conn, dates, book)
-        parts = billing_parts.compute_draft_in_parts(conn, dates, book, min_accounts=1)
-    finally:
-        conn.execute("ROLLBACK")
+    alone, parts = priced_alone_and_in_parts(conn)
     assert draft_rows(parts.bills) == draft_rows(alone.bills)
 
 
@@ -80,19 +69,12 @@ def test_a_run_drafted_in_parts_freezes_and_balances(conn: sqlite3.Connection,
 
 def test_a_second_process_stopping_mid_way_leaves_the_rest_to_this_one(
         conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch) -> None:
-    book = load_rate_book(conn)
-    dates = cycle_month(conn, 3, NOV)
     monkeypatch.setattr(billing_parts, "JOB", "tests.second_process_jobs:first_slices_then_fail")
     monkeypatch.setattr(billing_parts, "SLICE_ACCOUNTS", 5)
     monkeypatch.setattr(billing_parts, "TAKE_LAST_SLICES", False)
     parts: list[int] = []
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        alone = compute_draft(conn, dates, book)
-        split = billing_parts.compute_draft_in_parts(
-            conn, dates, book, min_accounts=1, on_part=lambda bills: parts.append(len(bills)))
-    finally:
-        conn.execute("ROLLBACK")
+    alone, split = priced_alone_and_in_parts(
+        conn, on_part=lambda bills: parts.append(len(bills)))
     assert draft_rows(split.bills) == draft_rows(alone.bills)
     assert [b.account_id for b in split.bills] == [b.account_id for b in alone.bills]
     assert parts[1:3] == [5, 5] and sum(parts) == len(alone.bills)  # two slices came
@@ -100,19 +82,11 @@ def test_a_second_process_stopping_mid_way_leaves_the_rest_to_this_one(
 
 def test_a_slow_second_process_leaves_its_last_slices_to_this_one(
         conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch) -> None:
-    book = load_rate_book(conn)
-    dates = cycle_month(conn, 3, NOV)
     monkeypatch.setattr(billing_parts, "JOB", "tests.second_process_jobs:slow_slices")
     monkeypatch.setattr(billing_parts, "SLICE_ACCOUNTS", 3)
     parts: list[list[int]] = []
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        alone = compute_draft(conn, dates, book)
-        split = billing_parts.compute_draft_in_parts(
-            conn, dates, book, min_accounts=1,
-            on_part=lambda bills: parts.append([b.account_id for b in bills]))
-    finally:
-        conn.execute("ROLLBACK")
+    alone, split = priced_alone_and_in_parts(
+        conn, on_part=lambda bills: parts.append([b.account_id for b in bills]))
     assert draft_rows(split.bills) == draft_rows(alone.bills)
     assert split.premises == alone.premises
     assert split.history_premises == alone.history_premises

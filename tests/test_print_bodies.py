@@ -19,7 +19,6 @@ import db.print_bodies as print_bodies
 from core.bill_print import B_FIELDS
 from core.errors import InputError
 from core.ledger import EntryType, Posting
-from core.model import Role, User
 from db.bill_print import (
     PrintBody,
     bill_records,
@@ -29,43 +28,32 @@ from db.bill_print import (
     stored_body,
     write_print_file,
 )
-from db.billing_run import Run, approve_run, draft_run, freeze_run, require_run
+from db.billing_run import Run, freeze_run, require_run
 from db.connection import open_database
 from db.ledger import check, post
 from db.rates import load_rate_book
-from db.second_process import close_kept_processes
 from db.settings import load_settings
 from db.transaction import write_transaction
-from tests.billing_support import november_district
-from tests.console_support import copy_district
-
-NOV = date(2026, 11, 1)
-SUPER = User("super1", Role.SUPERVISOR, "Supervisor")
-AT = "2026-11-20T09:00:00"
+from tests.billing_support import AT, NOV, SUPER, approved_november, opened_copy
 
 
 @pytest.fixture(scope="module")
 def approved_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small district with cycle 3's November run drafted and approved, not yet frozen."""
-    path = november_district(tmp_path_factory.mktemp("bodies"))
-    conn = open_database(path)
-    draft_run(conn, 3, NOV, load_rate_book(conn), user=SUPER, at=AT)
-    approve_run(conn, 3, NOV, user=SUPER, at=AT)
-    # One file with every page (a checkpoint may still be copying the draft's WAL).
-    source = path.with_name("approved.db")
-    with sqlite3.connect(source) as copy:
-        conn.backup(copy)
-    copy.close()
-    conn.close()
+    with approved_november(tmp_path_factory.mktemp("bodies")) as (path, conn):
+        # One file with every page (a checkpoint may still be copying the draft's WAL).
+        source = path.with_name("approved.db")
+        with sqlite3.connect(source) as copy:
+            conn.backup(copy)
+        copy.close()
     return source
 
 
 @pytest.fixture
 def conn(approved_source: Path, tmp_path: Path) -> Iterator[sqlite3.Connection]:
-    connection = open_database(copy_district(approved_source, tmp_path))
-    yield connection
-    connection.close()
-    close_kept_processes()  # a test's second process ends with its database
+    # A test's second process ends with its database.
+    with opened_copy(approved_source, tmp_path, end_kept_processes=True) as connection:
+        yield connection
 
 
 def freeze(conn: sqlite3.Connection) -> Run:
