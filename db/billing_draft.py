@@ -12,7 +12,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
-from core.bill_lines import Period, Service, register_hcf
+from core.account_service import account_service, rental_start
+from core.bill_lines import Period, register_hcf
 from core.bill_print import clean, read_records
 from core.billing import (
     AccountBill,
@@ -250,17 +251,18 @@ class _Pricing:
             found = self.days[text] = date.fromisoformat(text)
         return found
 
-    def price(self, rate_class: str, size: str, units: int, landscape: int,
-              rental: str | None, start: date, end: date, opened: date, usage_units: int,
-              winter: tuple[int, int] | None) -> Priced | InputError:
+    def price(self, rate_class: str, service_type: str, size: str | None, units: int,
+              landscape: int, installed_on: str | None, start: date, end: date, opened: date,
+              usage_units: int, winter: tuple[int, int] | None) -> Priced | InputError:
         """One pricing by the engine (db.billing_draft memoises it by its inputs)."""
         period = Period(opened if opened > start else start, end, prorated=opened > start)
         usage = register_hcf(usage_units, self.read_unit)
-        service = Service(rate_class=rate_class, meter_size=size, dwelling_units=max(1, units),
-                          landscape_sqft=landscape,
-                          winter_average_hcf=None if winter is None
-                          else register_hcf(average_use(*winter), self.read_unit),
-                          rental_started_on=self.day(rental) if rental else None)
+        service = account_service(
+            rate_class, service_type=service_type, meter_size=size,
+            meter_installed_on=self.day(installed_on) if installed_on else None,
+            dwelling_units=units, landscape_sqft=landscape,
+            winter_average_hcf=None if winter is None
+            else register_hcf(average_use(*winter), self.read_unit))
         try:
             bill = self.engine.price(service, period, usage)
         except InputError as exc:
@@ -401,15 +403,16 @@ def _account_bill(row: sqlite3.Row, pricing: _Pricing, chains: tuple[MeterChain,
     opened = pricing.day(opened_on)
     if opened <= start:
         opened = start  # the key below: an account opened before the period is not prorated
-    rental = installed_on if service_type == "bulk" else None
+    # The service type and install day reach the Service only as its rental start.
+    rental = rental_start(service_type, installed_on)
     # The engine is a pure function of these, so equal inputs share one pricing (usage and
     # the winter periods' use keyed in register units, as whole numbers).
     key = (rate_class, size, units, landscape, rental, start, end, opened, usage_units, winter)
     priced = pricing.priced.get(key)
     if priced is None:
-        priced = pricing.priced[key] = pricing.price(rate_class, size, units, landscape,
-                                                     rental, start, end, opened, usage_units,
-                                                     winter)
+        priced = pricing.priced[key] = pricing.price(rate_class, service_type, size, units,
+                                                     landscape, installed_on, start, end,
+                                                     opened, usage_units, winter)
     if isinstance(priced, InputError):
         return held(f"cannot be priced: {priced}")
     total_cents, lines, period, usage = priced

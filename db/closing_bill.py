@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from core import usage_history
+from core.account_service import account_service
 from core.bill_lines import Period, PricedBill, Service, hcf, register_hcf
 from core.errors import InputError, InputProblem
 from core.move_out import LastRead
@@ -33,22 +34,40 @@ class ServiceFacts:
     dwelling_units: int
     landscape_sqft: int
     opened_on: date
-    meter_id: int | None
+    meter_id: int | None  # the meter in service, which takes the final read
     meter_serial: str
-    meter_size: str | None
+    meter_size: str | None  # the meter that prices the bill (see service_facts)
     dials: int
+    meter_installed_on: date | None = None  # the meter in service's install day
+
+    def service(self, rate_class: str, winter_average_hcf: Decimal | None) -> Service:
+        """The account's Service (core.account_service, as the billing draft builds it)."""
+        return account_service(rate_class, service_type=self.service_type,
+                               meter_size=self.meter_size,
+                               meter_installed_on=self.meter_installed_on,
+                               dwelling_units=self.dwelling_units,
+                               landscape_sqft=self.landscape_sqft,
+                               winter_average_hcf=winter_average_hcf)
 
 
 def service_facts(conn: sqlite3.Connection, account_id: int) -> ServiceFacts:
+    """The account's facts; its priced meter is chosen as db.billing_draft.ACCOUNTS_SQL
+    chooses it: the latest meter in service, else the latest removed one (its size prices
+    the bill), and the install day is the meter in service's only."""
     row = conn.execute(
         "SELECT a.id, a.premise_id, p.kind, a.service_type, p.dwelling_units, p.landscape_sqft,"
-        " a.opened_on, m.id AS meter_id, m.serial, m.size, m.dials FROM accounts a"
+        " a.opened_on, m.id AS meter_id, m.serial, pm.size, m.dials,"
+        " iif(pm.removed_on IS NULL, pm.installed_on, NULL) AS installed_on FROM accounts a"
         " JOIN premises p ON p.id = a.premise_id"
         " LEFT JOIN meters m ON m.id = (SELECT id FROM meters WHERE premise_id = a.premise_id"
         "   AND removed_on IS NULL ORDER BY installed_on DESC LIMIT 1)"
+        " LEFT JOIN meters pm ON pm.id = (SELECT x.id FROM meters x"
+        "   WHERE x.premise_id = a.premise_id ORDER BY x.removed_on IS NULL DESC,"
+        "   x.installed_on DESC, x.id DESC LIMIT 1)"
         " WHERE a.id = ?", (account_id,)).fetchone()
     return ServiceFacts(row[0], row[1], row[2], row[3], row[4], row[5],
-                        date.fromisoformat(row[6]), row[7], row[8] or "", row[9], row[10] or 0)
+                        date.fromisoformat(row[6]), row[7], row[8] or "", row[9], row[10] or 0,
+                        date.fromisoformat(row[11]) if row[11] else None)
 
 
 def billed_through(conn: sqlite3.Connection, facts: ServiceFacts) -> date:
@@ -130,15 +149,13 @@ def price_closing_bill(conn: sqlite3.Connection, facts: ServiceFacts, *, final_r
     start_reading = usage.meters[0].from_reading if usage and usage.meters else None
     read_unit = load_settings(conn).read_unit
     usage_hcf = register_hcf(units, read_unit)
-    winter = winter_average(chains, close_on)  # in register units, like `units`
-    winter_hcf = None if winter is None else register_hcf(winter, read_unit)
     book = load_rate_book(conn)
     rate_class = book.class_for(facts.premise_kind, facts.service_type)
-    service = Service(rate_class=rate_class, meter_size=facts.meter_size,
-                      dwelling_units=max(facts.dwelling_units, 1),
-                      landscape_sqft=facts.landscape_sqft,
-                      winter_average_hcf=winter_hcf,
-                      rental_started_on=facts.opened_on)
+    # In register units, like `units`; only a class that bills sewer on winter use is given
+    # the average, as the draft does.
+    winter = winter_average(chains, close_on) if book.uses_winter_average(rate_class) else None
+    winter_hcf = None if winter is None else register_hcf(winter, read_unit)
+    service = facts.service(rate_class, winter_hcf)
     bill = price(book, service, Period(start, close_on, prorated=True), usage_hcf)
     return ClosingBill(start, close_on, start_reading, final_reading, units, usage_hcf, bill)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -13,6 +13,7 @@ from core.errors import InputError, InputProblem
 from core.money import Cents
 from core.reads import premise_periods
 from core.rerate import UsagePeriod
+from db.closing_bill import service_facts
 from db.rates import load_rate_book
 from db.reads import premise_chains
 from db.settings import load_settings
@@ -31,41 +32,39 @@ class RerateInputs:
     periods: tuple[UsagePeriod, ...]
     price: Callable[[date, date, int], Cents]
     tier1_rate: Callable[[date], Decimal]
+    service: Callable[[date], Service]  # the Service that prices a period ending on a day
 
 
 def rerate_inputs(conn: sqlite3.Connection, account_number: str, today: date) -> RerateInputs:
     """Load the account's service and periods, and a pricer over the district's rate book."""
     from core.rate_engine import RateEngine
 
-    row = conn.execute(
-        "SELECT a.id, a.number, a.opened_on, a.service_type, p.id AS premise_id, p.kind,"
-        " p.dwelling_units, p.landscape_sqft FROM accounts a JOIN premises p ON p.id = a.premise_id"
-        " WHERE a.number = ?", (account_number.strip(),)).fetchone()
+    row = conn.execute("SELECT id, number FROM accounts WHERE number = ?",
+                       (account_number.strip(),)).fetchone()
     if row is None:
         raise InputError(InputProblem(f"there is no account {account_number.strip()!r}",
                                       field="account"))
-    meter = conn.execute("SELECT size FROM meters WHERE premise_id = ? ORDER BY"
-                         " removed_on IS NULL DESC, installed_on DESC LIMIT 1",
-                         (row["premise_id"],)).fetchone()
+    facts = service_facts(conn, row[0])
     book = load_rate_book(conn)
-    rate_class = book.class_for(row["kind"], row["service_type"])
-    service = Service(rate_class=rate_class, meter_size=meter[0] if meter else None,
-                      dwelling_units=max(row["dwelling_units"], 1),
-                      landscape_sqft=row["landscape_sqft"])
-    chains = premise_chains(conn, row["premise_id"], today - timedelta(days=366 * HISTORY_YEARS),
+    rate_class = book.class_for(facts.premise_kind, facts.service_type)
+    winter_sewer = book.uses_winter_average(rate_class)
+    chains = premise_chains(conn, facts.premise_id, today - timedelta(days=366 * HISTORY_YEARS),
                             today + timedelta(days=1))
     periods = tuple(UsagePeriod(p.start, p.end, p.usage, p.estimated)
                     for p in premise_periods(chains))
     engine = RateEngine(book)
     read_unit = load_settings(conn).read_unit
 
+    def service(end: date) -> Service:
+        """The account's Service for a period ending on `end`, as the billing run builds it:
+        the winter average (for winter-average sewer) in HCF from the register's units."""
+        winter = winter_average(chains, end) if winter_sewer else None
+        return facts.service(rate_class, None if winter is None
+                             else register_hcf(winter, read_unit))
+
     def price(start: date, end: date, usage: int) -> Cents:
-        """The period priced as the billing run prices it: usage and the winter average (for
-        winter-average sewer) in HCF from the register's units."""
-        winter = winter_average(chains, end) if book.uses_winter_average(rate_class) else None
-        priced = replace(service, winter_average_hcf=None if winter is None
-                         else register_hcf(winter, read_unit))
-        return engine.price(priced, Period(start, end),
+        """The period priced as the billing run prices it, usage in HCF."""
+        return engine.price(service(end), Period(start, end),
                             register_hcf(usage, read_unit)).total_cents
 
     def tier1_rate(on: date) -> Decimal:
@@ -75,5 +74,5 @@ def rerate_inputs(conn: sqlite3.Connection, account_number: str, today: date) ->
                                           "re-rate", field="kind"))
         return commodity.tiers[0].rate
 
-    return RerateInputs(row["id"], row["number"], date.fromisoformat(row["opened_on"]),
-                        rate_class, periods, price, tier1_rate)
+    return RerateInputs(facts.account_id, row[1], facts.opened_on, rate_class, periods, price,
+                        tier1_rate, service)
