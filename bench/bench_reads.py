@@ -6,9 +6,10 @@ districts read monthly in a single cycle), its read day set just after the newes
 so a single file carries a read for every meter; the file is the practice file
 (fixtures.demo_read_file) with 5% of meters in trouble. Import time covers checking every
 line, staging, the audit against each premise's history (the district's `history_days`), and
-the writes and their commit, in one transaction. Most of the audit runs in a worker process,
-which loads its part's history while the lines are checked and audits it while the reads are
-written; its CPU time is reported on its own.
+the writes and their commit, in one transaction; it is timed three times on fresh copies and
+the median reported. Most of the audit runs in a worker process, which loads its part's
+history while the lines are checked and audits it while the reads are written; its CPU time
+is reported on its own.
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from typing import Any
 from bench.figure import Figure
 
 IMPORT_TARGET_SECONDS = 3.0
+IMPORT_RUNS = 3
 PAINT_TARGET_SECONDS = 0.3
 MOVES = 150
 CYCLE = 3
@@ -50,6 +52,7 @@ def _prepare(source: Path, folder: Path) -> tuple[Path, date]:
                  " VALUES ('bench', 'clerk', 'Benchmark', 'bench', '2026-01-01T00:00:00')")
     conn.execute("COMMIT")
     conn.close()
+    os.sync()  # the copy's gigabyte goes to the disk now, not while the import is timed
     return copy, read_on + timedelta(days=1)
 
 
@@ -183,10 +186,22 @@ async def _move(copy: Path, today: date) -> tuple[float, int]:
 def run(db_path: Path) -> list[Figure]:
     from console.session import os_login
 
+    # This machine's speed wanders from run to run, so the import is timed IMPORT_RUNS times,
+    # each on a fresh copy, and the median run is reported beside every run's seconds; the
+    # screen figures use the last copy.
+    timed = []
+    for _ in range(IMPORT_RUNS - 1):
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            copy, today = _prepare(db_path, folder)
+            timed.append(_import(copy, folder, today))
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         copy, today = _prepare(db_path, folder)
-        reads, seconds, cpu, worker, exceptions, open_count = _import(copy, folder, today)
+        timed.append(_import(copy, folder, today))
+        timed.sort(key=lambda one: one[1])
+        reads, seconds, cpu, worker, exceptions, open_count = timed[len(timed) // 2]
+        every = ", ".join(f"{one[1]:.2f}" for one in timed)
         with sqlite3.connect(copy) as conn:  # the console runs as whoever runs the benchmark
             conn.execute("INSERT OR IGNORE INTO users (login, role, full_name, added_by,"
                          " added_at) VALUES (?, 'clerk', 'Benchmark', 'bench', 'x')",
@@ -195,8 +210,9 @@ def run(db_path: Path) -> list[Figure]:
         moving, opened = asyncio.run(_move(copy, today))
     paint = statistics.median(paints)
     return [
-        Figure(f"read import + audit of one {reads:,}-read file", seconds, "s",
-               f"<= {IMPORT_TARGET_SECONDS:g}", seconds <= IMPORT_TARGET_SECONDS),
+        Figure(f"read import + audit of one {reads:,}-read file, median of {IMPORT_RUNS}",
+               seconds, "s", f"<= {IMPORT_TARGET_SECONDS:g}", seconds <= IMPORT_TARGET_SECONDS),
+        Figure(f"read import + audit, every run's seconds: {every}; fastest", timed[0][1], "s"),
         Figure("read import + audit, CPU time of the importing process", cpu, "s"),
         Figure("read import + audit, CPU time of the audit worker process", worker, "s"),
         Figure("read import + audit rate", reads / seconds, "reads/s"),
