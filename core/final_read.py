@@ -1,22 +1,27 @@
 """The final read at move-out, judged by the read-audit rules as an imported read is.
 
 RULES.md §4: a failing read is held from billing until a clerk disposes of it. A closing bill
-is billed at once, so an error finding refuses the close until the clerk checks the reading
-and, if it is right, accepts it with a reason (audited with the close); a warning goes with
-the close, shown beside the closing bill and recorded in the audit log.
+is billed at once, never passing a supervisor's billing-run approval, so an error finding
+refuses the close until the reading is checked and, if it is right, a supervisor accepts it
+with a reason, as a back-bill or an adjustment routes to a supervisor (RULES.md §6); it is
+audited with the close. A warning goes with the close, shown beside the closing bill and
+recorded in the audit log.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from core.errors import InputError, InputProblem
+from core.errors import InputError, InputProblem, PermissionDenied
 from core.read_audit import audit_read
 from core.read_bands import ReadAuditPolicy
 from core.read_rules import Finding, Severity
 from core.reads import ReadUnderAudit
+from core.users import User, require_supervisor
 
-ACCEPT_HINT = 'close with --accept-read "REASON" (the override is audited with the close)'
+ACCEPT_HINT = ('a supervisor closes with --accept-read "REASON" (the override is audited with '
+               'the close)')
+ACCEPT_ACTION = "accept a final read the read audit calls an error"
 
 
 class FinalReadRefused(InputError):
@@ -39,6 +44,7 @@ class FinalReadAudit:
     reading: int
     findings: tuple[Finding, ...]
     accepted_reason: str | None = None  # set only when an error finding was accepted
+    accepted_by: str = ""  # the supervisor who accepted it
 
     @property
     def errors(self) -> tuple[Finding, ...]:
@@ -59,7 +65,8 @@ class FinalReadAudit:
             out.append(f"Read audit {f.severity.value.upper()} {f.rule_id}{accepted}: "
                        f"{f.explanation}")
         if self.errors and self.accepted_reason:
-            out.append(f"Read accepted by the clerk: {self.accepted_reason}")
+            out.append(f"Read accepted by {self.accepted_by or 'a supervisor'}: "
+                       f"{self.accepted_reason}")
         return out
 
     def as_record(self, *, errors_only: bool = False) -> list[dict[str, Any]]:
@@ -69,9 +76,17 @@ class FinalReadAudit:
                 for f in (self.errors if errors_only else self.findings)]
 
 
+def may_accept_final_read(user: User) -> None:
+    """Refuse, in one sentence, accepting a final read that fails the read audit, unless the
+    user is a supervisor (or admin)."""
+    require_supervisor(user, ACCEPT_ACTION)
+
+
 def audit_final_read(read: ReadUnderAudit, policy: ReadAuditPolicy, *,
-                     accept_reason: str | None = None) -> FinalReadAudit:
-    """Run the read-audit rules on the final read; refuse an error finding not accepted."""
+                     accept_reason: str | None = None,
+                     accepted_by: User | None = None) -> FinalReadAudit:
+    """Run the read-audit rules on the final read; refuse an error finding not accepted by a
+    supervisor (`accepted_by`) with a reason."""
     if read.reading is None:
         raise ValueError("a final read has a reading")
     findings = tuple(audit_read(read, policy))
@@ -82,4 +97,10 @@ def audit_final_read(read: ReadUnderAudit, policy: ReadAuditPolicy, *,
                                       field="accept read"))
     if errors and not reason:
         raise FinalReadRefused(read.reading, errors)
-    return FinalReadAudit(read.reading, findings, reason if errors else None)
+    if not errors:
+        return FinalReadAudit(read.reading, findings)
+    if accepted_by is None:
+        raise PermissionDenied(f"only a supervisor can {ACCEPT_ACTION}; no one signed in "
+                               "accepted it")
+    may_accept_final_read(accepted_by)
+    return FinalReadAudit(read.reading, findings, reason, accepted_by.login)

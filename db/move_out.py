@@ -17,6 +17,7 @@ from core.final_read import FinalReadAudit, audit_final_read
 from core.ledger import Book, EntryType, Posting
 from core.model import Address
 from core.move_out import LastRead, Settlement, check_final_read, settle
+from core.users import User
 from db import audit
 from db.account_edits import AccountRef, account_ref, claim_version, record_address
 from db.closing_bill import (
@@ -61,10 +62,12 @@ class Closed:
 
 
 def final_read_audit(conn: sqlite3.Connection, facts: ServiceFacts, *, final_reading: int,
-                     close_on: date, accept_read: str | None = None) -> FinalReadAudit | None:
+                     close_on: date, accept_read: str | None = None,
+                     accepted_by: User | None = None) -> FinalReadAudit | None:
     """The read-audit rules on the final read against the premise's history before the
     closing day, as a stored read is audited (raises FinalReadRefused on an error not
-    accepted); None when the service has no meter."""
+    accepted, PermissionDenied when `accepted_by` is not a supervisor); None when the service
+    has no meter."""
     from core.read_bands import read_audit_policy
     from db.settings import load_settings
 
@@ -73,17 +76,18 @@ def final_read_audit(conn: sqlite3.Connection, facts: ServiceFacts, *, final_rea
     case = audit_case(conn, meter_id=facts.meter_id, account_id=facts.account_id, day=close_on,
                       reading=final_reading)
     return audit_final_read(case, read_audit_policy(load_settings(conn)),
-                            accept_reason=accept_read)
+                            accept_reason=accept_read, accepted_by=accepted_by)
 
 
 def closing_preview(conn: sqlite3.Connection, number: str, *, final_reading: int,
                     close_on: date, today: date, transfer_to: str | None = None,
-                    forwarding: Address | None = None,
-                    accept_read: str | None = None) -> ClosingPreview:
+                    forwarding: Address | None = None, accept_read: str | None = None,
+                    accepted_by: User | None = None) -> ClosingPreview:
     """Everything move-out will do, worked out and checked; nothing is written.
 
-    `accept_read` is the clerk's reason for closing on a final read the read-audit rules
-    call an error; without it such a read is refused (FinalReadRefused)."""
+    `accept_read` is the reason for closing on a final read the read-audit rules call an
+    error, given by `accepted_by`, who must be a supervisor; without it such a read is
+    refused (FinalReadRefused), and anyone else is refused (PermissionDenied)."""
     ref = account_ref(conn, number)
     row = conn.execute("SELECT a.status, a.opened_on, c.name, a.mail_line1, a.mail_line2,"
                        " a.mail_city, a.mail_state, a.mail_zip FROM accounts a"
@@ -105,7 +109,7 @@ def closing_preview(conn: sqlite3.Connection, number: str, *, final_reading: int
                 f"meter {facts.meter_serial} already has a reading of {same_day[0]} on "
                 f"{close_on}; use it, or correct it in Read audit", field="final read"))
     read_audit = final_read_audit(conn, facts, final_reading=final_reading, close_on=close_on,
-                                  accept_read=accept_read)
+                                  accept_read=accept_read, accepted_by=accepted_by)
     closing = price_closing_bill(conn, facts, final_reading=final_reading, close_on=close_on)
     target = None
     if transfer_to:
@@ -140,9 +144,11 @@ def _posting(account_id: int, entry_type: EntryType, amount: int, on: date, acto
 def close_account(conn: sqlite3.Connection, number: str, *, final_reading: int, close_on: date,
                   today: date, actor: str, at: str, read_version: int | None = None,
                   transfer_to: str | None = None, forwarding: Address | None = None,
-                  comment: str = "", accept_read: str | None = None) -> Closed:
-    """Close the account: every step in one transaction, every step audited (an accepted
-    read-audit error with who, when, the rules and the reason)."""
+                  comment: str = "", accept_read: str | None = None,
+                  accepted_by: User | None = None) -> Closed:
+    """Close the account: every step in one transaction, every step audited (a read-audit
+    error accepted by a supervisor, `accepted_by`, with who, when, the rules and the
+    reason)."""
     from db.closures import load_calendar
     from db.settings import load_settings
 
@@ -150,7 +156,7 @@ def close_account(conn: sqlite3.Connection, number: str, *, final_reading: int, 
     with write_transaction(conn):
         p = closing_preview(conn, number, final_reading=final_reading, close_on=close_on,
                             today=today, transfer_to=transfer_to, forwarding=forwarding,
-                            accept_read=accept_read)
+                            accept_read=accept_read, accepted_by=accepted_by)
         ref, s = p.account, p.settlement
         claim_version(conn, ref.id, ref.version if read_version is None else read_version,
                       actor=actor, at=at)
@@ -171,7 +177,8 @@ def close_account(conn: sqlite3.Connection, number: str, *, final_reading: int, 
                                 "read_on": close_on,
                                 "rules": [f.rule_id for f in checked.errors],
                                 "findings": checked.as_record(errors_only=True),
-                                "reason": checked.accepted_reason})
+                                "reason": checked.accepted_reason,
+                                "accepted_by": checked.accepted_by})
         due_on = load_calendar(conn).next_business_day(
             close_on + timedelta(days=load_settings(conn).due_days))
         entry_id = None

@@ -1,8 +1,12 @@
 """The refund register worked: closed-account credits proposed, decided, exported to A/P.
 
-Rows are pending until a supervisor approves or cancels them; the export writes the approved
-rows as one CSV for accounts payable and, in the same transaction, posts the refund entry that
-takes each credit (or held deposit) off the customer's account (docs/formats/refund-register.md).
+Anyone signed in may ask for a refund; it is pending until a supervisor approves it (never
+one they asked for by hand) or cancels it. A supervisor may still cancel an approved refund
+before it is paid: nothing was posted, so nothing is reversed. A supervisor pays: the export
+writes the approved rows as one CSV for accounts payable and, in the same transaction, posts
+the refund entry that takes each credit (or held deposit) off the customer's account
+(docs/formats/refund-register.md). A paid refund is never cancelled (RULES.md §6: corrections
+are reversals plus new entries, never edits).
 """
 from __future__ import annotations
 
@@ -57,9 +61,35 @@ def propose_closed_credits(conn: sqlite3.Connection, *, actor: str, at: str,
     return made
 
 
+PAY_ACTION = "pay the approved refunds to A/P"
+
+
+def check_decision(row: Mapping[str, Any], user: User, *, approve: bool) -> None:
+    """Refuse, in one sentence, a decision `user` may not make on this register row now: only a
+    supervisor decides; approve a PENDING refund someone else asked for; cancel one not paid."""
+    require_supervisor(user, f"{'approve' if approve else 'cancel'} a refund")
+    refund, status = row["id"], row["status"]
+    if approve and status != "pending":
+        raise ConflictError(f"refund {refund} is {status.upper()}: only a PENDING refund can "
+                            "be approved")
+    if not approve and status == "cancelled":
+        raise ConflictError(f"refund {refund} is already CANCELLED")
+    if not approve and status == "paid":
+        raise ConflictError(
+            f"refund {refund} is PAID: its refund entry {row['paid_entry_id']} is posted and "
+            "A/P has the file, so it cannot be cancelled; if A/P voids the check, put the "
+            "credit back with an adjustment")
+    refused = own_request(row, user) if approve else None
+    if refused:
+        raise ConflictError(refused)
+
+
 def decide_refund(conn: sqlite3.Connection, register_id: int, *, approver: User, approve: bool,
                   comment: str, at: str) -> str:
-    """A supervisor approves (or cancels) a pending refund; a clerk is refused."""
+    """A supervisor approves a pending refund, or cancels one not yet paid; others are refused.
+
+    Cancelling an approved refund moves no money (nothing is posted until it is paid); the
+    audit row keeps who approved it, when and why, beside who cancelled it and why."""
     verb = "approve" if approve else "cancel"
     require_supervisor(approver, f"{verb} a refund")
     text = check_comment(comment)
@@ -68,18 +98,17 @@ def decide_refund(conn: sqlite3.Connection, register_id: int, *, approver: User,
                            (register_id,)).fetchone()
         if row is None:
             raise InputError(InputProblem(f"there is no refund {register_id}", field="refund"))
-        if row["status"] != "pending":
-            raise ConflictError(f"refund {register_id} is {row['status']}, not pending")
-        refused = own_request(row, approver) if approve else None
-        if refused:
-            raise ConflictError(refused)
+        check_decision(row, approver, approve=approve)
         status = "approved" if approve else "cancelled"
+        before: Any = row["status"] if row["status"] == "pending" else {
+            "status": row["status"], "approved_by": row["decided_by"],
+            "approved_at": row["decided_at"], "comment": row["decision_comment"]}
         conn.execute("UPDATE refund_register SET status = ?, decided_by = ?, decided_at = ?,"
                      " decision_comment = ?, version = version + 1 WHERE id = ? AND version = ?",
                      (status, approver.login, at, text, register_id, row["version"]))
         audit.record(conn, at=at, actor=approver.login, action=f"refunds.{verb}",
                      object_type="refund_register", object_id=register_id,
-                     before="pending", after={"status": status, "comment": text})
+                     before=before, after={"status": status, "comment": text})
     return status
 
 
@@ -122,7 +151,11 @@ SELECT g.id, g.status, g.source, g.book, g.amount_cents, g.payee_name, g.payee_l
        g.payee_line2, g.payee_city, g.payee_state, g.payee_zip, g.comment, g.requested_by,
        g.requested_on, g.requested_at, g.decided_by, g.decided_at, g.decision_comment,
        g.paid_entry_id, a.number AS account_number, a.status AS account_status,
-       b.balance_cents, b.deposit_cents, x.file_name AS export_file, x.exported_on
+       b.balance_cents, b.deposit_cents, x.file_name AS export_file, x.exported_on,
+       CASE WHEN g.status = 'cancelled' THEN
+            (SELECT l.actor || ' ' || l.at FROM audit_log l
+              WHERE l.object_type = 'refund_register' AND l.object_id = CAST(g.id AS TEXT)
+                AND l.action = 'refunds.approve' ORDER BY l.id DESC LIMIT 1) END AS approved
   FROM refund_register g
   JOIN accounts a ON a.id = g.account_id
   LEFT JOIN account_balances b ON b.account_id = g.account_id
@@ -152,9 +185,12 @@ def refund_page(conn: sqlite3.Connection, statuses: tuple[str, ...] = (), *,
                         (*statuses, after, limit)).fetchall()
 
 
-def export_refunds(conn: sqlite3.Connection, out: Path, *, actor: str, at: str,
+def export_refunds(conn: sqlite3.Connection, out: Path, *, user: User, at: str,
                    today: date) -> tuple[int, Cents]:
-    """Pay every approved refund: post its refund entry and write the A/P CSV, all or nothing."""
+    """A supervisor pays every approved refund: post its refund entry and write the A/P CSV,
+    all or nothing (money leaves the district, as a billing run's freeze is a supervisor's)."""
+    require_supervisor(user, PAY_ACTION)
+    actor = user.login
     if out.exists():
         raise InputError(InputProblem("already exists; choose a new file name", source=str(out)))
     partial = out.with_name(out.name + ".partial")

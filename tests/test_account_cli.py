@@ -105,8 +105,24 @@ def test_close_refuses_a_read_the_audit_calls_an_error_until_accepted(
     close = ("account", "close", number, "--final-read", final, "--date", TODAY.isoformat())
     code, text = _run(capsys, db_path, *close, "--dry-run")
     assert code == 2 and f"final read: {final} fails HIGH (error, limit +300%)" in text
-    assert '--accept-read "REASON"' in text and len(text.strip().splitlines()) == 1
+    assert 'a supervisor closes with --accept-read "REASON"' in text
+    assert len(text.strip().splitlines()) == 1
+    _as_role(db_path, "clerk")
+    for dry_run in (("--dry-run",), ()):
+        code, text = _run(capsys, db_path, *close, "--accept-read", "pool filled", *dry_run)
+        assert code == 2 and len(text.strip().splitlines()) == 1
+        assert (f"only a supervisor can accept a final read the read audit calls an error; "
+                f"{os_login()} is a clerk") in text
+    _as_role(db_path, "supervisor")
     code, text = _run(capsys, db_path, *close, "--accept-read", "re-read: pool filled")
     assert code == 0 and f"Account {number} is CLOSED" in text
     assert "Read audit ERROR HIGH — ACCEPTED" in text
-    assert "Read accepted by the clerk: re-read: pool filled" in text
+    assert f"Read accepted by {os_login()}: re-read: pool filled" in text
+
+
+def _as_role(db_path: Path, role: str) -> None:
+    """Make the person running the tests (the demo's admin) a user of `role`."""
+    conn = sqlite3.connect(db_path)
+    with conn:
+        conn.execute("UPDATE users SET role = ? WHERE login = ?", (role, os_login()))
+    conn.close()

@@ -7,9 +7,12 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable, Label, Static
 
+from console.app import MeterlineApp
+from console.config import ConsoleConfig
 from console.screens.account import AccountScreen
 from console.screens.error import ErrorModal
 from console.screens.search import SearchScreen
+from core.users import Role
 from tests.accounts_support import (
     active_account,
     build_accounts_district,
@@ -17,7 +20,7 @@ from tests.accounts_support import (
     last_reading,
     use_strict_read_bands,
 )
-from tests.console_support import make_app
+from tests.console_support import make_app, session_for
 
 SIZE = (80, 24)
 
@@ -157,7 +160,7 @@ async def test_move_out_on_a_refused_final_read_is_accepted_with_a_reason(
         db_path: Path) -> None:
     use_strict_read_bands(db_path)
     number, final = _closing_account(db_path, 500)
-    app = make_app(db_path)
+    app = MeterlineApp(session_for(db_path, Role.SUPERVISOR, "super1"), ConsoleConfig())
     async with app.run_test(size=SIZE) as pilot:
         await _move_out_with(app, pilot, number, final)
         refusal = str(app.screen.query_one("VerticalScroll Static", Static).render())
@@ -183,4 +186,33 @@ async def test_move_out_on_a_refused_final_read_is_accepted_with_a_reason(
     conn = sqlite3.connect(db_path)
     row = conn.execute("SELECT actor, after FROM audit_log WHERE object_id = ? AND action ="
                        " 'account.final_read_accepted'", (number,)).fetchone()
-    assert row[0] == "clerk1" and '"reason": "Re-read by field staff"' in row[1]
+    assert row[0] == "super1" and '"reason": "Re-read by field staff"' in row[1]
+
+
+async def test_a_clerk_is_told_a_supervisor_accepts_a_refused_final_read(db_path: Path) -> None:
+    use_strict_read_bands(db_path)
+    number, final = _closing_account(db_path, 500)
+    app = make_app(db_path)  # clerk1, a clerk
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_account(number)
+        await _settle(app, pilot)
+        await pilot.press("m")
+        await _until_screen(app, pilot, "AccountForm")
+        await pilot.press(*final, "enter", "enter", "enter", "enter", "enter")
+        await _until_screen(app, pilot, "ErrorModal")  # no accept dialog opens
+        message = str(app.screen.query_one("#error-message", Label).render())
+        assert "HIGH (error, limit +300%):" in message
+        assert ("Refused: only a supervisor can accept a final read the read audit calls an"
+                " error; clerk1 is a clerk." in message.replace("\n", " "))
+        await pilot.press("escape")
+        await _until_screen(app, pilot, "AccountForm")  # back to fix the reading
+        note = " ".join(str(label.render()) for label in app.screen.query(Label))
+        assert "a supervisor closes the account" in note.replace("\n", " ")
+        await pilot.press("escape")
+        await _settle(app, pilot)
+        assert "CLOSED" not in str(app.screen.query_one("#account-title", Label).render())
+    conn = sqlite3.connect(db_path)
+    assert conn.execute("SELECT status FROM accounts WHERE number = ?",
+                        (number,)).fetchone()[0] == "active"
+    assert conn.execute("SELECT count(*) FROM audit_log WHERE object_id = ? AND action ="
+                        " 'account.final_read_accepted'", (number,)).fetchone()[0] == 0

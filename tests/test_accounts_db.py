@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 
-from core.errors import ConflictError, InputError
+from core.errors import ConflictError, InputError, PermissionDenied
 from core.final_read import FinalReadRefused
 from core.model import Address
 from core.move_in import MoveInRequest, ServiceCharge
 from core.red_flags import IdDocument, IdentityCheck, RedFlagCheck, Verification
+from core.users import Role, User
 from db.account_edits import add_note, change_address, change_customer
 from db.account_search import search_accounts
 from db.account_view import account_view, ledger_page
@@ -305,16 +306,38 @@ def test_move_out_closes_on_an_accepted_read_with_the_reason_audited(
     absurd = last_reading(db, number) + 500
     reason = "Re-read by field staff: pool filled before move-out"
     closed = close_account(db, number, final_reading=absurd, close_on=TODAY, today=TODAY,
-                           actor="clerk1", at=AT, accept_read=reason)
+                           actor="super1", at=AT, accept_read=reason,
+                           accepted_by=User("super1", Role.SUPERVISOR))
     checked = closed.preview.read_audit
     assert checked is not None and checked.accepted_reason == reason
     assert closed.preview.closing.usage_units >= 500
     accepted = _close_row(db, number, "account.final_read_accepted")
-    assert (accepted["actor"], accepted["at"], accepted["rules"], accepted["reason"]) == (
-        "clerk1", AT, ["HIGH"], reason)
+    assert (accepted["actor"], accepted["at"], accepted["rules"], accepted["reason"],
+            accepted["accepted_by"]) == ("super1", AT, ["HIGH"], reason, "super1")
     assert accepted["findings"][0]["threshold"] == "+300%"
     assert _close_row(db, number)["read_accepted"] == reason
     assert check(db).ok
+
+
+def test_only_a_supervisor_may_close_on_a_refused_final_read(db: sqlite3.Connection) -> None:
+    save_settings(db, {"read_bands": STRICT_READ_BANDS}, actor="tester", at=AT)
+    number = active_account(db, deposit=True)
+    absurd = last_reading(db, number) + 500
+    before = _footprint(db, number)
+    clerk = User("clerk1", Role.CLERK)
+    with pytest.raises(PermissionDenied) as previewed:
+        closing_preview(db, number, final_reading=absurd, close_on=TODAY, today=TODAY,
+                        accept_read="pool filled", accepted_by=clerk)
+    with pytest.raises(PermissionDenied) as refused:
+        close_account(db, number, final_reading=absurd, close_on=TODAY, today=TODAY,
+                      actor="clerk1", at=AT, accept_read="pool filled", accepted_by=clerk)
+    assert str(previewed.value) == str(refused.value) == (
+        "only a supervisor can accept a final read the read audit calls an error; clerk1 is"
+        " a clerk")
+    with pytest.raises(PermissionDenied, match="no one signed in accepted it"):
+        close_account(db, number, final_reading=absurd, close_on=TODAY, today=TODAY,
+                      actor="clerk1", at=AT, accept_read="pool filled")
+    assert _footprint(db, number) == before
 
 
 def test_move_out_warning_is_shown_and_recorded_but_does_not_block(

@@ -45,13 +45,13 @@ def test_collect_then_apply_to_a_closing_bill_leaves_a_credit_for_the_register(
     decide_refund(conn, row_id, approver=SUPERVISOR, approve=True, comment="final bill paid",
                   at=AT)
     out = tmp_path / "ap.csv"
-    assert export_refunds(conn, out, actor="clerk1", at=AT, today=TODAY) == (1, 12000)
+    assert export_refunds(conn, out, user=SUPERVISOR, at=AT, today=TODAY) == (1, 12000)
     rows = list(csv.DictReader(out.open()))
     assert rows[0]["account_number"] == "100-0001" and rows[0]["amount"] == "120.00"
     assert balance_of(conn, ids[0]) == (0, 0)
     assert register_rows(conn, status="paid")[0].id == row_id
     with pytest.raises(InputError, match="no approved refunds"):
-        export_refunds(conn, tmp_path / "again.csv", actor="clerk1", at=AT, today=TODAY)
+        export_refunds(conn, tmp_path / "again.csv", user=SUPERVISOR, at=AT, today=TODAY)
     assert check(conn).ok
 
 
@@ -74,7 +74,7 @@ def test_the_sweep_proposes_good_payers_only_and_once(conn: sqlite3.Connection,
                   at=AT)
     decide_refund(conn, pending[1].id, approver=SUPERVISOR, approve=False,
                   comment="customer asked to keep it on account", at=AT)
-    export_refunds(conn, tmp_path / "ap.csv", actor="clerk1", at=AT, today=TODAY)
+    export_refunds(conn, tmp_path / "ap.csv", user=SUPERVISOR, at=AT, today=TODAY)
     assert balance_of(conn, ids[0])[1] == 0 and balance_of(conn, ids[2])[1] == 10000
     assert check(conn).ok
 

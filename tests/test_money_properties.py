@@ -99,7 +99,7 @@ def run(conn: sqlite3.Connection, steps: list[tuple[object, ...]], folder: Path)
                                                 comment="good payer", at=AT, today=TODAY)
                 decide_refund(conn, row_id, approver=SUPERVISOR, approve=True, comment="ok fine",
                               at=AT)
-                export_refunds(conn, folder / f"ap-{n}.csv", actor="clerk1", at=AT, today=TODAY)
+                export_refunds(conn, folder / f"ap-{n}.csv", user=SUPERVISOR, at=AT, today=TODAY)
         except (InputError, ConflictError):
             pass  # refused: the rules said no, and nothing may have changed
         result = check(conn)

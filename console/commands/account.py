@@ -56,8 +56,9 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
                             "OR 97201\" (the closing bill and any refund go there)")
     close.add_argument("--comment", default="", help="why (default: customer moved out)")
     close.add_argument("--accept-read", metavar="REASON",
-                       help="close on a final read the read-audit rules call an error, after "
-                            "checking it is right; the reason is audited with the close")
+                       help="(a supervisor) close on a final read the read-audit rules call an "
+                            "error, after checking it is right; the reason is audited with the "
+                            "close")
     close.add_argument("--dry-run", action="store_true",
                        help="show what closing would do and change nothing")
     close.set_defaults(handler=close_command)
@@ -196,7 +197,8 @@ def close_command(args: argparse.Namespace, context: CommandContext) -> int:
             preview = closing_preview(conn, args.number, final_reading=args.final_read,
                                       close_on=close_on, today=context.today,
                                       transfer_to=args.transfer_to, forwarding=forwarding,
-                                      accept_read=args.accept_read)
+                                      accept_read=args.accept_read,
+                                      accepted_by=session.user)
             print(closing_text(preview, None))
             print("Dry run: nothing was changed.")
             return 0
@@ -204,7 +206,8 @@ def close_command(args: argparse.Namespace, context: CommandContext) -> int:
                                close_on=close_on, today=context.today,
                                actor=session.user.login, at=at,
                                transfer_to=args.transfer_to, forwarding=forwarding,
-                               comment=args.comment, accept_read=args.accept_read)
+                               comment=args.comment, accept_read=args.accept_read,
+                               accepted_by=session.user)
     print(closing_text(closed.preview, closed))
     return 0
 

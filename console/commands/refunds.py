@@ -2,9 +2,9 @@
 
     meterline refunds closed-credits
     meterline refunds pending | list [--status S] [--format table|csv|json]
-    meterline refunds approve ID --comment TEXT     (a supervisor)
-    meterline refunds cancel ID --comment TEXT      (a supervisor)
-    meterline refunds export --out FILE.csv
+    meterline refunds approve ID --comment TEXT     (a supervisor; not their own request)
+    meterline refunds cancel ID --comment TEXT      (a supervisor; pending or approved)
+    meterline refunds export --out FILE.csv         (a supervisor)
 """
 from __future__ import annotations
 
@@ -32,14 +32,16 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
             listing.add_argument("--status", choices=STATUSES)
         listing.add_argument("--format", choices=FORMATS, default="table")
         listing.set_defaults(handler=list_rows, status_fixed=status)
-    for name, approve in (("approve", True), ("cancel", False)):
-        decide = actions.add_parser(name, parents=[common],
-                                    help=f"{name} a pending refund (a supervisor)")
+    for name, approve, text in (
+            ("approve", True, "approve a pending refund (a supervisor)"),
+            ("cancel", False, "cancel a pending or approved refund not yet paid (a supervisor)")):
+        decide = actions.add_parser(name, parents=[common], help=text)
         decide.add_argument("id", type=int)
         decide.add_argument("--comment", required=True)
         decide.set_defaults(handler=decide_one, approve=approve)
     export = actions.add_parser("export", parents=[common],
-                                help="pay approved refunds: post them and write the A/P CSV")
+                                help="pay approved refunds: post them and write the A/P CSV"
+                                     " (a supervisor)")
     export.add_argument("--out", type=Path, required=True, help="the CSV file to write")
     export.set_defaults(handler=export_all)
 
@@ -80,7 +82,9 @@ def decide_one(args: argparse.Namespace, context: CommandContext) -> int:
     with signed_in(context) as (session, conn, at):
         status = decide_refund(conn, args.id, approver=session.user, approve=args.approve,
                                comment=args.comment, at=at)
-    print(f"Refund {args.id} is {status.upper()}.")
+    print(f"Refund {args.id} is {status.upper()}." + (
+        " It is never paid; the credit or deposit stays on the account."
+        if status == "cancelled" else " It is paid with the next A/P file (refunds export)."))
     return 0
 
 
@@ -88,7 +92,7 @@ def export_all(args: argparse.Namespace, context: CommandContext) -> int:
     from db.refunds import export_refunds
 
     with signed_in(context) as (session, conn, at):
-        count, total = export_refunds(conn, args.out, actor=session.user.login, at=at,
+        count, total = export_refunds(conn, args.out, user=session.user, at=at,
                                       today=context.today)
     print(f"Wrote {args.out}: {count} refunds, {format_money(total)}, for accounts payable; "
           "each refund entry is posted.")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from console.commands import CommandContext, opened_database
+from console.commands import CommandContext, opened_database, signed_in
 from console.session import now_stamp, os_login
 
 
@@ -36,9 +36,9 @@ def list_users(args: argparse.Namespace, context: CommandContext) -> int:
 
     from db.users import list_users as listed
 
-    # Not signed_in, like `users add`: someone who is not (yet) a user can see who the admins
-    # are, whom the refusal tells them to ask.
-    with opened_database(context) as conn:
+    # Signed in, like every command that reads the district's records: who holds which role
+    # is not shown to someone who is not a user (their refusal says an admin adds them).
+    with signed_in(context) as (_, conn, _at):
         rows = [(u.login, u.role.value, u.full_name) for u in listed(conn)]
     print(tabulate(rows, headers=("login", "role", "name")))
     return 0

@@ -14,8 +14,8 @@ from textual.screen import Screen
 from console.messages import AccountChanged
 from console.session import now_stamp
 from console.widgets.forms import ChoiceModal, ConfirmModal, FormField, FormModal
-from core.errors import InputError, InputProblem
-from core.final_read import FinalReadRefused
+from core.errors import InputError, InputProblem, PermissionDenied
+from core.final_read import FinalReadRefused, may_accept_final_read
 from core.model import Address
 from core.money import format_money
 
@@ -254,7 +254,8 @@ def _closing_values(values: dict[str, str]) -> dict[str, Any]:
 
 
 async def _accept_read(screen: Any, refused: FinalReadRefused) -> str | None:
-    """Show why the final read was refused; the clerk who has checked it gives a reason."""
+    """Show why the final read was refused; a supervisor who has checked it gives a reason,
+    anyone else is told who may (db.move_out refuses them too)."""
     import textwrap
 
     lines = []
@@ -262,6 +263,16 @@ async def _accept_read(screen: Any, refused: FinalReadRefused) -> str | None:
         lines.append(f"{finding.rule_id} (error, limit {finding.threshold or 'n/a'}):")
         lines.extend(textwrap.wrap(finding.explanation, 74, initial_indent="  ",
                                    subsequent_indent="  "))
+    try:
+        may_accept_final_read(screen.app.session.user)
+    except PermissionDenied as denied:
+        from console.screens.error import ErrorModal
+
+        await screen.app.push_screen_wait(ErrorModal(
+            f"Final read {refused.reading} fails the read audit", "\n".join(
+                [*lines, "", f"Refused: {denied}.", "Check the reading and fix it; if it is "
+                 "right, a supervisor closes the account. Nothing was changed."])))
+        return None
     lines += ["", "Check the reading first: ask the customer, or send field staff to re-read.",
               "If it is right, you may close on it with a reason: your name, the time, the",
               "rule and the reason are audited with the close. n: back to fix the reading."]
@@ -282,6 +293,15 @@ async def _accept_read(screen: Any, refused: FinalReadRefused) -> str | None:
         parse, "Audited with the close: who, when, the rule overridden and this reason."))
 
 
+def _who_accepts(screen: Any) -> str:
+    """What the person at the keyboard may do with a final read the read audit refuses."""
+    try:
+        may_accept_final_read(screen.app.session.user)
+    except PermissionDenied:
+        return "Fix it; if it is right, a supervisor closes the account."
+    return "Fix it, or save it again and accept it with a reason."
+
+
 async def _checked_preview(screen: Any, request: dict[str, Any]) -> ClosingPreview | None:
     """The closing preview; a final read the read audit refuses is accepted with a reason or
     sent back (None) for the clerk to fix."""
@@ -295,6 +315,7 @@ async def _checked_preview(screen: Any, request: dict[str, Any]) -> ClosingPrevi
         if reason is None:
             return None
         request["accept_read"] = reason
+        request["accepted_by"] = screen.app.session.user
         return await _db(screen, closing_preview, screen.number, today=today, **request)
 
 
@@ -338,7 +359,7 @@ async def _move_out(screen: Any) -> None:
             continue
         if preview is None:
             note = (f"Check final read {values['final_reading']}: it fails the read audit. "
-                    "Fix it, or save it again and accept it with a reason.")
+                    + _who_accepts(screen))
             continue
         break
     ok = await screen.app.push_screen_wait(ConfirmModal(

@@ -73,6 +73,9 @@ def _how(refund: Any, deposit: bool) -> str:
 
 def _history(refund: Any) -> str:
     text = f"Asked by {refund['requested_by']} {_when(refund['requested_at'])}"
+    if refund["approved"]:  # cancelled after it was approved: "super1 2026-11-20T10:00:00"
+        who, _, when = str(refund["approved"]).partition(" ")
+        text += f" · APPROVED by {who} {_when(when)}"
     if refund["decided_by"]:
         decided = "CANCELLED" if refund["status"] == "cancelled" else "APPROVED"
         text += (f" · {decided} by {refund['decided_by']} {_when(refund['decided_at'])}:"
@@ -90,8 +93,10 @@ def _when(stamp: str | None) -> str:
 def decision_form(refund: Any, approve: bool) -> FormModal[str]:
     """Approve or cancel: a comment saying why is required either way (db.refunds asks too)."""
     verb = "Approve" if approve else "Cancel"
+    was = "It was APPROVED; nothing was paid or posted yet.\n" \
+        if refund["status"] == "approved" else ""
     happens = ("It becomes APPROVED and is paid with the next A/P file (p)." if approve
-               else "It becomes CANCELLED and is never paid; the credit or deposit stays.")
+               else f"{was}It becomes CANCELLED and is never paid; the credit or deposit stays.")
     note = (f"{format_money(refund['amount_cents'])} to {refund['payee_name']}, account "
             f"{refund['account_number']}\nWhy: {WHY_LONG.get(refund['source'], refund['source'])}"
             f"\n{happens}")

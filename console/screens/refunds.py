@@ -1,6 +1,6 @@
-"""Refunds: the refund register paged from SQLite, where a supervisor approves or cancels a
-pending refund and the approved ones are paid in one A/P file, through the same `db.refunds`
-functions as `meterline refunds`.
+"""Refunds: the refund register paged from SQLite, where a supervisor approves a pending
+refund, cancels one not yet paid, and pays the approved ones in one A/P file, through the same
+`db.refunds` functions (and their checks) as `meterline refunds`.
 """
 from __future__ import annotations
 
@@ -21,10 +21,10 @@ from console.screens.refund_forms import refund_lines, status_day, why_short
 from console.session import now_stamp
 from console.widgets.paged_table import Column, PagedRow, PagedTable
 from console.worker_errors import ReportsWorkerErrors
-from core.errors import PermissionDenied
+from core.errors import ConflictError, PermissionDenied
 from core.money import format_money
 from core.users import require_supervisor
-from db.refunds import count_refunds, own_request, refund_page
+from db.refunds import PAY_ACTION, check_decision, count_refunds, refund_page
 
 # What `f` cycles through: the refunds waiting for a supervisor first (the register's statuses).
 REGISTER_VIEWS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -82,8 +82,8 @@ class RefundsScreen(ReportsWorkerErrors, Screen[None]):
             yield Static("Loading the refund register…", id="refunds-head", markup=False)
             for name in PANE[1:]:
                 yield Static("", id=f"refunds-{name}", markup=False)
-        yield Static("A supervisor approves or cancels · Enter opens the account · F1 every key",
-                     id="refunds-status", markup=False)
+        yield Static("A supervisor approves, cancels and pays · Enter opens the account · "
+                     "F1 every key", id="refunds-status", markup=False)
         yield Footer(compact=True, show_command_palette=False)
 
     @property
@@ -137,17 +137,9 @@ class RefundsScreen(ReportsWorkerErrors, Screen[None]):
             return None
         user = self.app.session.user  # type: ignore[attr-defined]
         try:  # the checks db.refunds.decide_refund applies, said before the dialog opens
-            require_supervisor(user, f"{verb} a refund")
-        except PermissionDenied as refused:
+            check_decision(refund, user, approve=verb == "approve")
+        except (PermissionDenied, ConflictError) as refused:
             self._say(f"Refused: {refused}. Nothing was changed.")
-            return None
-        if refund["status"] != "pending":
-            self._say(f"Refund {refund['id']} is {refund['status'].upper()}: only a PENDING "
-                      "refund can be approved or cancelled. Nothing was changed.")
-            return None
-        own = own_request(refund, user) if verb == "approve" else None
-        if own:
-            self._say(f"Refused: {own}. Nothing was changed.")
             return None
         return refund
 
@@ -175,10 +167,15 @@ class RefundsScreen(ReportsWorkerErrors, Screen[None]):
         from console.screens.refund_forms import export_form
 
         session = self.app.session  # type: ignore[attr-defined]
+        try:  # db.refunds.export_refunds refuses too; say so before the dialog opens
+            require_supervisor(session.user, PAY_ACTION)
+        except PermissionDenied as refused:
+            self._say(f"Refused: {refused}. Nothing was changed.")
+            return
 
         def chosen(out: Path | None) -> None:
             if out is not None:
-                self._store(lambda conn: _pay(conn, out, session.user.login, session.today))
+                self._store(lambda conn: _pay(conn, out, session.user, session.today))
 
         self.app.push_screen(export_form(session.today, Path.cwd()), chosen)
 
@@ -216,12 +213,13 @@ def _decision(conn: sqlite3.Connection, refund_id: int, approve: bool, comment: 
     status = decide_refund(conn, refund_id, approver=user, approve=approve, comment=comment,
                            at=now_stamp())
     return f"Refund {refund_id} is {status.upper()}." + (
-        " It is paid with the next A/P file (p)." if status == "approved" else "")
+        " It is paid with the next A/P file (p)." if status == "approved" else
+        " It is never paid; the credit or deposit stays.")
 
 
-def _pay(conn: sqlite3.Connection, out: Path, actor: str, today: Any) -> str:
+def _pay(conn: sqlite3.Connection, out: Path, user: Any, today: Any) -> str:
     from db.refunds import export_refunds
 
-    count, total = export_refunds(conn, out, actor=actor, at=now_stamp(), today=today)
+    count, total = export_refunds(conn, out, user=user, at=now_stamp(), today=today)
     return (f"PAID {count} refunds, {format_money(total)}: wrote {out} for accounts payable;"
             " each refund entry is posted.")
