@@ -92,10 +92,9 @@ def compute_draft_in_parts(conn: sqlite3.Connection, dates: CycleMonth, book: Ra
         while came + len(kept) < len(slices):
             # The second process is on slice `came` (or its part is waiting); a slice after
             # that one it has not begun is priced here, from the last.
-            if TAKE_LAST_SLICES and not ticket.ready() \
-                    and len(slices) - came - len(kept) >= 2:
-                last = len(slices) - len(kept) - 1
-                limit.lower(last)
+            last = len(slices) - len(kept) - 1
+            if TAKE_LAST_SLICES and not ticket.ready() and last > came \
+                    and limit.lower(last):
                 kept.append(_price_slice(conn, mine, dates, slices[last]))
                 continue
             part = next(parts, None)

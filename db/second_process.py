@@ -357,17 +357,31 @@ class PartLimit:
     is lowered is still sent, so the caller must expect to ignore it."""
 
     def __init__(self, parts: int) -> None:
-        handle, self.path = tempfile.mkstemp(prefix="meterline-parts-")
-        self._handle = handle
-        self.lower(parts)
+        """A limit of `parts`; with no file for it (a full or missing temporary folder)
+        `path` is None and the job sends every part."""
+        self.path: str | None = None
+        self._handle: int | None = None
+        with contextlib.suppress(OSError):
+            self._handle, self.path = tempfile.mkstemp(prefix="meterline-parts-")
+            self.lower(parts)
 
-    def lower(self, parts: int) -> None:
-        os.pwrite(self._handle, LENGTH.pack(parts), 0)
+    def lower(self, parts: int) -> bool:
+        """Lower the limit; False when it cannot be (the job may then send every part)."""
+        if self._handle is None:
+            return False
+        try:
+            os.pwrite(self._handle, LENGTH.pack(parts), 0)
+        except OSError:
+            return False
+        return True
 
     def close(self) -> None:
-        os.close(self._handle)
-        with contextlib.suppress(OSError):
-            os.unlink(self.path)
+        if self._handle is not None:
+            os.close(self._handle)
+            self._handle = None
+        if self.path is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self.path)
 
     def __enter__(self) -> Self:
         return self

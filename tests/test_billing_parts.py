@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import db.billing_parts as billing_parts
+import db.second_process as second_process
 from core.billing import AccountBill
 from db.billing_draft import Draft, compute_draft, cycle_month
 from db.billing_inputs import draft_rows
@@ -97,3 +98,18 @@ def test_a_slow_second_process_leaves_its_last_slices_to_this_one(
     second = len(alone.bills) - round(len(alone.bills) * billing_parts.SECOND_SHARE)
     assert len(parts[0]) == second and len(parts[1]) == 3
     assert len(parts) == 2 + -(-(len(alone.bills) - second - 3) // 3)
+
+
+def test_with_no_file_for_the_limit_the_second_process_prices_all_its_slices(
+        conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_room(*args: object, **kwargs: object) -> tuple[int, str]:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(second_process.tempfile, "mkstemp", no_room)
+    monkeypatch.setattr(billing_parts, "SLICE_ACCOUNTS", 3)
+    parts: list[int] = []
+    alone, split = priced_alone_and_in_parts(conn, lambda bills: parts.append(len(bills)))
+    assert draft_rows(split.bills) == draft_rows(alone.bills)
+    second = len(alone.bills) - round(len(alone.bills) * billing_parts.SECOND_SHARE)
+    theirs = len(alone.bills) - second
+    assert parts == [second] + [3] * (theirs // 3) + ([theirs % 3] if theirs % 3 else [])
