@@ -71,3 +71,12 @@ def november_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.billing_support import november_district
 
     return november_district(tmp_path_factory.mktemp("november"))
+
+
+@pytest.fixture
+def isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The console's configuration as on a new machine: its own config folder, and none of
+    the MTL_ variables of whoever runs the tests (CLI test modules use it for every test)."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    for name in ("MTL_DB", "MTL_THEME", "MTL_COLOR_SYSTEM", "MTL_MOUSE", "MTL_TODAY"):
+        monkeypatch.delenv(name, raising=False)

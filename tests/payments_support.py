@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import date, timedelta
+from pathlib import Path
 
 from core.ledger import Book, EntryType, Posting
 from core.users import Role, User
@@ -77,3 +78,17 @@ def add_meter_reads(conn: sqlite3.Connection, account_id: int, usages: list[int]
                      " created_by, created_at) VALUES (?, ?, ?, ?, 'actual', 'test', ?)",
                      [(*r, AT) for r in rows])
     return meter_id
+
+
+def swept_refunds(path: Path) -> Path:
+    """A new district at `path` whose three good payers' deposits the sweep proposed for
+    refund: refunds 1, 2 and 3, pending."""
+    from db.connection import open_database
+    from db.deposit_sweep import sweep_deposits
+
+    conn = open_database(path, create=True)
+    for account_id in small_district(conn, 3):
+        hold_deposit(conn, account_id, 10000, TODAY.replace(year=2024))
+    sweep_deposits(conn, TODAY, actor="clerk1", at=AT)
+    conn.close()
+    return path

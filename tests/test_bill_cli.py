@@ -17,12 +17,7 @@ from db.users import add_user
 from tests.billing_support import read_cycle
 from tests.console_support import build_small_district
 
-
-@pytest.fixture(autouse=True)
-def _isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    for name in ("MTL_DB", "MTL_THEME", "MTL_COLOR_SYSTEM", "MTL_MOUSE", "MTL_TODAY"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("isolated_config")  # tests/conftest.py
 
 
 def run(capsys: pytest.CaptureFixture[str], db: Path, *argv: str) -> tuple[int, str]:

@@ -13,12 +13,7 @@ from db.users import add_user
 from tests.conftest import open_new_database
 from tests.rates_support import DEMO_RATES, HI_DESERT
 
-
-@pytest.fixture(autouse=True)
-def _isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    for name in ("MTL_DB", "MTL_THEME", "MTL_COLOR_SYSTEM", "MTL_MOUSE", "MTL_TODAY"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("isolated_config")  # tests/conftest.py
 
 
 @pytest.fixture

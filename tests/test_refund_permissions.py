@@ -17,7 +17,6 @@ from console.session import os_login
 from core.errors import ConflictError, InputError, PermissionDenied
 from core.users import Role
 from db.connection import open_database
-from db.deposit_sweep import sweep_deposits
 from db.ledger import check
 from db.refunds import decide_refund, export_refunds, refund_page
 from tests.console_support import open_by_palette, session_for, settle, text_of
@@ -27,8 +26,7 @@ from tests.payments_support import (
     SUPERVISOR,
     SUPERVISOR2,
     TODAY,
-    hold_deposit,
-    small_district,
+    swept_refunds,
 )
 
 SIZE = (80, 24)
@@ -37,11 +35,8 @@ SIZE = (80, 24)
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     """Three good payers' deposits proposed by the sweep (refunds 1-3); refund 3 approved."""
-    path = tmp_path / "district.db"
-    conn = open_database(path, create=True)
-    for account_id in small_district(conn, 3):
-        hold_deposit(conn, account_id, 10000, TODAY.replace(year=2024))
-    sweep_deposits(conn, TODAY, actor="clerk1", at=AT)
+    path = swept_refunds(tmp_path / "district.db")
+    conn = open_database(path)
     decide_refund(conn, 3, approver=SUPERVISOR, approve=True, comment="good payer", at=AT)
     conn.close()
     return path

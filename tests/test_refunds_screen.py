@@ -15,10 +15,16 @@ from core.errors import ConflictError
 from core.users import Role
 from db.connection import open_database
 from db.deposit_book import request_deposit_refund
-from db.deposit_sweep import sweep_deposits
 from db.refunds import count_refunds, decide_refund, own_request, refund_page
 from tests.console_support import open_by_palette, session_for, settle, text_of
-from tests.payments_support import AT, SUPERVISOR, TODAY, hold_deposit, small_district
+from tests.payments_support import (
+    AT,
+    SUPERVISOR,
+    TODAY,
+    hold_deposit,
+    small_district,
+    swept_refunds,
+)
 
 SIZE = (80, 24)
 
@@ -26,13 +32,7 @@ SIZE = (80, 24)
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     """Three good payers' deposits, proposed for refund by the sweep: refunds 1, 2 and 3."""
-    path = tmp_path / "district.db"
-    conn = open_database(path, create=True)
-    for account_id in small_district(conn, 3):
-        hold_deposit(conn, account_id, 10000, TODAY.replace(year=2024))
-    sweep_deposits(conn, TODAY, actor="clerk1", at=AT)
-    conn.close()
-    return path
+    return swept_refunds(tmp_path / "district.db")
 
 
 def register(db_path: Path) -> dict[int, str]:
