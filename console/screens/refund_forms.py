@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from console.screens.register_screen import short_stamp
 from console.widgets.forms import FormField, FormModal
 from core.adjustments import check_comment
 from core.errors import InputError, InputProblem
@@ -72,22 +73,18 @@ def _how(refund: Any, deposit: bool) -> str:
 
 
 def _history(refund: Any) -> str:
-    text = f"Asked by {refund['requested_by']} {_when(refund['requested_at'])}"
+    text = f"Asked by {refund['requested_by']} {short_stamp(refund['requested_at'])}"
     if refund["approved"]:  # cancelled after it was approved: "super1 2026-11-20T10:00:00"
         who, _, when = str(refund["approved"]).partition(" ")
-        text += f" · APPROVED by {who} {_when(when)}"
+        text += f" · APPROVED by {who} {short_stamp(when)}"
     if refund["decided_by"]:
         decided = "CANCELLED" if refund["status"] == "cancelled" else "APPROVED"
-        text += (f" · {decided} by {refund['decided_by']} {_when(refund['decided_at'])}:"
+        text += (f" · {decided} by {refund['decided_by']} {short_stamp(refund['decided_at'])}:"
                  f" {refund['decision_comment']}")
     if refund["status"] == "paid":
         text += (f" · PAID {refund['exported_on']} in {refund['export_file']},"
                  f" entry {refund['paid_entry_id']}")
     return text
-
-
-def _when(stamp: str | None) -> str:
-    return (stamp or "")[:16].replace("T", " ")
 
 
 def decision_form(refund: Any, approve: bool) -> FormModal[str]:

@@ -9,28 +9,23 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from textual import on, work
-from textual.app import ComposeResult
+from textual import on
 from textual.binding import Binding
-from textual.containers import Vertical
-from textual.screen import Screen
-from textual.widgets import Footer, Label, Static
 
 from console.messages import RefundRegisterChanged
 from console.screens.refund_forms import refund_lines, status_day, why_short
+from console.screens.register_screen import RegisterScreen, Row, StatusFilters, register_keys
 from console.session import now_stamp
-from console.widgets.paged_table import Column, PagedRow, PagedTable
-from console.worker_errors import ReportsWorkerErrors
+from console.widgets.paged_table import Column, PagedRow
 from core.errors import ConflictError, PermissionDenied
 from core.money import format_money
 from core.users import require_supervisor
 from db.refunds import PAY_ACTION, check_decision, count_refunds, refund_page
 
 # What `f` cycles through: the refunds waiting for a supervisor first (the register's statuses).
-REGISTER_VIEWS: tuple[tuple[str, tuple[str, ...]], ...] = (
+REGISTER_VIEWS: StatusFilters = (
     ("pending", ("pending",)), ("all", ()), ("approved", ("approved",)), ("paid", ("paid",)),
     ("cancelled", ("cancelled",)))
-PANE = ("head", "payee", "how", "note", "history")
 
 
 class RefundRegisterSource:
@@ -56,106 +51,48 @@ class RefundRegisterSource:
                 for r in found]
 
 
-class RefundsScreen(ReportsWorkerErrors, Screen[None]):
+class RefundsScreen(RegisterScreen):
     """The refund register: see why each refund is owed, decide it, send the approved to A/P."""
 
-    CSS_PATH = "refunds.tcss"
+    CSS_PATH = ["register_screen.tcss", "refunds.tcss"]
     BINDINGS = [
         Binding("a", "approve", "Approve", id="refunds.approve"),
         Binding("c", "cancel_refund", "Cancel refund", id="refunds.cancel"),
         Binding("p", "pay", "Pay A/P", id="refunds.pay"),
-        Binding("f", "next_view", "Status filter", id="refunds.filter"),
-        Binding("ctrl+r", "reload", "Refresh", id="refunds.refresh", show=False),
-        Binding("escape", "app.pop_screen", "Back", id="refunds.back"),
+        *register_keys("refunds"),
     ]
+    NAME = "Refunds"
+    PREFIX = "refunds"
+    FILTERS = REGISTER_VIEWS
+    PANE = ("head", "payee", "how", "note", "history")
+    LOADING = "Loading the refund register…"
+    EMPTY = "No refunds have this status; f shows another."
+    HINT = "A supervisor approves, cancels and pays · Enter opens the account · F1 every key"
+    NONE_SELECTED = "No refund is selected."
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.view = 0
+    def page_source(self, statuses: tuple[str, ...]) -> RefundRegisterSource:
+        return RefundRegisterSource(statuses)
 
-    def compose(self) -> ComposeResult:
-        yield Label("Refunds", id="refunds-title", markup=False)
-        yield PagedTable(RefundRegisterSource(REGISTER_VIEWS[0][1]),
-                         self.app.connect,  # type: ignore[attr-defined]
-                         id="refunds-list")
-        with Vertical(id="refunds-detail"):
-            yield Static("Loading the refund register…", id="refunds-head", markup=False)
-            for name in PANE[1:]:
-                yield Static("", id=f"refunds-{name}", markup=False)
-        yield Static("A supervisor approves, cancels and pays · Enter opens the account · "
-                     "F1 every key", id="refunds-status", markup=False)
-        yield Footer(compact=True, show_command_palette=False)
+    def pane_lines(self, row: Row) -> list[str]:
+        return refund_lines(row)
 
-    @property
-    def register(self) -> PagedTable:
-        return self.query_one("#refunds-list", PagedTable)
+    def changed(self, said: str) -> RefundRegisterChanged:
+        return RefundRegisterChanged(said)
 
-    def on_mount(self) -> None:
-        self.register.focus()
-        self.watch(self.register, "cursor", lambda _cursor: self._describe(), init=False)
-        self._title()
-
-    def on_screen_resume(self) -> None:
-        if self.is_mounted:  # the CLI or another supervisor may have decided a refund
-            self.register.reload()
-
-    def _say(self, text: str) -> None:
-        self.query_one("#refunds-status", Static).update(text)
-
-    def _title(self) -> None:
-        shown = self.register.row_count
-        self.query_one("#refunds-title", Label).update(
-            f"Refunds — {'…' if shown < 0 else f'{shown:,}'} "
-            f"{REGISTER_VIEWS[self.view][0].upper()} — newest first")
-
-    @on(PagedTable.CountLoaded)
-    @on(PagedTable.PageLoaded)
-    def _register_arrived(self) -> None:
-        self._title()
-        self._describe()
-
-    def selected(self) -> dict[str, Any] | None:
-        return self.register.cursor_detail  # type: ignore[no-any-return]
-
-    def _describe(self) -> None:
-        refund = self.selected()
-        if refund is not None:
-            lines = refund_lines(refund)
-        elif self.register.row_count == 0:
-            lines = ["No refunds have this status; f shows another.", "", "", "", ""]
-        else:
-            lines = ["Loading…", "", "", "", ""]
-        for name, line in zip(PANE, lines, strict=True):
-            self.query_one(f"#refunds-{name}", Static).update(line)
+    @on(RefundRegisterChanged)
+    def _stored(self, event: RefundRegisterChanged) -> None:
+        self.stored(event.message)
 
     # -- approve, cancel, pay ----------------------------------------------------------------
-    def _decidable(self, verb: str) -> dict[str, Any] | None:
-        """The selected refund if this user may `verb` it now; else say why, change nothing."""
-        refund = self.selected()
-        if refund is None:
-            self._say("No refund is selected.")
-            return None
-        user = self.app.session.user  # type: ignore[attr-defined]
-        try:  # the checks db.refunds.decide_refund applies, said before the dialog opens
-            check_decision(refund, user, approve=verb == "approve")
-        except (PermissionDenied, ConflictError) as refused:
-            self._say(f"Refused: {refused}. Nothing was changed.")
-            return None
-        return refund
-
     def _decide(self, approve: bool) -> None:
         from console.screens.refund_forms import decision_form
 
-        refund = self._decidable("approve" if approve else "cancel")
-        if refund is None:
-            return
-
-        def decided(comment: str | None) -> None:
-            if comment is not None:
-                self._store(lambda conn: _decision(conn, refund["id"], approve, comment,
-                                                   self.app.session.user))  # type: ignore[attr-defined]
-
-        self.app.push_screen(decision_form(refund, approve), decided)
+        user = self.app.session.user  # type: ignore[attr-defined]
+        # The checks db.refunds.decide_refund applies, said before the dialog opens.
+        self.act_on_selected(
+            lambda refund: _refused(lambda: check_decision(refund, user, approve=approve)),
+            lambda refund: decision_form(refund, approve),
+            lambda conn, refund, comment: _decision(conn, refund["id"], approve, comment, user))
 
     def action_approve(self) -> None:
         self._decide(True)
@@ -167,43 +104,22 @@ class RefundsScreen(ReportsWorkerErrors, Screen[None]):
         from console.screens.refund_forms import export_form
 
         session = self.app.session  # type: ignore[attr-defined]
-        try:  # db.refunds.export_refunds refuses too; say so before the dialog opens
-            require_supervisor(session.user, PAY_ACTION)
-        except PermissionDenied as refused:
-            self._say(f"Refused: {refused}. Nothing was changed.")
+        # db.refunds.export_refunds refuses too; say so before the dialog opens.
+        refused = _refused(lambda: require_supervisor(session.user, PAY_ACTION))
+        if refused is not None:
+            self.say(refused)
             return
+        self.open_form(export_form(session.today, Path.cwd()),
+                       lambda conn, out: _pay(conn, out, session.user, session.today))
 
-        def chosen(out: Path | None) -> None:
-            if out is not None:
-                self._store(lambda conn: _pay(conn, out, session.user, session.today))
 
-        self.app.push_screen(export_form(session.today, Path.cwd()), chosen)
-
-    @work(thread=True, exclusive=True, group="refunds-store", exit_on_error=False)
-    def _store(self, write: Callable[[sqlite3.Connection], str]) -> None:
-        with self.app.connect() as conn:  # type: ignore[attr-defined]
-            said = write(conn)
-        self.post_message(RefundRegisterChanged(said))
-
-    @on(RefundRegisterChanged)
-    def _stored(self, event: RefundRegisterChanged) -> None:
-        self._say(event.message)
-        self.register.reload()
-
-    # -- filter, refresh, open ---------------------------------------------------------------
-    def action_next_view(self) -> None:
-        self.view = (self.view + 1) % len(REGISTER_VIEWS)
-        self.register.show_source(RefundRegisterSource(REGISTER_VIEWS[self.view][1]))
-        self._title()
-
-    def action_reload(self) -> None:
-        self.register.reload()
-
-    @on(PagedTable.RowChosen)
-    def _open_account(self) -> None:
-        refund = self.selected()
-        if refund is not None:
-            self.app.open_account(refund["account_number"])  # type: ignore[attr-defined]
+def _refused(check: Callable[[], object]) -> str | None:
+    """What the clerk is told when `check` refuses (nothing is changed), or None."""
+    try:
+        check()
+    except (PermissionDenied, ConflictError) as refused:
+        return f"Refused: {refused}. Nothing was changed."
+    return None
 
 
 def _decision(conn: sqlite3.Connection, refund_id: int, approve: bool, comment: str,
