@@ -105,15 +105,40 @@ def complete_order(conn: sqlite3.Connection, order_id: int, *, locked: bool, not
     return f"Order {order_id} ({order['number']}): {status.replace('_', ' ').upper()}."
 
 
+def awaiting_reconnection(conn: sqlite3.Connection, number: str) -> sqlite3.Row | None:
+    """The account's latest lock-off not yet reconnected (its id, account, service class,
+    cycle and lock-off day), or None."""
+    row: sqlite3.Row | None = conn.execute(
+        "SELECT s.id, s.account_id, s.service_class, s.locked_on, r.cycle_id FROM shutoff_log s"
+        " JOIN accounts a ON a.id = s.account_id JOIN premises p ON p.id = a.premise_id"
+        " LEFT JOIN routes r ON r.id = p.route_id WHERE a.number = ? AND NOT EXISTS"
+        " (SELECT 1 FROM reconnections c WHERE c.shutoff_id = s.id) ORDER BY s.id DESC LIMIT 1",
+        (number,)).fetchone()
+    return row
+
+
+def open_orders(conn: sqlite3.Connection, number: str) -> list[tuple[int, str, int]]:
+    """The account's open lock-off orders, oldest first: (order id, lock-off day, list id)."""
+    return [(int(r[0]), str(r[1]), int(r[2])) for r in conn.execute(
+        "SELECT o.id, o.lockoff_on, o.list_id FROM lockoff_orders o JOIN accounts a"
+        " ON a.id = o.account_id WHERE a.number = ? AND o.status = 'open' ORDER BY o.id",
+        (number,))]
+
+
+def ordered_accounts(conn: sqlite3.Connection, list_id: int) -> tuple[set[int], set[int]]:
+    """The accounts with an order from this stored list, and those with an open order from
+    another list (make_orders would give them a second one)."""
+    have = {r[0] for r in conn.execute("SELECT account_id FROM lockoff_orders WHERE"
+                                       " list_id = ?", (list_id,))}
+    elsewhere = {r[0] for r in conn.execute("SELECT account_id FROM lockoff_orders WHERE"
+                                            " list_id <> ? AND status = 'open'", (list_id,))}
+    return have, elsewhere
+
+
 def reconnect(conn: sqlite3.Connection, number: str, *, on: date, after_hours: bool,
               actor: str, at: str) -> str:
     """Restore a locked account once paid (or on a plan), charging the reconnection fee."""
-    shut = conn.execute(
-        "SELECT s.id, s.account_id, s.service_class, r.cycle_id FROM shutoff_log s JOIN"
-        " accounts a ON a.id = s.account_id JOIN premises p ON p.id = a.premise_id LEFT JOIN"
-        " routes r ON r.id = p.route_id WHERE a.number = ? AND NOT EXISTS (SELECT 1 FROM"
-        " reconnections c WHERE c.shutoff_id = s.id) ORDER BY s.id DESC LIMIT 1",
-        (number,)).fetchone()
+    shut = awaiting_reconnection(conn, number)
     if shut is None:
         raise InputError(InputProblem(f"{number} has no lock-off waiting for reconnection",
                                       field="number"))

@@ -1,8 +1,10 @@
 """Lock-off list (F8): the stored list for a lock-off date, ON LIST first, and for the account
 under the cursor every SB 998 gate with pass or fail and why (RULES.md §1.7). `m` makes the
 list from the calendar, `p` checks every gate again and prints it, Enter shows the full
-explanation, `d` picks another date, `s` runs a delinquency step (console/screens/lockoff_steps),
-`a` puts the account on a payment plan and `e` ends it (console/screens/lockoff_plans).
+explanation, `d` picks another date, `s` runs a delinquency step or opens the field orders
+(console/screens/lockoff_steps), `a` puts the account on a payment plan and `e` ends it
+(console/screens/lockoff_plans); `o` records the crew's result, `r` reconnects and `c` records
+an SB 998 condition (console/screens/lockoff_field).
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Label, Static
 
+from console.screens.lockoff_field import LockoffField
 from console.screens.lockoff_plans import LockoffPlans
 from console.screens.lockoff_steps import LockoffSteps
 from console.session import now_stamp
@@ -120,7 +123,8 @@ class ExplanationModal(ModalScreen[None]):
         self.dismiss(None)
 
 
-class LockoffScreen(LockoffPlans, LockoffSteps, ReportsWorkerErrors, Screen[None]):
+class LockoffScreen(LockoffField, LockoffPlans, LockoffSteps, ReportsWorkerErrors,
+                    Screen[None]):
     """The lock-off list for one date, with every account's gates."""
 
     CSS_PATH = "lockoff.tcss"
@@ -131,6 +135,9 @@ class LockoffScreen(LockoffPlans, LockoffSteps, ReportsWorkerErrors, Screen[None
         Binding("s", "steps", "Steps", id="lockoff.steps"),
         Binding("a", "plan", "Plan", id="lockoff.plan"),
         Binding("e", "end_plan", "End plan", id="lockoff.plan_end"),
+        Binding("o", "order_result", "Crew result", id="lockoff.order_result", show=False),
+        Binding("r", "reconnect", "Reconnect", id="lockoff.reconnect", show=False),
+        Binding("c", "condition", "SB 998 condition", id="lockoff.condition", show=False),
         Binding("ctrl+r", "reload", "Refresh", id="lockoff.refresh", show=False),
         Binding("escape", "app.pop_screen", "Back", id="lockoff.back", show=False),
     ]
@@ -214,7 +221,8 @@ class LockoffScreen(LockoffPlans, LockoffSteps, ReportsWorkerErrors, Screen[None
         self.query_one("#lockoff-title", Label).update(f"Lock-off — {event.summary}")
         if event.list_id is not None and changed:  # a print's result stays on the status line
             self.query_one("#lockoff-status", Static).update(
-                "Enter explains · a plan · p print (checks again) · d date · s steps · m remake")
+                "Enter explains · a plan · p print (checks again) · d date · s steps (field"
+                " orders too) · m remake · o crew result · r reconnect · c SB 998 condition")
         self.table.source = LockoffEntrySource(event.list_id)
         self.table.cursor, self.cursor_after_load = self.cursor_after_load, 0
         self.table.reload()

@@ -122,9 +122,10 @@ def plan_preview_lines(request: PlanRequest, past_due_cents: int,
     return lines
 
 
-def recheck_account(conn: Any, on_date: date | None, number: str, login: str
-                    ) -> tuple[str, str, int]:
-    """Check the account's row of the date's stored list again: status, PLAN gate, row."""
+def recheck_account(conn: Any, on_date: date | None, number: str, login: str,
+                    code: str = "PLAN") -> tuple[str, str, int]:
+    """Check the account's row of the date's stored list again: status, the gate `code`
+    (PLAN, or §1.3 after a condition is recorded), row."""
     from db.lockoff import latest_list, recheck_entry
 
     stored = latest_list(conn, on_date) if on_date else None
@@ -135,8 +136,8 @@ def recheck_account(conn: Any, on_date: date | None, number: str, login: str
         entry = recheck_entry(conn, stored, account, actor=login, at=now_stamp())
         if entry is not None:
             status = "ON LIST" if entry.eligible else "OFF the list"
-            plan = next(g for g in entry.gates if g.code == "PLAN")
-            gate = f"{plan.status} PLAN {plan.why}"
+            found = next(g for g in entry.gates if g.code == code)
+            gate = f"{found.status} {code} {found.why}"
             row = conn.execute("SELECT count(*) FROM lockoff_list_entries WHERE"
                                " list_id = ? AND sort_key < ?",
                                (stored.id, entry.sort_key)).fetchone()[0]

@@ -4,7 +4,9 @@ what it would do, confirm, and it runs in a worker. Each step is idempotent for 
 
 Steps: `notices` — the past-due reminders, SB 998 notices (§116908(a)(1)) and door hangers
 (G6) the calendar puts on the date, logged and written as the print vendor's file; `late-fees`
-— the late fees of the cycles whose late-fee date it is (RULES.md, settings formula).
+— the late fees of the cycles whose late-fee date it is (RULES.md, settings formula);
+`orders` — the field orders for the screen's stored list, every gate checked again first
+(db.lockoff_orders.make_orders, the one `meterline lockoff orders` uses).
 """
 from __future__ import annotations
 
@@ -17,11 +19,13 @@ from textual import work
 from textual.message import Message
 
 from console.session import now_stamp
+from core.errors import InputError, InputProblem
 from core.money import format_money
 
 STEPS = (("notices", "Notices: past-due reminders, SB 998 notices, door hangers"),
          ("late-fees", "Late fees"))
-STEP_NAMES = {"notices": "Notices", "late-fees": "Late fees"}  # short, for titles and status
+STEP_NAMES = {"notices": "Notices", "late-fees": "Late fees",  # short, for titles and status
+              "orders": "Field orders"}
 
 
 @dataclass
@@ -59,6 +63,70 @@ def late_fee_preview_lines(run: Any) -> list[str]:
             f" months); {run.already:,} already done by an earlier run."]
 
 
+def orders_preview(conn: Any, on: date) -> StepPreviewed:
+    """What `make_orders` would do for the date's stored list: db.lockoff.recheck (the check
+    make_orders runs first) and the orders the list already has; nothing is written."""
+    from db.lockoff import latest_list, recheck
+    from db.lockoff_orders import ordered_accounts
+
+    stored = latest_list(conn, on)
+    if stored is None:
+        return StepPreviewed("orders", on, [f"no lock-off list has been made for {on}: press m"
+                                            " first."], False, False)
+    checked = recheck(conn, stored)
+    have, elsewhere = ordered_accounts(conn, stored.id)
+    new = sum(1 for e in checked.still_on if e.candidate.account_id not in have)
+    twice = sum(1 for e in checked.still_on if e.candidate.account_id not in have
+                and e.candidate.account_id in elsewhere)
+    off = taken_off_lines(checked.taken_off)
+    if twice:
+        off.insert(0, f"NOTE: {twice:,} of them already have an open order from an earlier"
+                      " list; each gets a second one.")
+    if new == 0:
+        said = (f"already made for list {stored.id}; nothing new to open ({len(have):,} open"
+                " or done)." if have else "no account is still ON LIST; no orders to open.")
+        return StepPreviewed("orders", on, [said, *taken_off_numbers(checked.taken_off)],
+                             True, True)
+    return StepPreviewed("orders", on, [
+        f"List {stored.id}: {len(checked.still_on):,} accounts still ON LIST after checking"
+        " every gate again.",
+        f"{new:,} new lock-off orders to open" + (f"; {len(checked.still_on) - new:,} already"
+                                                  " made." if len(checked.still_on) > new
+                                                  else "."),
+        *off], True, False)
+
+
+def taken_off_lines(taken_off: list[tuple[str, str]]) -> list[str]:
+    """The accounts taken off since the list was made, each with why: they get no order."""
+    if not taken_off:
+        return []
+    return [f"{len(taken_off):,} TAKEN OFF since the list was made (no order):",
+            *(f"TAKEN OFF {number}: {why}" for number, why in taken_off)]
+
+
+def taken_off_numbers(taken_off: list[tuple[str, str]], shown: int = 8) -> list[str]:
+    """The accounts taken off, by number only, short enough for the status line."""
+    if not taken_off:
+        return []
+    numbers = ", ".join(number for number, _ in taken_off[:shown])
+    more = f" and {len(taken_off) - shown:,} more" if len(taken_off) > shown else ""
+    return [f"TAKEN OFF, no order: {numbers}{more}."]
+
+
+def run_orders(conn: Any, on: date, login: str) -> list[str]:
+    """Open the date's field orders (db.lockoff_orders.make_orders); the result in words."""
+    from db.lockoff import latest_list
+    from db.lockoff_orders import make_orders
+
+    stored = latest_list(conn, on)
+    if stored is None:
+        raise InputError(InputProblem(f"no lock-off list has been made for {on}: press m first",
+                                      field="date"))
+    made = make_orders(conn, stored, actor=login, at=now_stamp())
+    lines = [f"{made.created:,} lock-off orders opened for {on} (list {stored.id})."]
+    return lines + taken_off_numbers(made.taken_off)
+
+
 class LockoffSteps:
     """Mixin for the Lock-off screen: the step chooser, its preview, its run."""
 
@@ -70,12 +138,19 @@ class LockoffSteps:
     def action_steps(self) -> None:
         from console.widgets.forms import ChoiceModal
 
+        on_date = self.on_date  # type: ignore[attr-defined]
+
         def picked(step: str | None) -> None:
-            if step is not None:
+            if step == "orders" and on_date is not None:
+                self._step_status(f"Field orders for {on_date}: checking every gate again…")
+                self._preview_step(step, on_date)
+            elif step is not None:
                 self._ask_step_date(step)
 
+        steps = STEPS if on_date is None else (
+            *STEPS, ("orders", f"Field orders for the lock-off list of {on_date}"))
         self.app.push_screen(ChoiceModal(  # type: ignore[attr-defined]
-            "Run a delinquency step", STEPS,
+            "Run a delinquency step", steps,
             note="Each step runs once per date; running a date again adds nothing."), picked)
 
     def _ask_step_date(self, step: str) -> None:
@@ -102,7 +177,9 @@ class LockoffSteps:
 
         login = self.app.session.user.login  # type: ignore[attr-defined]
         with self.app.connect() as conn:  # type: ignore[attr-defined]
-            if step == "late-fees":
+            if step == "orders":
+                message = orders_preview(conn, on)
+            elif step == "late-fees":
                 run = preview_late_fees(conn, on, actor=login, at=now_stamp())
                 message = StepPreviewed(step, on, late_fee_preview_lines(run), bool(run.cycles),
                                         run.already_run)
@@ -123,8 +200,13 @@ class LockoffSteps:
             self._step_status(f"{name} for {event.on}: already run for this date; nothing new"
                               " to post.")
             return
+        if event.nothing_new and event.step == "orders":
+            self._step_status(f"{name} for {event.on}: " + " ".join(event.lines))
+            return
         title = f"{name} for {event.on}"
         lines, question = event.lines, "Run it?"
+        if event.step == "orders":
+            question = "Open these orders?"
         if event.nothing_new:
             lines = ["Already run for this date: nothing new to log.", *lines]
             question = "Write the print file again?"
@@ -147,7 +229,9 @@ class LockoffSteps:
         session = self.app.session  # type: ignore[attr-defined]
         login = session.user.login
         with self.app.connect() as conn:  # type: ignore[attr-defined]
-            if step == "late-fees":
+            if step == "orders":
+                lines = run_orders(conn, on, login)
+            elif step == "late-fees":
                 fees = run_late_fees(conn, on, actor=login, at=now_stamp())
                 lines = fees.lines()
             else:
