@@ -135,9 +135,52 @@ def ordered_accounts(conn: sqlite3.Connection, list_id: int) -> tuple[set[int], 
     return have, elsewhere
 
 
-def reconnect(conn: sqlite3.Connection, number: str, *, on: date, after_hours: bool,
-              actor: str, at: str) -> str:
-    """Restore a locked account once paid (or on a plan), charging the reconnection fee."""
+@dataclass(frozen=True)
+class ReconnectionFee:
+    """What reconnecting a lock-off charges, and why in words (the fee entry's comment)."""
+
+    cents: int
+    tariff_cents: int  # the settings' fee (office hours or after hours) before any cap
+    low_income: bool  # a financial-inability record is current on the day
+    why: str
+
+    @property
+    def capped(self) -> bool:
+        return self.cents < self.tariff_cents
+
+
+def reconnection_fee(conn: sqlite3.Connection, shut: sqlite3.Row, *, on: date,
+                     after_hours: bool) -> ReconnectionFee:
+    """The fee for reconnecting this lock-off (an awaiting_reconnection row) on `on`: the
+    settings' fee, capped for a residential household with a current financial-inability
+    record (SB 998 §116914(a): household income below 200% of the poverty line)."""
+    s = load_settings(conn)
+    low_income = conn.execute("SELECT 1 FROM protection_records WHERE account_id = ? AND"
+                              " condition = 'financial' AND received_on <= ? AND (expires_on"
+                              " IS NULL OR expires_on > ?)", (shut["account_id"], on.isoformat(),
+                                                              on.isoformat())).fetchone()
+    tariff = s.reconnect_after_hours_fee_cents if after_hours else s.reconnect_fee_cents
+    cap = (s.reconnect_low_income_after_hours_cap_cents if after_hours
+           else s.reconnect_low_income_cap_cents)
+    fee = tariff
+    why = f"reconnection fee{' after hours' if after_hours else ''} {format_money(tariff)}"
+    if low_income and shut["service_class"] == "residential" and tariff > cap:
+        fee = cap
+        why += f", capped at {format_money(cap)} for a low-income household (§116914(a))"
+    return ReconnectionFee(fee, tariff, low_income is not None, why)
+
+
+def quote_reconnection(conn: sqlite3.Connection, number: str, *, on: date,
+                       after_hours: bool) -> ReconnectionFee:
+    """What `reconnect` would charge the account on `on` (nothing is posted); refused as
+    `reconnect` refuses it."""
+    return reconnection_fee(conn, _reconnectable(conn, number, on), on=on,
+                            after_hours=after_hours)
+
+
+def _reconnectable(conn: sqlite3.Connection, number: str, on: date) -> sqlite3.Row:
+    """The account's lock-off to reconnect on `on`; refused without one, or while the
+    account still owes the lock-off minimum past due and has no plan."""
     shut = awaiting_reconnection(conn, number)
     if shut is None:
         raise InputError(InputProblem(f"{number} has no lock-off waiting for reconnection",
@@ -153,17 +196,15 @@ def reconnect(conn: sqlite3.Connection, number: str, *, on: date, after_hours: b
         raise InputError(InputProblem(
             f"{number} still owes {format_money(owing.delinquency.past_due_cents)} past due: "
             "take a payment or set up a plan first", field="number"))
-    low_income = conn.execute("SELECT 1 FROM protection_records WHERE account_id = ? AND"
-                              " condition = 'financial' AND received_on <= ? AND (expires_on"
-                              " IS NULL OR expires_on > ?)", (shut["account_id"], on.isoformat(),
-                                                              on.isoformat())).fetchone()
-    fee = s.reconnect_after_hours_fee_cents if after_hours else s.reconnect_fee_cents
-    cap = (s.reconnect_low_income_after_hours_cap_cents if after_hours
-           else s.reconnect_low_income_cap_cents)
-    why = f"reconnection fee{' after hours' if after_hours else ''} {format_money(fee)}"
-    if low_income and shut["service_class"] == "residential" and fee > cap:
-        fee = cap  # SB 998 §116914(a): household income below 200% FPL
-        why += f", capped at {format_money(cap)} for a low-income household (§116914(a))"
+    return shut
+
+
+def reconnect(conn: sqlite3.Connection, number: str, *, on: date, after_hours: bool,
+              actor: str, at: str) -> str:
+    """Restore a locked account once paid (or on a plan), charging the reconnection fee."""
+    shut = _reconnectable(conn, number, on)
+    charge = reconnection_fee(conn, shut, on=on, after_hours=after_hours)
+    fee, why = charge.cents, charge.why
     with write_transaction(conn):
         entry_id = None
         if fee > 0:
@@ -175,7 +216,7 @@ def reconnect(conn: sqlite3.Connection, number: str, *, on: date, after_hours: b
                      " after_hours, low_income, fee_cents, ledger_entry_id, recorded_by,"
                      " recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                      (shut["id"], shut["account_id"], on.isoformat(), int(after_hours),
-                      int(bool(low_income)), fee, entry_id, actor, at))
+                      int(charge.low_income), fee, entry_id, actor, at))
         audit.record(conn, at=at, actor=actor, action="lockoff.reconnected",
                      object_type="account", object_id=number, after={"fee_cents": fee})
     return f"{number} reconnected on {on}: {why}."

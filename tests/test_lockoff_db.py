@@ -155,7 +155,13 @@ def test_reminders_and_door_hangers_follow_the_calendar(
 
 def test_orders_completion_reconnection_and_the_annual_count(
         district: sqlite3.Connection) -> None:
-    from db.lockoff_orders import annual_count, complete_order, make_orders, reconnect
+    from db.lockoff_orders import (
+        annual_count,
+        complete_order,
+        make_orders,
+        quote_reconnection,
+        reconnect,
+    )
 
     dates = _dates(district)
     lockoff = dates[EventKind.LOCKOFF]
@@ -180,6 +186,8 @@ def test_orders_completion_reconnection_and_the_annual_count(
     assert annual_count(district, 2026) == {"residential": 1, "commercial": 0}
     with pytest.raises(InputError, match="still owes"):
         reconnect(district, "100-0000", on=lockoff, after_hours=False, actor="clerk1", at=AT)
+    with pytest.raises(InputError, match="still owes"):
+        quote_reconnection(district, "100-0000", on=lockoff, after_hours=False)
     locked = district.execute("SELECT id FROM accounts WHERE number = '100-0000'").fetchone()[0]
     district.execute("INSERT INTO settings (key, value, updated_by, updated_at) VALUES"
                      " ('reconnect_fee_cents', '7500', 'setup', ?)", (AT,))
@@ -189,8 +197,10 @@ def test_orders_completion_reconnection_and_the_annual_count(
     with write_transaction(district):
         post(district, posting(locked, EntryType.PAYMENT, -9000, effective_on=lockoff),
              posted_at=AT)
+    quoted = quote_reconnection(district, "100-0000", on=lockoff, after_hours=False)
+    assert (quoted.cents, quoted.tariff_cents, quoted.low_income) == (5000, 7500, True)
     said = reconnect(district, "100-0000", on=lockoff, after_hours=False, actor="clerk1", at=AT)
-    assert "capped at $50.00" in said
+    assert "capped at $50.00" in said and said.endswith(f"{quoted.why}.")
     fee = district.execute("SELECT amount_cents, reason_code FROM ledger_entries WHERE"
                            " account_id = ? AND entry_type = 'fee'", (locked,)).fetchone()
     assert tuple(fee) == (5000, "RECONNECT")

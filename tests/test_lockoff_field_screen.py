@@ -172,11 +172,8 @@ def test_a_crew_result_is_recorded_refused_when_taken_off_and_reconnection_posts
             assert "has no open lock-off order" in text_of(app, "#lockoff-status")
             await pilot.press("r")                       # still owes: refused by the db layer
             await settle(app, pilot)
-            await pilot.press("1", "enter")
-            await settle(app, pilot)
-            assert isinstance(app.screen, ConfirmModal)
-            await pilot.press("y")
-            await settle(app, pilot)
+            await pilot.press("1", "enter")              # refused when the fee is quoted,
+            await settle(app, pilot)                     # before any confirmation
             assert isinstance(app.screen, ErrorModal)
             assert "still owes $" in str(app.screen.query_one("#error-message").render())
             await pilot.press("escape")
@@ -218,7 +215,7 @@ def test_a_crew_result_is_recorded_refused_when_taken_off_and_reconnection_posts
             shown = "\n".join(app.screen.lines)
             assert "Reconnect on Tue 2026-12-01, after hours." in shown
             assert "Fee $150.00 after hours (RULES.md §3.3)." in shown
-            assert "Low-income cap $150.00 (SB 998 §116914(a)): the same for" in shown
+            assert "No low-income record on file, so no cap (SB 998 §116914(a))." in shown
             assert all(len(line) <= 76 for line in app.screen.lines[1:])
             await pilot.press("enter")
             await settle(app, pilot)
@@ -303,17 +300,22 @@ def test_the_field_forms_check_their_fields() -> None:
                                                      "expires": ""}, today)
 
 
-def test_the_reconnection_confirmation_says_the_fee_rule_and_the_low_income_cap() -> None:
+def test_the_reconnection_confirmation_says_the_quoted_fee_and_any_low_income_cap() -> None:
     from console.screens.lockoff_field import ReconnectRequest, reconnect_fee_lines
     from core.settings import DistrictSettings
+    from db.lockoff_orders import ReconnectionFee
 
-    settings = dataclasses.replace(DistrictSettings(), reconnect_fee_cents=7500,
-                                   reconnect_low_income_cap_cents=5000)
-    lines = reconnect_fee_lines(settings, ReconnectRequest("100-0000", False, LOCKOFF),
-                                "Customer", "2026-11-30")
-    assert "Fee $75.00 in office hours (RULES.md §3.3)." in lines
-    assert "pays at most $50.00 (SB 998 §116914(a))." in lines
-    assert all(len(line) <= 76 for line in lines[1:])
+    settings = DistrictSettings()
+    request = ReconnectRequest("100-0000", False, LOCKOFF)
+    capped = reconnect_fee_lines(settings, request, "Customer", "2026-11-30",
+                                 ReconnectionFee(5000, 7500, True, "capped"))
+    assert "Fee $50.00: $75.00 in office hours, capped for a low-income" in capped
+    assert "household on file (SB 998 §116914(a))." in capped
+    full = reconnect_fee_lines(settings, request, "Customer", "2026-11-30",
+                               ReconnectionFee(7500, 7500, False, "full"))
+    assert "Fee $75.00 in office hours (RULES.md §3.3)." in full
+    assert "No low-income record on file, so no cap (SB 998 §116914(a))." in full
+    assert all(len(line) <= 76 for line in capped[1:] + full[1:])
 
 
 def test_a_remade_list_warns_of_orders_still_open_and_the_crew_result_asks_which(

@@ -100,22 +100,19 @@ def parse_condition_form(number: str, condition: str, values: dict[str, str],
 
 
 def reconnect_fee_lines(settings: Any, request: ReconnectRequest, name: str,
-                        locked_on: str) -> list[str]:
-    """The fee rule in words: db.lockoff_orders.reconnect works out the fee as it posts it."""
+                        locked_on: str, fee: Any) -> list[str]:
+    """The confirmation in words, with the fee db.lockoff_orders.quote_reconnection quoted
+    (a db.lockoff_orders.ReconnectionFee: the same reconnect posts)."""
     hours = "after hours" if request.after_hours else "in office hours"
-    fee = (settings.reconnect_after_hours_fee_cents if request.after_hours
-           else settings.reconnect_fee_cents)
-    cap = (settings.reconnect_low_income_after_hours_cap_cents if request.after_hours
-           else settings.reconnect_low_income_cap_cents)
-    if cap < fee:
-        low_income = ["A residential household with a current financial-inability record",
-                      f"pays at most {format_money(cap)} (SB 998 §116914(a))."]
+    if fee.capped:
+        charged = [f"Fee {format_money(fee.cents)}: {format_money(fee.tariff_cents)} {hours},"
+                   " capped for a low-income", "household on file (SB 998 §116914(a))."]
     else:
-        low_income = [f"Low-income cap {format_money(cap)} (SB 998 §116914(a)): the same"
-                      " for every household."]
+        charged = [f"Fee {format_money(fee.cents)} {hours} (RULES.md §3.3)."]
+        if not fee.low_income:
+            charged.append("No low-income record on file, so no cap (SB 998 §116914(a)).")
     return [f"{request.number} {name}: locked off on {locked_on}.",
-            f"Reconnect on {request.on:%a %Y-%m-%d}, {hours}.",
-            f"Fee {format_money(fee)} {hours} (RULES.md §3.3).", *low_income,
+            f"Reconnect on {request.on:%a %Y-%m-%d}, {hours}.", *charged,
             "The fee is posted to the ledger as a fee, reason RECONNECT.",
             f"Refused while {format_money(settings.lockoff_min_past_due_cents)} or more is past"
             " due and there is no payment plan."]
@@ -137,6 +134,17 @@ class LockOffFound(Message):
     number: str
     name: str
     locked_on: str | None
+    settings: Any
+
+
+@dataclass
+class ReconnectQuoted(Message):
+    """The fee a reconnection would charge was quoted (nothing posted)."""
+
+    request: ReconnectRequest
+    name: str
+    locked_on: str
+    fee: Any  # db.lockoff_orders.ReconnectionFee
     settings: Any
 
 
@@ -274,7 +282,7 @@ class LockoffField:
             number, name, str(row["locked_on"]) if row else None, settings))
 
     def on_lock_off_found(self, event: LockOffFound) -> None:
-        from console.widgets.forms import ChoiceModal, ConfirmModal, FormField, FormModal
+        from console.widgets.forms import ChoiceModal, FormField, FormModal
 
         number, s = event.number, event.settings
         if event.locked_on is None:
@@ -283,21 +291,12 @@ class LockoffField:
             return
         today = self.app.session.today  # type: ignore[attr-defined]
 
-        def answered(request: ReconnectRequest, yes: bool | None) -> None:
-            if yes:
-                self._field_status(f"{number}: reconnecting and posting the fee…")
-                self._reconnect(request)
-            else:
-                self._field_status(f"{number}: not reconnected; nothing changed.")
-
         def dated(request: Any) -> None:
             if request is None:
                 self._field_status(f"{number}: not reconnected; nothing changed.")
                 return
-            self.app.push_screen(ConfirmModal(  # type: ignore[attr-defined]
-                f"Reconnect {number}", reconnect_fee_lines(s, request, event.name,
-                                                           str(event.locked_on)),
-                "Reconnect and post the fee?"), lambda yes: answered(request, yes))
+            self._field_status(f"{number}: working out the fee…")
+            self._quote(request, event.name, str(event.locked_on), s)
 
         def picked(hours: str | None) -> None:
             if hours is None:
@@ -317,8 +316,39 @@ class LockoffField:
             [("office", f"In office hours: fee {format_money(s.reconnect_fee_cents)}"),
              ("after-hours", "After hours: fee "
               f"{format_money(s.reconnect_after_hours_fee_cents)}")],
-            note="Low-income households pay less (SB 998 §116914(a)); the next screen says."),
+            note="Low-income households pay less (SB 998 §116914(a)); the fee is shown next."),
             picked)
+
+    @work(thread=True, exclusive=True, group="lockoff-field", exit_on_error=False)
+    def _quote(self, request: ReconnectRequest, name: str, locked_on: str,
+               settings: Any) -> None:
+        from db.lockoff_orders import quote_reconnection
+
+        with self.app.connect() as conn:  # type: ignore[attr-defined]
+            try:
+                fee = quote_reconnection(conn, request.number, on=request.on,
+                                         after_hours=request.after_hours)
+            except InputError as error:
+                self._refused(error, f"{request.number}: not reconnected; nothing changed.")
+        self.post_message(ReconnectQuoted(  # type: ignore[attr-defined]
+            request, name, locked_on, fee, settings))
+
+    def on_reconnect_quoted(self, event: ReconnectQuoted) -> None:
+        from console.widgets.forms import ConfirmModal
+
+        request, number = event.request, event.request.number
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._field_status(f"{number}: reconnecting and posting the fee…")
+                self._reconnect(request)
+            else:
+                self._field_status(f"{number}: not reconnected; nothing changed.")
+
+        self.app.push_screen(ConfirmModal(  # type: ignore[attr-defined]
+            f"Reconnect {number}", reconnect_fee_lines(event.settings, request, event.name,
+                                                       event.locked_on, event.fee),
+            "Reconnect and post the fee?"), answered)
 
     @work(thread=True, exclusive=True, group="lockoff-field", exit_on_error=False)
     def _reconnect(self, request: ReconnectRequest) -> None:
