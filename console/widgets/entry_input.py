@@ -5,6 +5,9 @@ binding runs later, in the app. A clerk (or a paste over SSH) typing "0100004-01
 than the screen repaints would leave "100" in the account field. So an EntryInput handles Enter
 itself, in its own turn, calls the screen's `field_entered(field)` (which moves the focus), and
 at once hands the keys still queued to it over to the field that now has the focus, in order.
+An Input's editing keys (backspace, ctrl+u, the arrows) are bindings that Textual runs only
+once the key has bubbled up to the app, after the characters typed behind them were inserted;
+an EntryInput runs its own editing bindings in its own turn, so "⏎^U25.00" leaves "25.00".
 """
 from __future__ import annotations
 
@@ -12,8 +15,35 @@ from asyncio import Queue, QueueEmpty
 
 from textual import events
 from textual.message import Message
+from textual.message_pump import MessagePump
 from textual.widget import Widget
 from textual.widgets import Input
+
+
+def hand_over_typed_ahead(source: MessagePump, target: Widget) -> None:
+    """Move the keys queued at `source` (typed before the focus reached `target`) to `target`,
+    keeping their order."""
+    keys: list[events.Key] = []
+    pending = source._pending_message
+    if isinstance(pending, events.Key):
+        keys.append(pending)
+        source._pending_message = None
+    kept: list[Message | None] = []
+    queue: Queue[Message | None] = source._message_queue
+    while True:
+        try:
+            message: Message | None = queue.get_nowait()
+        except QueueEmpty:
+            break
+        queue.task_done()
+        if isinstance(message, events.Key):
+            keys.append(message)
+        else:
+            kept.append(message)
+    for message in kept:
+        queue.put_nowait(message)
+    for key in keys:
+        target.post_message(key)
 
 
 class EntryInput(Input):
@@ -26,30 +56,17 @@ class EntryInput(Input):
             self.screen.field_entered(self)  # type: ignore[attr-defined]
             focused = self.screen.focused
             if focused is not None and focused is not self:
-                self._hand_over_typed_ahead(focused)
+                hand_over_typed_ahead(self, focused)
+            return
+        if not event.is_printable and await self._edit_now(event.key):
+            event.stop()
+            event.prevent_default()
             return
         await super()._on_key(event)
 
-    def _hand_over_typed_ahead(self, target: Widget) -> None:
-        """Move the keys queued here (typed after Enter) to `target`, keeping their order."""
-        keys: list[events.Key] = []
-        pending = self._pending_message
-        if isinstance(pending, events.Key):
-            keys.append(pending)
-            self._pending_message = None
-        kept: list[Message | None] = []
-        queue: Queue[Message | None] = self._message_queue
-        while True:
-            try:
-                message: Message | None = queue.get_nowait()
-            except QueueEmpty:
-                break
-            queue.task_done()
-            if isinstance(message, events.Key):
-                keys.append(message)
-            else:
-                kept.append(message)
-        for message in kept:
-            queue.put_nowait(message)
-        for key in keys:
-            target.post_message(key)
+    async def _edit_now(self, key: str) -> bool:
+        """Run this field's own binding for `key` (backspace, ctrl+u, an arrow) at once."""
+        for binding in self._bindings.key_to_bindings.get(key, ()):
+            if await self.app.run_action(binding.action, self):
+                return True
+        return False

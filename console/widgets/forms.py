@@ -17,7 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from console.widgets.entry_input import EntryInput
+from console.widgets.entry_input import EntryInput, hand_over_typed_ahead
 from core.errors import InputError
 
 T = TypeVar("T")
@@ -39,7 +39,7 @@ FORM_CSS = """
 class FormInput(EntryInput):
     """A form field whose Enter moves to the next field (or submits on the last) before the
     next key is read, so typed-ahead keys (a fast clerk, a paste over SSH) land in the right
-    field; EntryInput hands over the keys already queued."""
+    field; EntryInput hands over the keys already queued and edits in its own turn."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,7 @@ class FormModal(ModalScreen[T | None], Generic[T]):
 
     DEFAULT_CSS = FORM_CSS.format(name="FormModal")
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="form.cancel")]
+    AUTO_FOCUS = ""  # on_mount focuses the first field and hands it the keys typed meanwhile
 
     def __init__(self, title: str, fields: Sequence[FormField],
                  parse: Callable[[dict[str, str]], T], note: str = "") -> None:
@@ -78,8 +79,18 @@ class FormModal(ModalScreen[T | None], Generic[T]):
             yield Label("Enter: next field, then save · Esc: cancel, nothing changes",
                         markup=False)
 
+    def on_mount(self) -> None:
+        """Until a field has the focus, keys typed as the form opens queue at the form itself;
+        the first field gets them, in order, as it gets the focus."""
+        for first in self.query(FormInput).results():
+            self.set_focus(first)
+            hand_over_typed_ahead(self, first)
+            break
+
     def field_entered(self, field: Input) -> None:
         """Enter in a field: on to the next one, or check and save on the last."""
+        if not self.is_active:
+            return  # an Enter typed ahead after the save: the form is already closed
         inputs: list[Input] = list(self.query(FormInput))
         if field is not inputs[-1]:
             self.set_focus(inputs[inputs.index(field) + 1])
@@ -130,12 +141,13 @@ class ChoiceModal(ModalScreen[str | None]):
 
     def on_key(self, event: object) -> None:
         key = getattr(event, "key", "")
-        if key.isdigit() and 1 <= int(key) <= len(self.options):
+        if key.isdigit() and 1 <= int(key) <= len(self.options) and self.is_active:
             self.dismiss(self.options[int(key) - 1][0])
 
     @on(OptionList.OptionSelected)
     def _picked(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
+        if self.is_active:  # a second pick typed ahead: the list is already closed
+            self.dismiss(event.option.id)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
