@@ -45,8 +45,10 @@ class Area:
         return cast("Screen[Any]", getattr(import_module(module), class_name)())
 
     def binding(self) -> Binding:
+        # Off the footers (Home's grid and F1 list the area keys): after a screen's own keys
+        # and F1 they would run off the right edge at 80 columns.
         return Binding(self.key, self.action or f"go_to_area('{self.name}')", self.name,
-                       id=self.binding_id)
+                       id=self.binding_id, show=False)
 
     def palette_text(self) -> str:
         return f"Go to {self.name}" + (f" ({self.key.upper()})" if self.key else "")

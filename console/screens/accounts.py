@@ -37,7 +37,7 @@ class AccountsScreen(ReportsWorkerErrors, Screen[None]):
     BINDINGS = [Binding("escape", "app.pop_screen", "Back", id="accounts.back"),
                 Binding("slash", "app.search", "Search", id="accounts.search"),
                 Binding("o", "move_in", "Open acct (move-in)", id="accounts.move_in"),
-                Binding("r", "reload", "Refresh", id="accounts.refresh")]
+                Binding("r", "reload", "Refresh", id="accounts.refresh", show=False)]
     DEFAULT_CSS = ("#accounts-title { text-style: bold; padding: 0 1; background: $primary;"
                    " width: 100%; }")
 

@@ -78,7 +78,7 @@ class BillingScreen(ReportsWorkerErrors, Screen[None]):
                 Binding("v", "diff", "Diff", id="billing.diff"),
                 Binding("a", "approve", "Approve", id="billing.approve"),
                 Binding("f", "freeze", "Freeze", id="billing.freeze"),
-                Binding("p", "print_file", "Print file", id="billing.print"),
+                Binding("p", "print_file", "Print", id="billing.print"),
                 Binding("right_square_bracket", "cycle(1)", "Next cycle", id="billing.next",
                         show=False),
                 Binding("left_square_bracket", "cycle(-1)", "Prev cycle", id="billing.prev",

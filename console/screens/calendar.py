@@ -56,7 +56,7 @@ class CalendarScreen(ReportsWorkerErrors, Screen[None]):
         Binding("v", "next_view", "View", id="calendar.view"),
         Binding("o", "override", "Override", id="calendar.override"),
         Binding("g", "generate", "Generate", id="calendar.generate"),
-        Binding("x", "closure", "Closure", id="calendar.closure"),
+        Binding("x", "closure", "Closure", id="calendar.closure", show=False),
         Binding("pageup,left_square_bracket", "month(-1)", "Month back",
                 id="calendar.month_back", show=False),
         Binding("pagedown,right_square_bracket", "month(1)", "Month on",

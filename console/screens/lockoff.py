@@ -130,7 +130,7 @@ class LockoffScreen(LockoffField, LockoffPlans, LockoffSteps, ReportsWorkerError
     CSS_PATH = "lockoff.tcss"
     BINDINGS = [
         Binding("m", "make", "Make list", id="lockoff.make"),
-        Binding("p", "print_list", "Print (re-check)", id="lockoff.print"),
+        Binding("p", "print_list", "Print", id="lockoff.print"),
         Binding("d", "pick_date", "Date", id="lockoff.date"),
         Binding("s", "steps", "Steps", id="lockoff.steps"),
         Binding("a", "plan", "Plan", id="lockoff.plan"),

@@ -42,7 +42,7 @@ class PaymentsScreen(ReportsWorkerErrors, Screen[None]):
         Binding("e", "entry", "Entry", id="payments.entry"),
         Binding("c", "close_batch", "Close batch", id="payments.close"),
         Binding("v", "void", "Void", id="payments.void"),
-        Binding("r", "returned", "Returned chk", id="payments.returned"),
+        Binding("r", "returned", "Returned", id="payments.returned"),
         Binding("i", "import_file", "Lockbox", id="payments.import"),
         Binding("n", "new_batch", "New batch", id="payments.new_batch"),
         Binding("s", "suspense", "Suspense", id="payments.suspense", show=False),
