@@ -165,3 +165,15 @@ def district_summary(conn: sqlite3.Connection, today: date, district_name: str,
             (today.isoformat(), until)))
     return DistrictSummary(district_name, statuses, money[0], money[1], money[2], cycles,
                            expiring)
+
+
+def account_id(conn: sqlite3.Connection, number: str) -> int | None:
+    """The id of the account with this number, or None when there is none."""
+    row = conn.execute("SELECT id FROM accounts WHERE number = ?", (number,)).fetchone()
+    return int(row[0]) if row else None
+
+
+def customer_id_of(conn: sqlite3.Connection, number: str) -> int | None:
+    """The customer id on the account with this number, or None when there is no such account."""
+    row = conn.execute("SELECT customer_id FROM accounts WHERE number = ?", (number,)).fetchone()
+    return int(row[0]) if row else None

@@ -246,3 +246,31 @@ def reconcile(conn: sqlite3.Connection, cycle_id: int, month: date) -> Reconcili
                           " JOIN ledger_entries e ON e.id = b.ledger_entry_id"
                           " WHERE b.run_id = ?", (run.id,)).fetchone()[0]
     return Reconciliation(run, billed, held, excluded, unaccounted, ledger)
+
+
+RUN_BILLS_SQL = ("SELECT b.id, a.number, b.outcome, b.usage_hcf, b.total_cents, b.rate_class,"
+                 " b.reason FROM bills b JOIN accounts a ON a.id = b.account_id"
+                 " WHERE b.run_id = ?")
+
+
+def count_run_bills(conn: sqlite3.Connection, run_id: int) -> int:
+    return int(conn.execute("SELECT COUNT(*) FROM bills WHERE run_id = ?",
+                            (run_id,)).fetchone()[0])
+
+
+def run_bill_page(conn: sqlite3.Connection, run_id: int, *, after: str | None, offset: int,
+                  limit: int) -> list[sqlite3.Row]:
+    """One page of the run's bills in account order: by keyset on the number when `after`."""
+    if after is None:
+        return conn.execute(RUN_BILLS_SQL + " ORDER BY a.number LIMIT ? OFFSET ?",
+                            (run_id, limit, offset)).fetchall()
+    return conn.execute(RUN_BILLS_SQL + " AND a.number > ? ORDER BY a.number LIMIT ?",
+                        (run_id, after, limit)).fetchall()
+
+
+def run_bill(conn: sqlite3.Connection, run_id: int, number: str) -> sqlite3.Row | None:
+    """The run's bill for the account with this number, or None when it is not in the run."""
+    row: sqlite3.Row | None = conn.execute(
+        "SELECT b.* FROM bills b JOIN accounts a ON a.id = b.account_id"
+        " WHERE b.run_id = ? AND a.number = ?", (run_id, number)).fetchone()
+    return row

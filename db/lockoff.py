@@ -292,3 +292,9 @@ def next_lockoff_date(conn: sqlite3.Connection, today: date) -> date | None:
     row = conn.execute("SELECT min(on_date) FROM schedule_dates WHERE event IN ('lockoff',"
                        " 'commercial_lockoff') AND on_date >= ?", (today.isoformat(),)).fetchone()
     return date.fromisoformat(row[0]) if row and row[0] else None
+
+
+def entries_before(conn: sqlite3.Connection, list_id: int, sort_key: str) -> int:
+    """How many of the stored list's rows sort before `sort_key` (a row's place in the list)."""
+    return int(conn.execute("SELECT count(*) FROM lockoff_list_entries WHERE"
+                            " list_id = ? AND sort_key < ?", (list_id, sort_key)).fetchone()[0])

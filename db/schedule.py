@@ -63,6 +63,16 @@ def cycles(conn: sqlite3.Connection) -> list[tuple[int, str, int]]:
             conn.execute("SELECT id, name, read_day FROM cycles ORDER BY id")]
 
 
+def cycle_exists(conn: sqlite3.Connection, cycle_id: int) -> bool:
+    return conn.execute("SELECT 1 FROM cycles WHERE id = ?", (cycle_id,)).fetchone() is not None
+
+
+def last_cycle_id(conn: sqlite3.Connection) -> int | None:
+    """The highest cycle id, or None when there are no cycles."""
+    row = conn.execute("SELECT MAX(id) FROM cycles").fetchone()
+    return None if row[0] is None else int(row[0])
+
+
 def schedule_for_month(conn: sqlite3.Connection, month: date,
                        cycle_id: int | None = None) -> list[ScheduledDate]:
     """A month's stored schedule (the month of the read), by cycle then event order."""

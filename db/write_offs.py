@@ -162,3 +162,11 @@ def reject_batch(conn: sqlite3.Connection, batch_id: int, *, user: User, reason:
                      after={"status": "rejected", "reason": reason.strip(),
                             "accounts": found.accounts, "cents": found.total_cents})
     return batch(conn, batch_id)
+
+
+def batch_items(conn: sqlite3.Connection, batch_id: int) -> list[sqlite3.Row]:
+    """The batch's accounts: (number, balance cents, reason), in account order."""
+    return conn.execute(
+        "SELECT a.number, i.balance_cents, i.reason FROM write_off_items i JOIN accounts a"
+        " ON a.id = i.account_id WHERE i.batch_id = ? ORDER BY a.number",
+        (batch_id,)).fetchall()

@@ -133,14 +133,11 @@ def show_batch(args: argparse.Namespace, context: CommandContext) -> int:
     from tabulate import tabulate
 
     from core.money import format_money
-    from db.write_offs import batch
+    from db.write_offs import batch, batch_items
 
     with signed_in(context) as (_, conn, _at):
         found = batch(conn, args.batch)
-        items = conn.execute(
-            "SELECT a.number, i.balance_cents, i.reason FROM write_off_items i JOIN accounts a"
-            " ON a.id = i.account_id WHERE i.batch_id = ? ORDER BY a.number",
-            (args.batch,)).fetchall()
+        items = batch_items(conn, args.batch)
     print(found.words())
     print(tabulate([[r[0], format_money(r[1]), r[2]] for r in items],
                    headers=["account", "proposed", "reason"], maxcolwidths=[None, None, 56]))

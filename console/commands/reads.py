@@ -99,13 +99,14 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
 def export_route(args: argparse.Namespace, context: CommandContext) -> int:
     from core.read_import import ROUTE_EXPORT_COLUMNS
     from db.reads import route_export_rows
+    from db.schedule import cycle_exists
 
     out = Path(args.out)
     with signed_in(context) as (_, conn, _at):
         if out.exists():
             raise InputError(InputProblem("already exists; a route file is never overwritten",
                                           source=str(out)))
-        if conn.execute("SELECT 1 FROM cycles WHERE id = ?", (args.cycle,)).fetchone() is None:
+        if not cycle_exists(conn, args.cycle):
             raise InputError(InputProblem(f"there is no cycle {args.cycle}", field="--cycle"))
         partial = out.with_name(out.name + ".part")
         count = 0
@@ -216,6 +217,7 @@ def queue_missing(args: argparse.Namespace, context: CommandContext) -> int:
 
 
 def write_sample(args: argparse.Namespace, context: CommandContext) -> int:
+    from db.schedule import cycle_exists
     from fixtures.demo_read_file import write_sample_read_file
 
     out = Path(args.out)
@@ -225,7 +227,7 @@ def write_sample(args: argparse.Namespace, context: CommandContext) -> int:
                                           source=str(out)))
         if not 0 <= args.share <= 1:
             raise InputError(InputProblem("must be between 0 and 1", field="--share"))
-        if conn.execute("SELECT 1 FROM cycles WHERE id = ?", (args.cycle,)).fetchone() is None:
+        if not cycle_exists(conn, args.cycle):
             raise InputError(InputProblem(f"there is no cycle {args.cycle}", field="--cycle"))
         counts = write_sample_read_file(conn, args.cycle, out, today=context.today,
                                         seed=args.seed, share=args.share)

@@ -38,9 +38,10 @@ class LedgerSource:
 
     def _id(self, conn: sqlite3.Connection) -> int:
         if self.account_id is None:
-            row = conn.execute("SELECT id FROM accounts WHERE number = ?",
-                               (self.number,)).fetchone()
-            self.account_id = row[0] if row else -1
+            from db.accounts import account_id
+
+            found = account_id(conn, self.number)
+            self.account_id = found if found is not None else -1
         return self.account_id
 
     def count(self, conn: sqlite3.Connection) -> int:

@@ -34,20 +34,15 @@ class RunBillsSource:
         self.run_id = 0
 
     def count(self, conn: sqlite3.Connection) -> int:
-        return int(conn.execute("SELECT COUNT(*) FROM bills WHERE run_id = ?",
-                                (self.run_id,)).fetchone()[0])
+        from db.billing_run import count_run_bills
+
+        return count_run_bills(conn, self.run_id)
 
     def page(self, conn: sqlite3.Connection, *, after: str | None, offset: int,
              limit: int) -> list[PagedRow]:
-        sql = ("SELECT b.id, a.number, b.outcome, b.usage_hcf, b.total_cents, b.rate_class,"
-               " b.reason FROM bills b JOIN accounts a ON a.id = b.account_id"
-               " WHERE b.run_id = ?")
-        if after is None:
-            rows = conn.execute(sql + " ORDER BY a.number LIMIT ? OFFSET ?",
-                                (self.run_id, limit, offset)).fetchall()
-        else:
-            rows = conn.execute(sql + " AND a.number > ? ORDER BY a.number LIMIT ?",
-                                (self.run_id, after, limit)).fetchall()
+        from db.billing_run import run_bill_page
+
+        rows = run_bill_page(conn, self.run_id, after=after, offset=offset, limit=limit)
         return [PagedRow(r[1], (r[1], r[2].upper(), r[3],
                                 format_money(r[4]) if r[2] == "billed" else "",
                                 r[5] if r[2] == "billed" else r[6]), detail=r[0])
@@ -125,10 +120,11 @@ class BillingScreen(ReportsWorkerErrors, Screen[None]):
     @work(thread=True, exclusive=True, group="billing", exit_on_error=False)
     def _load(self, note: str) -> None:
         from db.billing_run import find_run
+        from db.schedule import last_cycle_id
 
         cycle_id, month = self.cycle_id, self.month
         with self.app.connect() as conn:  # type: ignore[attr-defined]
-            last = conn.execute("SELECT MAX(id) FROM cycles").fetchone()[0] or 1
+            last = last_cycle_id(conn) or 1
             if cycle_id > last:
                 cycle_id = self.cycle_id = last
             run = find_run(conn, cycle_id, month)
@@ -243,13 +239,11 @@ class BillingScreen(ReportsWorkerErrors, Screen[None]):
 
     @work(thread=True, exclusive=True, group="billing-detail", exit_on_error=False)
     def _explain(self, number: str) -> None:
+        from db.billing_run import bill_lines, run_bill
+
         with self.app.connect() as conn:  # type: ignore[attr-defined]
-            bill = conn.execute(
-                "SELECT b.* FROM bills b JOIN accounts a ON a.id = b.account_id"
-                " WHERE b.run_id = ? AND a.number = ?", (self.source.run_id, number)).fetchone()
-            lines = [] if bill is None else conn.execute(
-                "SELECT explanation FROM bill_lines WHERE bill_id = ? ORDER BY seq",
-                (bill["id"],)).fetchall()
+            bill = run_bill(conn, self.source.run_id, number)
+            lines = [] if bill is None else bill_lines(conn, bill["id"])
         if bill is None:
             text = f"{number}: not in this run."
         elif bill["outcome"] != "billed":
@@ -259,7 +253,7 @@ class BillingScreen(ReportsWorkerErrors, Screen[None]):
                               f"{bill['usage_hcf']} HCF"
                               f"{' (ESTIMATED)' if bill['estimated'] else ''}, "
                               f"{bill['rate_class']}: {format_money(bill['total_cents'])}"]
-                             + [f"· {row[0]}" for row in lines])
+                             + [f"· {row['explanation']}" for row in lines])
         self.post_message(BillExplained(number, text))
 
     @on(BillExplained)

@@ -126,21 +126,21 @@ def recheck_account(conn: Any, on_date: date | None, number: str, login: str,
                     code: str = "PLAN") -> tuple[str, str, int]:
     """Check the account's row of the date's stored list again: status, the gate `code`
     (PLAN, or §1.3 after a condition is recorded), row."""
-    from db.lockoff import latest_list, recheck_entry
+    from db.accounts import account_id
+    from db.lockoff import entries_before, latest_list, recheck_entry
 
     stored = latest_list(conn, on_date) if on_date else None
     status, gate, row = "not on a made list", "", 0
     if stored is not None:
-        account = conn.execute("SELECT id FROM accounts WHERE number = ?",
-                               (number,)).fetchone()[0]
+        account = account_id(conn, number)
+        if account is None:
+            raise InputError(InputProblem(f"no account numbered {number}", field="number"))
         entry = recheck_entry(conn, stored, account, actor=login, at=now_stamp())
         if entry is not None:
             status = "ON LIST" if entry.eligible else "OFF the list"
             found = next(g for g in entry.gates if g.code == code)
             gate = f"{found.status} {code} {found.why}"
-            row = conn.execute("SELECT count(*) FROM lockoff_list_entries WHERE"
-                               " list_id = ? AND sort_key < ?",
-                               (stored.id, entry.sort_key)).fetchone()[0]
+            row = entries_before(conn, stored.id, entry.sort_key)
     return status, gate, row
 
 
@@ -227,14 +227,13 @@ class LockoffPlans:
 
     @work(thread=True, exclusive=True, group="lockoff-plan", exit_on_error=False)
     def _preview_plan(self, request: PlanRequest) -> None:
+        from db.arrangements import active_plans
         from db.delinquency import account_delinquency
 
         with self.app.connect() as conn:  # type: ignore[attr-defined]
             found = account_delinquency(conn, request.number, request.starts_on)
-            open_plans = tuple(f"plan {r[0]} from {r[1]}" for r in conn.execute(
-                "SELECT p.id, p.starts_on FROM payment_plans p JOIN accounts a ON"
-                " a.id = p.account_id WHERE a.number = ? AND p.ended_on IS NULL ORDER BY p.id",
-                (request.number,)))
+            open_plans = tuple(f"plan {r[0]} from {r[1]}"
+                               for r in active_plans(conn, request.number))
         past_due = found.state.past_due_cents if found else 0
         lines = plan_preview_lines(request, past_due, open_plans)
         self.post_message(PlanPreviewed(request, lines))  # type: ignore[attr-defined]

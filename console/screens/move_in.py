@@ -112,12 +112,13 @@ def _fields(today: str) -> list[FormField]:
 
 
 def _customer_id(conn: Any, number: str) -> int:
-    row = conn.execute("SELECT customer_id FROM accounts WHERE number = ?",
-                       (number.strip(),)).fetchone()
-    if row is None:
+    from db.accounts import customer_id_of
+
+    found = customer_id_of(conn, number.strip())
+    if found is None:
         raise InputError(InputProblem(f"there is no account {number.strip()}",
                                       field="returning customer's account"))
-    return int(row[0])
+    return found
 
 
 def _preview_lines(preview: Any, request: Any) -> list[str]:
