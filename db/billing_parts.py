@@ -39,9 +39,30 @@ SELECT a.id FROM routes r CROSS JOIN premises p ON p.route_id = r.id
  ORDER BY a.id
 """
 
+# The most active accounts any one cycle has.
+LARGEST_CYCLE_SQL = """
+SELECT COUNT(*) AS accounts FROM routes r CROSS JOIN premises p ON p.route_id = r.id
+  CROSS JOIN accounts a ON a.premise_id = p.id
+ WHERE a.status = 'active' GROUP BY r.cycle_id ORDER BY accounts DESC LIMIT 1
+"""
+
 # Each slice the second process sends: its account ids, their bills, the premises priced from
 # their full history, and account id -> premise id.
 Part = tuple[tuple[int, ...], tuple[AccountBill, ...], tuple[int, ...], dict[int, int]]
+
+
+def warm_second_process(conn: sqlite3.Connection) -> bool:
+    """Start the session's kept second process now if any cycle is large enough to be shared
+    with it (the Billing screen does so as it opens), so that the clerk's first draft finds
+    it started, its modules loaded; False when no cycle is (the demo, the tests) or the
+    database is in memory."""
+    db_file = database_file(conn)
+    if db_file is None:
+        return False
+    row = conn.execute(LARGEST_CYCLE_SQL).fetchone()
+    if row is None or row[0] < SECOND_PROCESS_MIN_ACCOUNTS:
+        return False
+    return kept_process(db_file, WARM).alive()
 
 
 def compute_draft_in_parts(conn: sqlite3.Connection, dates: CycleMonth, book: RateBook,

@@ -113,3 +113,20 @@ def test_with_no_file_for_the_limit_the_second_process_prices_all_its_slices(
     second = len(alone.bills) - round(len(alone.bills) * billing_parts.SECOND_SHARE)
     theirs = len(alone.bills) - second
     assert parts == [second] + [3] * (theirs // 3) + ([theirs % 3] if theirs % 3 else [])
+
+
+def test_the_billing_screen_warms_a_second_process_only_for_a_large_cycle(
+        conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+    second_process.close_kept_processes()  # those earlier tests left
+    assert billing_parts.warm_second_process(conn) is False  # the small district: none
+    assert not second_process._kept
+    monkeypatch.setattr(billing_parts, "SECOND_PROCESS_MIN_ACCOUNTS", 1)
+    try:
+        assert billing_parts.warm_second_process(conn) is True
+        kept = second_process._kept[0]
+        assert kept.alive()
+        # The draft then uses the same process rather than starting another.
+        priced_alone_and_in_parts(conn)
+        assert second_process._kept == [kept] and kept.alive()
+    finally:
+        second_process.close_kept_processes()

@@ -105,6 +105,16 @@ class BillingScreen(ReportsWorkerErrors, Screen[None]):
             "billing", (1, self.app.session.today.replace(day=1)))  # type: ignore[attr-defined]
         self.query_one(PagedTable).focus()
         self._load("")
+        self._warm()
+
+    @work(thread=True, exclusive=True, group="billing-warm", exit_on_error=False)
+    def _warm(self) -> None:
+        """A large district's second process starts while the clerk reads the screen, so the
+        first draft of the session does not wait for it (db.billing_parts)."""
+        from db.billing_parts import warm_second_process
+
+        with self.app.connect() as conn:  # type: ignore[attr-defined]
+            warm_second_process(conn)
 
     # --- choosing the cycle-month ------------------------------------------------------
 
