@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TypeVar
 
-from core.bill_lines import Service
+from core.bill_lines import Period, Service
 from core.model import ServiceType
 
 Day = TypeVar("Day", date, str)
@@ -34,3 +34,12 @@ def account_service(rate_class: str, *, service_type: str, meter_size: str | Non
                    landscape_sqft=landscape_sqft,
                    winter_average_hcf=winter_average_hcf,
                    rental_started_on=rental_start(service_type, meter_installed_on))
+
+
+def billed_period(start: date, end: date, opened_on: date) -> Period:
+    """The period an account is billed for between two reads: from the later of the start
+    read and the day the account opened, prorated by days when it opened inside the period
+    (an opening bill, RULES.md §5.1)."""
+    if opened_on > start:
+        return Period(opened_on, end, prorated=True)
+    return Period(start, end)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
-from core.account_service import account_service, rental_start
+from core.account_service import account_service, billed_period, rental_start
 from core.bill_lines import Period, register_hcf
 from core.bill_print import clean, read_records
 from core.billing import (
@@ -255,7 +255,7 @@ class _Pricing:
               landscape: int, installed_on: str | None, start: date, end: date, opened: date,
               usage_units: int, winter: tuple[int, int] | None) -> Priced | InputError:
         """One pricing by the engine (db.billing_draft memoises it by its inputs)."""
-        period = Period(opened if opened > start else start, end, prorated=opened > start)
+        period = billed_period(start, end, opened)
         usage = register_hcf(usage_units, self.read_unit)
         service = account_service(
             rate_class, service_type=service_type, meter_size=size,

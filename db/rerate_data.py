@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from core.bill_lines import Period, Service, register_hcf
+from core.account_service import billed_period
+from core.bill_lines import Service, register_hcf
 from core.billing import winter_average
 from core.errors import InputError, InputProblem
 from core.money import Cents
@@ -63,8 +64,9 @@ def rerate_inputs(conn: sqlite3.Connection, account_number: str, today: date) ->
                              else register_hcf(winter, read_unit))
 
     def price(start: date, end: date, usage: int) -> Cents:
-        """The period priced as the billing run prices it, usage in HCF."""
-        return engine.price(service(end), Period(start, end),
+        """The period priced as the billing run prices it (prorated from the opening day when
+        the account opened inside it), usage in HCF."""
+        return engine.price(service(end), billed_period(start, end, facts.opened_on),
                             register_hcf(usage, read_unit)).total_cents
 
     def tier1_rate(on: date) -> Decimal:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from core.account_service import account_service, rental_start
+from core.account_service import account_service, billed_period, rental_start
 from core.bill_lines import Period, PricedBill, Service
 from core.billing import Outcome
 from core.rate_book import RateBook
@@ -154,3 +154,22 @@ def test_a_house_gets_the_same_service_everywhere(conn: sqlite3.Connection) -> N
     account_id, number, _, _ = _one_meter_house(conn, skip=2)
     drafted, closing, rerated, _ = _three_services(conn, account_id, number)
     assert closing == drafted and rerated == drafted
+
+
+def test_an_account_opened_inside_a_period_is_rerated_as_it_was_billed(
+        conn: sqlite3.Connection) -> None:
+    """RULES.md §5.1: an opening bill is prorated from the day the account opened; the
+    re-rate prices that period as the draft billed it (it used to price the whole period)."""
+    account_id, number, _, _ = _one_meter_house(conn, skip=3)
+    opened = date(2026, 11, 7)
+    with conn:
+        conn.execute("UPDATE accounts SET opened_on = ? WHERE id = ?",
+                     (opened.isoformat(), account_id))
+    _, _, _, total = _three_services(conn, account_id, number)
+    inputs = rerate_inputs(conn, number, TODAY)
+    (period,) = [p for p in inputs.periods if p.end == NOV_READ]
+    assert period.start < opened
+    assert inputs.price(period.start, period.end, period.usage) == total
+    assert billed_period(period.start, period.end, opened) == Period(opened, NOV_READ,
+                                                                     prorated=True)
+    assert billed_period(opened, NOV_READ, period.start) == Period(opened, NOV_READ)
