@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -68,6 +69,27 @@ def service_facts(conn: sqlite3.Connection, account_id: int) -> ServiceFacts:
     return ServiceFacts(row[0], row[1], row[2], row[3], row[4], row[5],
                         date.fromisoformat(row[6]), row[7], row[8] or "", row[9], row[10] or 0,
                         date.fromisoformat(row[11]) if row[11] else None)
+
+
+def facts_on(conn: sqlite3.Connection, facts: ServiceFacts) -> Callable[[date], ServiceFacts]:
+    """The account's facts as a period ending on a given day was priced: the meter then in
+    service (installed by that day, not yet removed; else the latest removed by it) gives the
+    size and, for a bulk account, the rental start, as service_facts chooses today's. A
+    re-rate over years spans meter change-outs (db.rerate_data)."""
+    meters = conn.execute("SELECT size, installed_on, removed_on FROM meters"
+                          " WHERE premise_id = ? ORDER BY installed_on, id",
+                          (facts.premise_id,)).fetchall()
+
+    def on(end: date) -> ServiceFacts:
+        day = end.isoformat()
+        placed = [m for m in meters if m[1] <= day]
+        serving = [m for m in placed if m[2] is None or m[2] > day]
+        chosen = serving[-1] if serving else (placed[-1] if placed else None)
+        if chosen is None:
+            return facts  # no meter yet by then: today's facts, as before
+        installed = date.fromisoformat(chosen[1]) if serving else None
+        return replace(facts, meter_size=chosen[0], meter_installed_on=installed)
+    return on
 
 
 def billed_through(conn: sqlite3.Connection, facts: ServiceFacts) -> date:

@@ -14,7 +14,7 @@ from core.errors import InputError, InputProblem
 from core.money import Cents
 from core.reads import premise_periods
 from core.rerate import UsagePeriod
-from db.closing_bill import service_facts
+from db.closing_bill import facts_on, service_facts
 from db.rates import load_rate_book
 from db.reads import premise_chains
 from db.settings import load_settings
@@ -55,13 +55,15 @@ def rerate_inputs(conn: sqlite3.Connection, account_number: str, today: date) ->
                     for p in premise_periods(chains))
     engine = RateEngine(book)
     read_unit = load_settings(conn).read_unit
+    then = facts_on(conn, facts)  # the meter in service when each period ended
 
     def service(end: date) -> Service:
-        """The account's Service for a period ending on `end`, as the billing run builds it:
-        the winter average (for winter-average sewer) in HCF from the register's units."""
+        """The account's Service for a period ending on `end`, as the billing run built it
+        then: the meter then in service, and the winter average (for winter-average sewer)
+        in HCF from the register's units."""
         winter = winter_average(chains, end) if winter_sewer else None
-        return facts.service(rate_class, None if winter is None
-                             else register_hcf(winter, read_unit))
+        return then(end).service(rate_class, None if winter is None
+                                 else register_hcf(winter, read_unit))
 
     def price(start: date, end: date, usage: int) -> Cents:
         """The period priced as the billing run prices it (prorated from the opening day when

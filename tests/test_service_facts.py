@@ -173,3 +173,26 @@ def test_an_account_opened_inside_a_period_is_rerated_as_it_was_billed(
     assert billed_period(period.start, period.end, opened) == Period(opened, NOV_READ,
                                                                      prorated=True)
     assert billed_period(opened, NOV_READ, period.start) == Period(opened, NOV_READ)
+
+
+def test_a_rerate_prices_each_period_by_the_meter_then_in_service(
+        conn: sqlite3.Connection) -> None:
+    """A back-bill over years spans meter change-outs: each period is priced by the meter in
+    service when it ended, as the billing run priced it then (it used today's meter for all)."""
+    account_id, number, premise_id, meter_id = _one_meter_house(conn, skip=4)
+    changed = date(2026, 10, 1)
+    with conn:
+        old_size = conn.execute("SELECT size FROM meters WHERE id = ?", (meter_id,)
+                                ).fetchone()[0]
+        new_size = "1" if old_size != "1" else "3/4"
+        conn.execute("UPDATE meters SET removed_on = ?, removal_read = 0 WHERE id = ?",
+                     (changed.isoformat(), meter_id))
+        conn.execute("INSERT INTO meters (serial, size, dials, premise_id, installed_on,"
+                     " install_read) VALUES ('SWAP-0001', ?, 4, ?, ?, 0)",
+                     (new_size, premise_id, changed.isoformat()))
+    service = rerate_inputs(conn, number, TODAY).service
+    assert service(date(2026, 9, 20)).meter_size == old_size
+    assert service(changed).meter_size == new_size  # swapped on the read day: the new one
+    assert service(NOV_READ).meter_size == new_size
+    today = service_facts(conn, account_id)
+    assert today.meter_size == new_size
