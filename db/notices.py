@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from core.errors import InputError, InputProblem
 from core.lockoff_gates import Candidate
 from core.money import format_money
 from core.schedule import EventKind
@@ -189,6 +190,42 @@ def _write_file(conn: sqlite3.Connection, on: date, out: Path, lockoffs: dict[in
                              f"{r['line1']}, {r['city']}", format_money(r["past_due_cents"]),
                              pay_by, lockoff_on, phone))
     return len(rows)
+
+
+def log_phone_contact(conn: sqlite3.Connection, number: str, *, on: date, spoke_with: str,
+                      actor: str, at: str) -> str:
+    """A telephone call that reached the customer about the past-due bill, logged as the
+    account's notice for the day: SB 998 §116908(a)(1) accepts a contact by telephone as the
+    notice before a lock-off (gate G2 counts it like a mailed notice). Logged once a day per
+    account, append-only like every notice; `spoke_with` names who was reached."""
+    from db.accounts import account_id
+    from db.delinquency import account_delinquency
+
+    who = spoke_with.strip()
+    if not who:
+        raise InputError(InputProblem("name the person you spoke with", field="spoke with"))
+    found = account_id(conn, number.strip())
+    if found is None:
+        raise InputError(InputProblem(f"there is no account {number.strip()!r}",
+                                      field="number"))
+    state = account_delinquency(conn, number.strip(), on)
+    owed = state.state.past_due_cents if state is not None else 0
+    with write_transaction(conn):
+        added = conn.execute(
+            "INSERT OR IGNORE INTO delinquency_notices (account_id, kind, on_date,"
+            " addressed_to, past_due_cents, logged_by, logged_at)"
+            " VALUES (?, 'phone', ?, ?, ?, ?, ?)",
+            (found, on.isoformat(), who, owed, actor, at)).rowcount
+        if added:
+            audit.record(conn, at=at, actor=actor, action="lockoff.phone_contact",
+                         object_type="account", object_id=number.strip(),
+                         after={"on": on.isoformat(), "spoke_with": who,
+                                "past_due_cents": owed})
+    if not added:
+        return (f"{number.strip()}: a phone contact on {on} is already logged; nothing "
+                "changed.")
+    return (f"{number.strip()}: phone contact with {who} on {on} logged ({format_money(owed)}"
+            " past due); it counts as the notice before a lock-off (SB 998 §116908(a)(1)).")
 
 
 def notices_logged(conn: sqlite3.Connection, account_id: int) -> list[dict[str, object]]:

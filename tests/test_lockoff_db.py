@@ -277,3 +277,44 @@ def test_the_cli_lists_every_gate_as_json(district: sqlite3.Connection, tmp_path
     assert printed["on_list"] == 0 and len(printed["rows"]) == 3
     assert [g["code"] for g in printed["rows"][0]["gates"]][:3] == ["G1", "MIN", "G2"]
     assert main(["lockoff", "list", "--db", path, "--date", "2026-11-3x"]) == 2
+
+
+def test_a_phone_contact_counts_as_the_notice_and_is_logged_once_a_day(
+        district: sqlite3.Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """SB 998 §116908(a)(1): a call that reached the customer is the notice before a
+    lock-off (G2), from the CLI as from the screen (both call db.notices.log_phone_contact)."""
+    from console.cli import main
+    from console.session import os_login
+    from db.notices import log_phone_contact
+
+    dates = _dates(district)
+    lockoff, notice = dates[EventKind.LOCKOFF], dates[EventKind.NOTICE]
+    blocked = {e.candidate.number: e for e in build_list(district, lockoff).entries}
+    assert "G2" in blocked["100-0001"].blocked_by.split()
+    said = log_phone_contact(district, "100-0001", on=notice, spoke_with="Ana (owner)",
+                             actor="clerk1", at=AT)
+    assert said.startswith(f"100-0001: phone contact with Ana (owner) on {notice} logged")
+    again = log_phone_contact(district, "100-0001", on=notice, spoke_with="Ana",
+                              actor="clerk1", at=AT)
+    assert "already logged; nothing changed" in again
+    entry = {e.candidate.number: e for e in build_list(district, lockoff).entries}["100-0001"]
+    g2 = next(g for g in entry.gates if g.code == "G2")
+    assert g2.passed and g2.why.startswith(f"phone contact {notice:%a %Y-%m-%d}")
+    with pytest.raises(InputError, match="name the person you spoke with"):
+        log_phone_contact(district, "100-0002", on=notice, spoke_with=" ", actor="c", at=AT)
+    with pytest.raises(InputError, match="there is no account"):
+        log_phone_contact(district, "999-9999", on=notice, spoke_with="X", actor="c", at=AT)
+    assert district.execute("SELECT count(*) FROM delinquency_notices WHERE kind = 'phone'"
+                            ).fetchone()[0] == 1
+
+    district.execute("INSERT OR IGNORE INTO users (login, role, full_name, added_by, added_at)"
+                     " VALUES (?, 'clerk', 'CLI user', 'setup', ?)", (os_login(), AT))
+    district.commit()
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    path = district.execute("PRAGMA database_list").fetchone()[2]
+    assert main(["lockoff", "phone", "100-0002", "--db", path, "--today", notice.isoformat(),
+                 "--spoke-with", "Bo Tran"]) == 0
+    assert "100-0002: phone contact with Bo Tran" in capsys.readouterr().out
+    assert main(["lockoff", "phone", "100-0002", "--db", path, "--today", notice.isoformat(),
+                 "--spoke-with", "Bo", "--date", "2099-01-01"]) == 2

@@ -112,6 +112,13 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     cond.add_argument("--received", metavar="YYYY-MM-DD", help="(today)")
     cond.add_argument("--expires", metavar="YYYY-MM-DD")
     cond.set_defaults(handler=record_protection)
+    phone = actions.add_parser("phone", parents=[common],
+                               help="log a phone call that reached the customer (SB 998 notice)")
+    phone.add_argument("number")
+    phone.add_argument("--spoke-with", required=True, metavar="NAME",
+                       help="who was reached")
+    phone.add_argument("--date", metavar="YYYY-MM-DD", help="the day of the call (today)")
+    phone.set_defaults(handler=log_phone)
     account = actions.add_parser("account", parents=[common],
                                  help="one account's delinquency: bills past due, ladder step")
     account.add_argument("number")
@@ -316,6 +323,20 @@ def end_payment_plan(args: argparse.Namespace, context: CommandContext) -> int:
                          comment=args.comment, plan_id=args.plan, actor=session.user.login,
                          at=at)
     print(ended)
+    return 0
+
+
+def log_phone(args: argparse.Namespace, context: CommandContext) -> int:
+    """Log a call that reached the customer: it counts as the notice before a lock-off."""
+    from db.notices import log_phone_contact
+
+    on = parse_date(args.date, field="--date") if args.date else context.today
+    if on > context.today:
+        raise InputError(InputProblem(f"{on} is after today: log a call once it is made",
+                                      field="--date"))
+    with signed_in(context) as (session, conn, at):
+        print(log_phone_contact(conn, args.number, on=on, spoke_with=args.spoke_with,
+                                actor=session.user.login, at=at))
     return 0
 
 
