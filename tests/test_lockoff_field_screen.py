@@ -361,3 +361,43 @@ def test_a_remade_list_warns_of_orders_still_open_and_the_crew_result_asks_which
         orders = [tuple(r) for r in conn.execute("SELECT id, list_id, status FROM lockoff_orders"
                                                  " ORDER BY id")]
     assert orders == [(1, 1, "not_locked"), (2, 1, "open"), (3, 2, "open"), (4, 2, "open")]
+
+
+def test_a_clerk_logs_a_phone_contact_and_the_notice_gate_is_checked_again(
+        tmp_path: Path) -> None:
+    path = _district(tmp_path)
+    app = _app(path)
+
+    async def drive() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("f8")
+            await settle(app, pilot)
+            screen = app.screen
+            for _ in range(3):
+                if "· 100-0002" in text_of(app, "#lockoff-detail"):
+                    break
+                await pilot.press("j")
+                await settle(app, pilot)
+            assert "· 100-0002" in text_of(app, "#lockoff-detail")   # no notice: G2 blocks
+            await pilot.press("t")
+            await pilot.pause()
+            assert isinstance(app.screen, FormModal)
+            assert app.screen.title_text.startswith("Phone contact with 100-0002")
+            await pilot.press("enter", "enter")
+            await pilot.pause()
+            assert "spoke with: name the person you spoke with" in text_of(app,
+                                                                           "#form-problem")
+            app.screen.query_one("#form-spoke_with").value = "Ana (owner)"  # type: ignore
+            await pilot.press("enter")
+            await settle(app, pilot)
+            assert app.screen is screen
+            status = text_of(app, "#lockoff-status")
+            assert "100-0002: phone contact with Ana (owner) on 2026-11-20 logged" in status
+            assert "G2 phone contact Fri 2026-11-20" in status
+
+    asyncio.run(drive())
+    with open_database(path) as conn:
+        rows = conn.execute("SELECT a.number, n.on_date, n.addressed_to, n.logged_by FROM"
+                            " delinquency_notices n JOIN accounts a ON a.id = n.account_id"
+                            " WHERE n.kind = 'phone'").fetchall()
+    assert [tuple(r) for r in rows] == [("100-0002", "2026-11-20", "Ana (owner)", "clerk1")]

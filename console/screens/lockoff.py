@@ -138,6 +138,7 @@ class LockoffScreen(LockoffField, LockoffPlans, LockoffSteps, ReportsWorkerError
         Binding("o", "order_result", "Crew result", id="lockoff.order_result", show=False),
         Binding("r", "reconnect", "Reconnect", id="lockoff.reconnect", show=False),
         Binding("c", "condition", "SB 998 condition", id="lockoff.condition", show=False),
+        Binding("t", "phone_contact", "Phone contact", id="lockoff.phone", show=False),
         Binding("ctrl+r", "reload", "Refresh", id="lockoff.refresh", show=False),
         Binding("escape", "app.pop_screen", "Back", id="lockoff.back", show=False),
     ]
@@ -221,8 +222,9 @@ class LockoffScreen(LockoffField, LockoffPlans, LockoffSteps, ReportsWorkerError
         self.query_one("#lockoff-title", Label).update(f"Lock-off — {event.summary}")
         if event.list_id is not None and changed:  # a print's result stays on the status line
             self.query_one("#lockoff-status", Static).update(
-                "Enter explains · a plan · p print (checks again) · d date · s steps (field"
-                " orders too) · m remake · o crew result · r reconnect · c SB 998 condition")
+                "Enter explains · a plan · p print (re-checks) · d date · s steps (field"
+                " orders too) · m remake · o crew result · r reconnect · c SB 998 condition ·"
+                " t phone call")
         self.table.source = LockoffEntrySource(event.list_id)
         self.table.cursor, self.cursor_after_load = self.cursor_after_load, 0
         self.table.reload()

@@ -82,6 +82,23 @@ def parse_reconnect_form(number: str, after_hours: bool, values: dict[str, str],
                             _day_not_after_today(values["date"], "reconnected on", today))
 
 
+@dataclass(frozen=True)
+class PhoneContact:
+    """A call that reached the customer: the account, who was reached, the day."""
+
+    number: str
+    spoke_with: str
+    on: date
+
+
+def parse_phone_form(number: str, values: dict[str, str], today: date) -> PhoneContact:
+    """The phone-contact form's values, or InputError naming the field in words."""
+    who = values["spoke_with"].strip()
+    if not who:
+        raise InputError(InputProblem("name the person you spoke with", field="spoke with"))
+    return PhoneContact(number, who, _day_not_after_today(values["on"], "date", today))
+
+
 def parse_condition_form(number: str, condition: str, values: dict[str, str],
                          today: date) -> ConditionRequest:
     """The condition form's values, or InputError naming the field in words."""
@@ -418,6 +435,48 @@ class LockoffField:
                                                 request.number, login, code="§1.3")
         self.post_message(FieldWorkDone(  # type: ignore[attr-defined]
             f"{said} Now {status}. {gate}", reload=True, row=row))
+
+    # -- t: a phone contact -------------------------------------------------------------------
+    def action_phone_contact(self) -> None:
+        from console.widgets.forms import FormField, FormModal
+
+        detail = self._account_or_say()  # type: ignore[attr-defined]
+        if detail is None:
+            return
+        number, today = detail.number, self.app.session.today  # type: ignore[attr-defined]
+
+        def entered(request: Any) -> None:
+            if request is None:
+                self._field_status(f"{number}: no call logged; nothing changed.")
+            else:
+                self._field_status(f"{number}: logging the call…")
+                self._log_call(request)
+
+        self.app.push_screen(FormModal(  # type: ignore[attr-defined]
+            f"Phone contact with {number} {detail.name}"[:76],
+            [FormField("spoke_with", "Spoke with", ""),
+             FormField("on", "Date (YYYY-MM-DD)", str(today))],
+            lambda values: parse_phone_form(number, values, today),
+            note="A call that reached them is the notice before a lock-off (§116908(a)(1))."),
+            entered)
+
+    @work(thread=True, exclusive=True, group="lockoff-field", exit_on_error=False)
+    def _log_call(self, request: PhoneContact) -> None:
+        from console.screens.lockoff_plans import recheck_account
+        from db.notices import log_phone_contact
+
+        login = self.app.session.user.login  # type: ignore[attr-defined]
+        with self.app.connect() as conn:  # type: ignore[attr-defined]
+            try:
+                said = log_phone_contact(conn, request.number, on=request.on,
+                                         spoke_with=request.spoke_with, actor=login,
+                                         at=now_stamp())
+            except InputError as error:
+                self._refused(error, f"{request.number}: no call logged; nothing changed.")
+            status, gate, row = recheck_account(conn, self.on_date,  # type: ignore[attr-defined]
+                                                request.number, login, code="G2")
+        self.post_message(FieldWorkDone(  # type: ignore[attr-defined]
+            f"{said} Now {status}. {gate}".rstrip(), reload=True, row=row))
 
     # -- results -----------------------------------------------------------------------------
     def on_field_work_done(self, event: FieldWorkDone) -> None:
