@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -53,6 +54,13 @@ def _app(path: Path, today: date = date(2026, 11, 20)) -> MeterlineApp:
     return MeterlineApp(dataclasses.replace(session_for(path), today=today), ConsoleConfig())
 
 
+async def open_lockoff(app: MeterlineApp, pilot: Any) -> Any:
+    """F8, settled: the Lock-off screen on the date's stored list."""
+    await pilot.press("f8")
+    await settle(app, pilot)
+    return app.screen
+
+
 def test_a_clerk_opens_the_field_orders_as_a_step_and_a_second_run_opens_nothing(
         tmp_path: Path) -> None:
     path = _district(tmp_path)
@@ -62,9 +70,7 @@ def test_a_clerk_opens_the_field_orders_as_a_step_and_a_second_run_opens_nothing
 
     async def drive() -> None:
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.press("f8")
-            await settle(app, pilot)
-            screen = app.screen
+            screen = await open_lockoff(app, pilot)
             assert isinstance(screen, LockoffScreen)
             assert "2 ON LIST of 3" in text_of(app, "#lockoff-title")
             await pilot.press("s")
@@ -109,9 +115,7 @@ def test_field_orders_need_a_made_list(tmp_path: Path) -> None:
 
     async def drive() -> None:
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.press("f8")
-            await settle(app, pilot)
-            screen = app.screen
+            screen = await open_lockoff(app, pilot)
             await pilot.press("s", "3")
             await settle(app, pilot)
             assert app.screen is screen
@@ -144,9 +148,7 @@ def test_a_crew_result_is_recorded_refused_when_taken_off_and_reconnection_posts
 
     async def drive() -> None:
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.press("f8")
-            await settle(app, pilot)
-            screen = app.screen
+            screen = await open_lockoff(app, pilot)
             assert isinstance(screen, LockoffScreen)
             await pilot.press("j")                       # 100-0001
             await pilot.pause()
@@ -194,8 +196,7 @@ def test_a_crew_result_is_recorded_refused_when_taken_off_and_reconnection_posts
 
     async def reconnect() -> None:
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.press("f8")
-            await settle(app, pilot)
+            await open_lockoff(app, pilot)
             await pilot.press("d")
             await pilot.pause()
             await pilot.press("ctrl+u", *str(LOCKOFF), "enter")
@@ -240,9 +241,7 @@ def test_a_clerk_records_an_sb998_condition_and_the_list_is_checked_again(
 
     async def drive() -> None:
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.press("f8")
-            await settle(app, pilot)
-            screen = app.screen
+            screen = await open_lockoff(app, pilot)
             await pilot.press("c")
             await pilot.pause()
             assert isinstance(app.screen, ChoiceModal)
@@ -327,9 +326,7 @@ def test_a_remade_list_warns_of_orders_still_open_and_the_crew_result_asks_which
 
     async def drive() -> None:
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.press("f8")
-            await settle(app, pilot)
-            screen = app.screen
+            screen = await open_lockoff(app, pilot)
             await pilot.press("s", "3")
             await settle(app, pilot)
             assert isinstance(app.screen, ConfirmModal)
@@ -370,9 +367,7 @@ def test_a_clerk_logs_a_phone_contact_and_the_notice_gate_is_checked_again(
 
     async def drive() -> None:
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.press("f8")
-            await settle(app, pilot)
-            screen = app.screen
+            screen = await open_lockoff(app, pilot)
             for _ in range(3):
                 if "· 100-0002" in text_of(app, "#lockoff-detail"):
                     break
