@@ -7,7 +7,7 @@ import os
 import sqlite3
 import zlib
 from collections import Counter
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -76,6 +76,11 @@ SELECT b.id, b.period_start, b.period_end, b.estimated, b.total_cents, a.number,
 # A stored body is inflated and written this many compressed bytes at a time (about 6 MB of
 # records), so the whole file is never in memory twice.
 INFLATE_PIECE = 1 << 20
+# A stored body (db/print_bodies.py) holds each bill's C records as one line "@<line set>",
+# written out from the run's line sets as the file is written: the charge lines are most of
+# the file's bytes and bills priced alike share them, so the freeze compresses and the print
+# file inflates less than half the text. Every other line begins with its record type.
+SET_MARK = "@"
 # Each set of lines of the run once (bills priced alike share a set), in line order.
 LINES_SQL = """
 SELECT l.set_id, l.component, l.label, l.explanation, l.quantity, l.rate, l.amount_cents
@@ -111,7 +116,8 @@ def write_print_file(conn: sqlite3.Connection, cycle_id: int, month: date, out: 
     else:  # the header and the global message, the stored bills, the trailer
         built = _around(run, load_settings(conn), generated_at, stored.records())
         header, message, trailer = _lines(built.lines)
-        chunks = chain((header, message), _inflated(stored.body), (trailer,))
+        chunks = chain((header, message),
+                       stored_records(conn, stored), (trailer,))
     ledger = conn.execute("SELECT COALESCE(SUM(e.amount_cents), 0), COUNT(*) FROM bills b"
                           " JOIN ledger_entries e ON e.id = b.ledger_entry_id"
                           " WHERE b.run_id = ?", (run.id,)).fetchone()
@@ -154,6 +160,48 @@ def _inflated(body: bytes) -> Iterator[bytes]:
     for start in range(0, len(body), INFLATE_PIECE):
         yield inflater.decompress(view[start:start + INFLATE_PIECE])
     yield inflater.flush()
+
+
+def stored_records(conn: sqlite3.Connection, body: PrintBody) -> Iterator[bytes]:
+    """A stored body's records as the file has them, a piece at a time: inflated, each
+    bill's charge lines written out from the run's line sets."""
+    return _with_charges(_inflated(body.body), charge_texts(conn, body.run_id))
+
+
+def _with_charges(pieces: Iterable[bytes], charges: dict[bytes, bytes]) -> Iterator[bytes]:
+    """The stored records, given a piece at a time, with each line "@<line set>" replaced by
+    that set's C records; a line cut between two pieces is carried to the next."""
+    carry, first = b"\n", True  # a line break before the first line: its mark is found too
+    for piece in pieces:
+        data = carry + piece
+        cut = data.rfind(b"\n")
+        if cut <= 0:
+            carry = data
+            continue
+        block, carry = data[:cut], data[cut:]
+        text = _expand(block, charges)
+        yield text[1:] if first else text
+        first = False
+    text = _expand(carry, charges)
+    yield text[1:] if first else text
+
+
+def _expand(block: bytes, charges: dict[bytes, bytes]) -> bytes:
+    """A block of whole lines, beginning with a line break, its marks written out."""
+    parts = block.split(b"\n" + SET_MARK.encode())
+    if len(parts) == 1:
+        return block
+    out = [parts[0]]
+    for part in parts[1:]:
+        end = part.find(b"\n")
+        set_id = part if end < 0 else part[:end]
+        text = charges.get(set_id)
+        if text is None:
+            raise InputError(InputProblem(f"the stored bills name line set {set_id.decode()},"
+                                          " which the run does not have: nothing was written",
+                                          field="--cycle"))
+        out.append(b"\n" + text + part[len(set_id):])
+    return b"".join(out)
 
 
 def _write_chunks(path: Path, chunks: Iterable[bytes]) -> tuple[str, int]:
@@ -224,20 +272,20 @@ def bills_of(run_id: int, first: int, *, bound: int | None, start: str = "",
     return {"run": run_id, "first": first, "bound": bound, "start": start, "before": before}
 
 
-def bill_terms(conn: sqlite3.Connection, run: Run, settings: DistrictSettings,
-               sets: Collection[int] | None = None) -> BillTerms:
-    """What the run's bills print alike, each set of lines written once (only `sets`, the
-    sets a part of the run's bills uses, when given)."""
+def bill_terms(conn: sqlite3.Connection, run: Run, settings: DistrictSettings, *,
+               marked: bool = False) -> BillTerms:
+    """What the run's bills print alike, each set of lines written once; `marked`: each set
+    as its mark (SET_MARK), as a stored body keeps it, with its count of lines."""
     plain = conn.cursor()
     plain.row_factory = None
-    records: dict[int, list[str]] = {}
-    for set_id, component, label, explanation, quantity, rate, cents in plain.execute(
-            LINES_SQL, (run.id,)):
-        if sets is not None and set_id not in sets:
-            continue
-        records.setdefault(set_id, []).append("C|" + clean_fields(
-            ["sewer" if component == "wastewater" else "water", label, explanation, quantity,
-             rate, str(cents) if cents.__class__ is int else cents]))
+    charges: dict[int, tuple[str, int]]
+    if marked:
+        charges = {set_id: (f"{SET_MARK}{set_id}", lines) for set_id, lines in plain.execute(
+            "SELECT l.set_id, COUNT(*) FROM bill_line_sets s JOIN bill_set_lines l"
+            " ON l.set_id = s.id WHERE s.run_id = ? GROUP BY l.set_id", (run.id,))}
+    else:
+        charges = {int(set_id): (text.decode("utf-8"), text.count(b"\n") + 1)
+                   for set_id, text in charge_texts(conn, run.id).items()}
     due = date.fromisoformat(run.due_date)
     return BillTerms(
         dates=f"{clean(run.bill_date)}|{clean(run.due_date)}", due=due,
@@ -247,7 +295,27 @@ def bill_terms(conn: sqlite3.Connection, run: Run, settings: DistrictSettings,
                                                "at the next read."]),
         late_fee_flat_cents=settings.late_fee_flat_cents,
         late_fee_percent=Decimal(settings.late_fee_percent).as_integer_ratio(),
-        charges={set_id: ("\n".join(texts), len(texts)) for set_id, texts in records.items()})
+        charges=charges)
+
+
+def charge_texts(conn: sqlite3.Connection, run_id: int) -> dict[bytes, bytes]:
+    """Each line set of the run (its id as text) -> its C records, one a line, in UTF-8."""
+    plain = conn.cursor()
+    plain.row_factory = None
+    records: dict[int, list[str]] = {}
+    for set_id, component, label, explanation, quantity, rate, cents in plain.execute(
+            LINES_SQL, (run_id,)):
+        records.setdefault(set_id, []).append(_charge_record(component, label, explanation,
+                                                             quantity, rate, cents))
+    return {str(set_id).encode(): "\n".join(texts).encode("utf-8")
+            for set_id, texts in records.items()}
+
+
+def _charge_record(component: str, label: str, explanation: str, quantity: object,
+                   rate: object, cents: object) -> str:
+    return "C|" + clean_fields(["sewer" if component == "wastewater" else "water", label,
+                                explanation, quantity, rate,
+                                str(cents) if cents.__class__ is int else cents])
 
 
 def bill_records(rows: Sequence[Sequence[Any]], terms: BillTerms) -> BillRecords:

@@ -23,7 +23,6 @@ from db.transaction import collector_paused
 # The kept second process's job (db.second_process): the later accounts of a large run
 # rendered on the other core while this process renders the earlier ones and posts the run.
 BODY_JOB = "db.print_bodies:render_body_job"
-LINE_SET = 8  # a BILLS_SQL row's line set
 SECOND_SHARE = 0.72  # this process also posts (about 0.25 s a 24,000-bill cycle)
 Posted = TypeVar("Posted")
 
@@ -62,14 +61,15 @@ def render_while_posting(conn: sqlite3.Connection, run: Run, bill_on: date, due_
 def render_body(conn: sqlite3.Connection, run: Run, first: int, *, start: str = "",
                 before: str | None = None) -> PrintBody:
     """The run's bill records (BILLS_SQL, the ledger's entries before `first`) of the
-    account numbers from `start` to `before` (to the last when None), compressed; a part with
-    a `before` leaves its DEFLATE stream open, to be followed by the next part's."""
+    account numbers from `start` to `before` (to the last when None), each bill's charge lines
+    as its line set's mark (db.bill_print.SET_MARK: the print file writes them out), then
+    compressed; a part with a `before` leaves its DEFLATE stream open, to be followed by the
+    next part's."""
     plain = conn.cursor()
     plain.row_factory = None
     rows = plain.execute(BILLS_SQL, bills_of(run.id, first, bound=first, start=start,
                                              before=before)).fetchall()
-    records = bill_records(rows, bill_terms(conn, run, load_settings(conn),
-                                            {row[LINE_SET] for row in rows}))
+    records = bill_records(rows, bill_terms(conn, run, load_settings(conn), marked=True))
     packer = zlib.compressobj(1, zlib.DEFLATED, -15)  # level 1: about 6 to 1, and fast
     body = packer.compress(records.text.encode("utf-8"))
     if records.text:

@@ -26,6 +26,7 @@ from db.bill_print import (
     bill_terms,
     build_print_file,
     stored_body,
+    stored_records,
     write_print_file,
 )
 from db.billing_run import Run, freeze_run, require_run
@@ -61,8 +62,9 @@ def freeze(conn: sqlite3.Connection) -> Run:
     return require_run(conn, 3, NOV)
 
 
-def body_text(body: PrintBody) -> str:
-    return zlib.decompress(body.body, -15).decode("utf-8")
+def body_text(conn: sqlite3.Connection, body: PrintBody) -> str:
+    """The stored bills as the print file writes them (their charge lines written out)."""
+    return b"".join(stored_records(conn, body)).decode("utf-8")
 
 
 def rendered_now(conn: sqlite3.Connection, run: Run) -> str:
@@ -81,7 +83,7 @@ def test_the_stored_bills_are_the_frozen_runs_bills_byte_for_byte(
     run = freeze(conn)
     body = stored_body(conn, run.id)
     assert body is not None and body.bills == run.billed > 20
-    text = body_text(body)
+    text = body_text(conn, body)
     assert text == rendered_now(conn, run)
     reference = build_print_file(conn, run, AT)
     assert (body.records().counts + Counter("HMT"), body.current_cents, body.total_due_cents) \
@@ -94,6 +96,35 @@ def test_the_stored_bills_are_the_frozen_runs_bills_byte_for_byte(
     written = write_print_file(conn, 3, NOV, out, generated_at=AT)
     assert out.read_text(encoding="utf-8") == reference.text()
     assert written.bills == run.billed and written.current_cents == run.total_cents
+
+
+def test_the_stored_bills_keep_each_bills_charge_lines_as_its_line_sets_mark(
+        conn: sqlite3.Connection, tmp_path: Path) -> None:
+    run = freeze(conn)
+    body = stored_body(conn, run.id)
+    assert body is not None
+    kept = zlib.decompress(body.body, -15).decode("utf-8").splitlines()
+    marks = [line for line in kept if line.startswith(bill_print.SET_MARK)]
+    assert not any(line.startswith("C|") for line in kept)
+    assert len(marks) == sum(line.startswith("B|") for line in kept) == run.billed
+    written = body_text(conn, body)
+    assert written.count("\nC|") == body.counts["C"] > len(marks)
+    assert len("\n".join(kept)) < len(written) / 2
+
+
+def test_a_stored_body_naming_a_line_set_the_run_has_not_is_refused(
+        conn: sqlite3.Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    run = freeze(conn)
+    kept = stored_body(conn, run.id)
+    assert kept is not None
+    text = zlib.decompress(kept.body, -15).replace(b"\n@", b"\n@9999", 1)
+    packer = zlib.compressobj(1, zlib.DEFLATED, -15)
+    damaged = PrintBody(run.id, packer.compress(text) + packer.flush(), kept.counts,
+                        kept.bills, kept.current_cents, kept.total_due_cents)
+    monkeypatch.setattr(bill_print, "stored_body", lambda conn, run_id: damaged)
+    with pytest.raises(InputError, match="line set 9999"):
+        write_print_file(conn, 3, NOV, tmp_path / "bills.txt", generated_at=AT)
+    assert not any(p.name.startswith("bills") for p in tmp_path.iterdir())
 
 
 def test_the_stored_bills_are_written_a_piece_at_a_time(
@@ -118,7 +149,7 @@ def test_a_payment_between_approval_and_freeze_shows_the_same_in_both(
     run = freeze(conn)
     body = stored_body(conn, run.id)
     assert body is not None
-    text = body_text(body)
+    text = body_text(conn, body)
     assert text == rendered_now(conn, run)
     fields = b_record(text, bill_id)
     assert int(fields[1 + B_FIELDS.index("payments")]) <= -1234
@@ -160,7 +191,7 @@ def test_the_second_process_renders_what_this_one_renders(
     run = freeze(conn)
     body = stored_body(conn, run.id)
     assert body is not None and body.bills == run.billed
-    assert body_text(body) == rendered_now(conn, run)
+    assert body_text(conn, body) == rendered_now(conn, run)
     assert [list(k) for k in here] == [["before"]]  # the later accounts: the other process
 
 
@@ -171,7 +202,7 @@ def test_a_failing_second_process_still_freezes_with_the_right_bills(
     run = freeze(conn)
     body = stored_body(conn, run.id)
     assert body is not None and body.bills == run.billed
-    assert body_text(body) == rendered_now(conn, run)
+    assert body_text(conn, body) == rendered_now(conn, run)
     assert check(conn).ok
 
 
