@@ -32,7 +32,8 @@ from core.usage_history import history_record
 from db.billing_run import Run, reconcile, require_run
 from db.settings import load_settings
 
-# One row a billed bill, in account-number order (from :start, before :before when given):
+# One row a billed bill, in account-number order (the numbers from :start to :last, both
+# included: bounds on the number's index, so a part of the run reads only its own accounts):
 # what its records need, then the B record's customer fields raw, in B_FIELDS order (account to
 # service address), cleaned in Python (core.bill_print.clean_fields). With them the account's
 # receivable balance before its bill, and its payments and adjustments since the period began.
@@ -69,8 +70,7 @@ SELECT b.id, b.period_start, b.period_end, b.estimated, b.total_cents, a.number,
   LEFT JOIN (SELECT account_id, SUM(amount_cents) AS since FROM ledger_entries NOT INDEXED
               WHERE id >= :first AND book = 'receivable' GROUP BY account_id) t
          ON t.account_id = b.account_id
- WHERE b.run_id = :run AND b.outcome = 'billed' AND a.number >= :start
-   AND (:before IS NULL OR a.number < :before)
+ WHERE b.run_id = :run AND b.outcome = 'billed' AND a.number BETWEEN :start AND :last
  ORDER BY a.number
 """
 # A stored body is inflated and written this many compressed bytes at a time (about 6 MB of
@@ -262,14 +262,26 @@ def bill_rows(conn: sqlite3.Connection, run: Run) -> list[tuple[Any, ...]]:
     plain.row_factory = None
     first = plain.execute("SELECT MIN(ledger_entry_id) FROM bills WHERE run_id = ?",
                           (run.id,)).fetchone()[0]
-    return plain.execute(BILLS_SQL, bills_of(run.id, first, bound=None)).fetchall()
+    numbers = billed_numbers(conn, run.id)
+    if not numbers:
+        return []
+    return plain.execute(BILLS_SQL, bills_of(run.id, first, bound=None,
+                                             numbers=(numbers[0], numbers[-1]))).fetchall()
 
 
-def bills_of(run_id: int, first: int, *, bound: int | None, start: str = "",
-             before: str | None = None) -> dict[str, object]:
+def billed_numbers(conn: sqlite3.Connection, run_id: int) -> list[str]:
+    """The account numbers of the run's billed bills, in order (the print file's)."""
+    return [row[0] for row in conn.execute(
+        "SELECT a.number FROM bill_rows b JOIN accounts a ON a.id = b.account_id"
+        " WHERE b.run_id = ? AND b.outcome = 'billed' ORDER BY a.number", (run_id,))]
+
+
+def bills_of(run_id: int, first: int, *, bound: int | None,
+             numbers: tuple[str, str]) -> dict[str, object]:
     """BILLS_SQL's parameters: the run, its first entry's id, the bound (None: each bill's own
-    entry) and the account numbers from `start` to before `before`."""
-    return {"run": run_id, "first": first, "bound": bound, "start": start, "before": before}
+    entry) and the account numbers from numbers[0] to numbers[1], both included."""
+    return {"run": run_id, "first": first, "bound": bound, "start": numbers[0],
+            "last": numbers[1]}
 
 
 def bill_terms(conn: sqlite3.Connection, run: Run, settings: DistrictSettings, *,

@@ -13,7 +13,14 @@ from typing import Any, TypeVar
 
 from core.bill_print import RECORD_TYPES
 from db import billing_parts
-from db.bill_print import BILLS_SQL, PrintBody, bill_records, bill_terms, bills_of
+from db.bill_print import (
+    BILLS_SQL,
+    PrintBody,
+    bill_records,
+    bill_terms,
+    billed_numbers,
+    bills_of,
+)
 from db.billing_run import Run
 from db.connection import database_file
 from db.second_process import kept_process
@@ -38,37 +45,36 @@ def render_while_posting(conn: sqlite3.Connection, run: Run, bill_on: date, due_
     # entries from it on, so it reads the snapshot before the run, before or after `post`.
     first = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM ledger_entries").fetchone()[0]
     db_file = database_file(conn)
-    if db_file is None or run.billed < max(billing_parts.SECOND_PROCESS_MIN_ACCOUNTS, 2):
-        body = render_body(conn, run, first)
-        return body, post()
-    # The second process's part begins at this account number.
-    row = conn.execute(
-        "SELECT a.number FROM bill_rows b JOIN accounts a ON a.id = b.account_id"
-        " WHERE b.run_id = ? AND b.outcome = 'billed' ORDER BY a.number LIMIT 1 OFFSET ?",
-        (run.id, run.billed - max(round(run.billed * SECOND_SHARE), 1))).fetchone()
-    split: str = "" if row is None else row[0]
-    ticket = kept_process(db_file, billing_parts.WARM).ask(BODY_JOB, (run, first, split))
-    mine = render_body(conn, run, first, before=split)
+    numbers = billed_numbers(conn, run.id)
+    if not numbers:
+        return render_body(conn, run, first, ("", "")), post()
+    if db_file is None or len(numbers) < max(billing_parts.SECOND_PROCESS_MIN_ACCOUNTS, 2):
+        return render_body(conn, run, first, (numbers[0], numbers[-1])), post()
+    # The second process's part begins at this account number; each part reads its own.
+    split = len(numbers) - max(round(len(numbers) * SECOND_SHARE), 1)
+    ours, later = (numbers[0], numbers[split - 1]), (numbers[split], numbers[-1])
+    ticket = kept_process(db_file, billing_parts.WARM).ask(BODY_JOB, (run, first, later))
+    mine = render_body(conn, run, first, ours, last_part=False)
     posted = post()
     theirs = ticket.result()
     if not isinstance(theirs, PrintBody) or theirs.run_id != run.id:
         # No answer (no process, a failure, late): that part is rendered here, after the
         # posting, by the same query, which leaves the run's own entries out.
-        theirs = render_body(conn, run, first, start=split)
+        theirs = render_body(conn, run, first, later)
     return mine.then(theirs), posted
 
 
-def render_body(conn: sqlite3.Connection, run: Run, first: int, *, start: str = "",
-                before: str | None = None) -> PrintBody:
+def render_body(conn: sqlite3.Connection, run: Run, first: int, numbers: tuple[str, str], *,
+                last_part: bool = True) -> PrintBody:
     """The run's bill records (BILLS_SQL, the ledger's entries before `first`) of the
-    account numbers from `start` to `before` (to the last when None), each bill's charge lines
+    account numbers from numbers[0] to numbers[1], both included, each bill's charge lines
     as its line set's mark (db.bill_print.SET_MARK: the print file writes them out), then
-    compressed; a part with a `before` leaves its DEFLATE stream open, to be followed by the
-    next part's."""
+    compressed; a part not the `last_part` leaves its DEFLATE stream open, to be followed by
+    the next part's."""
     plain = conn.cursor()
     plain.row_factory = None
-    rows = plain.execute(BILLS_SQL, bills_of(run.id, first, bound=first, start=start,
-                                             before=before)).fetchall()
+    rows = plain.execute(BILLS_SQL, bills_of(run.id, first, bound=first,
+                                             numbers=numbers)).fetchall()
     records = bill_records(rows, bill_terms(conn, run, load_settings(conn), marked=True))
     packer = zlib.compressobj(1, zlib.DEFLATED, -15)  # level 1: about 6 to 1, and fast
     body = packer.compress(records.text.encode("utf-8"))
@@ -76,19 +82,19 @@ def render_body(conn: sqlite3.Connection, run: Run, first: int, *, start: str = 
         body += packer.compress(b"\n")
     # A stream ends with a final block; a part followed by another ends on a byte boundary
     # without one (a sync flush), so the parts joined are one stream.
-    body += packer.flush(zlib.Z_FINISH if before is None else zlib.Z_SYNC_FLUSH)
+    body += packer.flush(zlib.Z_FINISH if last_part else zlib.Z_SYNC_FLUSH)
     return PrintBody(run.id, body, {rec: records.counts[rec] for rec in RECORD_TYPES[1:-1]},
                      records.bills, records.current_cents, records.total_due_cents)
 
 
 def render_body_job(conn: sqlite3.Connection, messages: Iterator[Any]) -> PrintBody:
-    """The second process's job: `render_body` from an account number on, in one read
-    transaction, which begun while the freeze holds the write lock sees its snapshot."""
-    run, first, start = next(messages)
+    """The second process's job: `render_body` of the run's last account numbers, in one
+    read transaction, which begun while the freeze holds the write lock sees its snapshot."""
+    run, first, numbers = next(messages)
     with collector_paused():
         conn.execute("BEGIN")
         try:
-            return render_body(conn, run, first, start=start)
+            return render_body(conn, run, first, numbers)
         finally:
             conn.execute("COMMIT")
 

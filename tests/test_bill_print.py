@@ -105,7 +105,8 @@ def reference_print_file(conn: sqlite3.Connection, run: Run) -> str:
     ratio = Decimal(settings.late_fee_percent).as_integer_ratio()
     first = conn.execute("SELECT MIN(ledger_entry_id) FROM bills WHERE run_id = ?",
                          (run.id,)).fetchone()[0]
-    rows = conn.execute(BILLS_SQL, bills_of(run.id, first, bound=None)).fetchall()
+    every = ("", "\uffff")  # account numbers are ASCII
+    rows = conn.execute(BILLS_SQL, bills_of(run.id, first, bound=None, numbers=every)).fetchall()
     balances = {r[0]: tuple(r[1:]) for r in conn.execute(
         REFERENCE_BALANCES_SQL, {"run": run.id, "first": first})}
     charges: dict[int, list[str]] = {}

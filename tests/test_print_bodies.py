@@ -192,7 +192,7 @@ def test_the_second_process_renders_what_this_one_renders(
     body = stored_body(conn, run.id)
     assert body is not None and body.bills == run.billed
     assert body_text(conn, body) == rendered_now(conn, run)
-    assert [list(k) for k in here] == [["before"]]  # the later accounts: the other process
+    assert [list(k) for k in here] == [["last_part"]]  # the later accounts: the other process
 
 
 def test_a_failing_second_process_still_freezes_with_the_right_bills(
