@@ -118,14 +118,11 @@ def write_print_file(conn: sqlite3.Connection, cycle_id: int, month: date, out: 
         header, message, trailer = _lines(built.lines)
         chunks = chain((header, message),
                        stored_records(conn, stored), (trailer,))
-    ledger = conn.execute("SELECT COALESCE(SUM(e.amount_cents), 0), COUNT(*) FROM bills b"
-                          " JOIN ledger_entries e ON e.id = b.ledger_entry_id"
-                          " WHERE b.run_id = ?", (run.id,)).fetchone()
-    if (built.current_cents, built.bills) != (ledger[0], ledger[1]):
+    found = reconcile(conn, cycle_id, month)  # with the run's ledger entries, summed
+    if (built.current_cents, built.bills) != (found.ledger_cents, found.ledger_entries):
         raise InputError(InputProblem(  # FORMATS.md §4.2: the T totals = the ledger postings
             f"the file's current charges {built.current_cents} do not equal the run's ledger "
-            f"bills {ledger[0]}; nothing was written", field="--cycle"))
-    found = reconcile(conn, cycle_id, month)
+            f"bills {found.ledger_cents}; nothing was written", field="--cycle"))
     digest, size = _write_chunks(out, chunks)
     manifest = out.with_name(out.name + ".manifest.json")
     _write(manifest, (json.dumps({
@@ -133,7 +130,7 @@ def write_print_file(conn: sqlite3.Connection, cycle_id: int, month: date, out: 
         "run_id": run.id, "cycle": cycle_id, "month": run.month, "bill_date": run.bill_date,
         "counts": {rec: built.counts[rec] for rec in RECORD_TYPES},
         "bill_count": built.bills, "current_charges_cents": built.current_cents,
-        "total_due_cents": built.total_due_cents, "ledger_bill_cents": ledger[0],
+        "total_due_cents": built.total_due_cents, "ledger_bill_cents": found.ledger_cents,
         "held_count": len(found.held), "excluded_count": len(found.excluded),
         "unaccounted_count": len(found.unaccounted), "generated_at": generated_at},
         indent=2) + "\n").encode("utf-8"))
@@ -171,7 +168,7 @@ def stored_records(conn: sqlite3.Connection, body: PrintBody) -> Iterator[bytes]
 def _with_charges(pieces: Iterable[bytes], charges: dict[bytes, bytes]) -> Iterator[bytes]:
     """The stored records, given a piece at a time, with each line "@<line set>" replaced by
     that set's C records; a line cut between two pieces is carried to the next."""
-    carry, first = b"\n", True  # a line break before the first line: its mark is found too
+    carry, skip = b"\n", 1  # a line break put before the first line (its mark is found too)
     for piece in pieces:
         data = carry + piece
         cut = data.rfind(b"\n")
@@ -179,29 +176,35 @@ def _with_charges(pieces: Iterable[bytes], charges: dict[bytes, bytes]) -> Itera
             carry = data
             continue
         block, carry = data[:cut], data[cut:]
-        text = _expand(block, charges)
-        yield text[1:] if first else text
-        first = False
-    text = _expand(carry, charges)
-    yield text[1:] if first else text
+        yield b"".join(_expand(block, charges))[skip:]
+        skip = 0
+    yield b"".join(_expand(carry, charges))[skip:]
 
 
-def _expand(block: bytes, charges: dict[bytes, bytes]) -> bytes:
-    """A block of whole lines, beginning with a line break, its marks written out."""
-    parts = block.split(b"\n" + SET_MARK.encode())
-    if len(parts) == 1:
-        return block
-    out = [parts[0]]
-    for part in parts[1:]:
-        end = part.find(b"\n")
-        set_id = part if end < 0 else part[:end]
+def _expand(block: bytes, charges: dict[bytes, bytes]) -> list[bytes | memoryview]:
+    """A block of whole lines, beginning with a line break, its marks written out (pieces to
+    join, slices of the block not copied)."""
+    mark = b"\n" + SET_MARK.encode()
+    view, out = memoryview(block), []
+    at = block.find(mark)
+    if at < 0:
+        return [view]
+    out.append(view[:at])
+    while at >= 0:
+        end = block.find(b"\n", at + 2)
+        set_id = block[at + 2:] if end < 0 else block[at + 2:end]
         text = charges.get(set_id)
         if text is None:
             raise InputError(InputProblem(f"the stored bills name line set {set_id.decode()},"
                                           " which the run does not have: nothing was written",
                                           field="--cycle"))
-        out.append(b"\n" + text + part[len(set_id):])
-    return b"".join(out)
+        out.append(b"\n")
+        out.append(text)
+        if end < 0:
+            break
+        at = block.find(mark, end)
+        out.append(view[end:] if at < 0 else view[end:at])
+    return out
 
 
 def _write_chunks(path: Path, chunks: Iterable[bytes]) -> tuple[str, int]:

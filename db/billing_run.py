@@ -200,7 +200,8 @@ class Reconciliation:
     held: list[tuple[str, str]]
     excluded: list[tuple[str, str]]
     unaccounted: list[tuple[str, str]]
-    ledger_cents: int
+    ledger_cents: int  # the run's bills' ledger entries, summed
+    ledger_entries: int  # and counted
 
     @property
     def ok(self) -> bool:
@@ -242,10 +243,11 @@ def reconcile(conn: sqlite3.Connection, cycle_id: int, month: date) -> Reconcili
             excluded.append((number, reason))
     if not frozen:
         unaccounted.append(("(run)", f"the run is {run.status}, not frozen: nothing is billed"))
-    ledger = conn.execute("SELECT COALESCE(SUM(e.amount_cents), 0) FROM bills b"
-                          " JOIN ledger_entries e ON e.id = b.ledger_entry_id"
-                          " WHERE b.run_id = ?", (run.id,)).fetchone()[0]
-    return Reconciliation(run, billed, held, excluded, unaccounted, ledger)
+    cents, entries = conn.execute(
+        "SELECT COALESCE(SUM(e.amount_cents), 0), COUNT(*) FROM bill_rows b"
+        " JOIN bill_entries l ON l.bill_id = b.id JOIN ledger_entries e ON e.id = l.entry_id"
+        " WHERE b.run_id = ?", (run.id,)).fetchone()
+    return Reconciliation(run, billed, held, excluded, unaccounted, cents, entries)
 
 
 RUN_BILLS_SQL = ("SELECT b.id, a.number, b.outcome, b.usage_hcf, b.total_cents, b.rate_class,"
