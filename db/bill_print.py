@@ -185,7 +185,8 @@ def _expand(block: bytes, charges: dict[bytes, bytes]) -> list[bytes | memoryvie
     """A block of whole lines, beginning with a line break, its marks written out (pieces to
     join, slices of the block not copied)."""
     mark = b"\n" + SET_MARK.encode()
-    view, out = memoryview(block), []
+    view = memoryview(block)
+    out: list[bytes | memoryview] = []
     at = block.find(mark)
     if at < 0:
         return [view]
