@@ -10,7 +10,7 @@ append-only); the annual count of residential discontinuations is a query over t
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from core.errors import InputError, InputProblem
@@ -32,15 +32,26 @@ RECONNECT_REASON = "RECONNECT"
 class OrdersMade:
     created: int
     taken_off: list[tuple[str, str]]
+    # Accounts still on the list that already have an open order from an earlier list (a
+    # list made again): (number, that order's id). No second crew is sent.
+    already_open: list[tuple[str, int]] = field(default_factory=list)
 
 
 def make_orders(conn: sqlite3.Connection, stored: StoredList, *, actor: str,
                 at: str) -> OrdersMade:
-    """One open order per account still on the list after checking every gate again."""
+    """One open order per account still on the list after checking every gate again, but
+    none for an account that already has an open order from another list: that order
+    stands (one shutoff, one crew)."""
     checked = recheck(conn, stored)
     created = 0
+    already: list[tuple[str, int]] = []
     with write_transaction(conn):
+        elsewhere = open_elsewhere(conn, stored.id)
         for entry in checked.still_on:
+            order_id = elsewhere.get(entry.candidate.account_id)
+            if order_id is not None:
+                already.append((entry.candidate.number, order_id))
+                continue
             created += conn.execute(
                 "INSERT OR IGNORE INTO lockoff_orders (list_id, account_id, lockoff_on,"
                 " service_class, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -49,8 +60,9 @@ def make_orders(conn: sqlite3.Connection, stored: StoredList, *, actor: str,
         audit.record(conn, at=at, actor=actor, action="lockoff.orders_made",
                      object_type="lockoff_list", object_id=str(stored.id),
                      after={"created": created,
-                            "taken_off": [n for n, _ in checked.taken_off]})
-    return OrdersMade(created, checked.taken_off)
+                            "taken_off": [n for n, _ in checked.taken_off],
+                            "already_open": [n for n, _ in already]})
+    return OrdersMade(created, checked.taken_off, already)
 
 
 def _order(conn: sqlite3.Connection, order_id: int) -> sqlite3.Row:
@@ -127,12 +139,20 @@ def open_orders(conn: sqlite3.Connection, number: str) -> list[tuple[int, str, i
 
 def ordered_accounts(conn: sqlite3.Connection, list_id: int) -> tuple[set[int], set[int]]:
     """The accounts with an order from this stored list, and those with an open order from
-    another list (make_orders would give them a second one)."""
+    another list (make_orders opens them none)."""
     have = {r[0] for r in conn.execute("SELECT account_id FROM lockoff_orders WHERE"
                                        " list_id = ?", (list_id,))}
-    elsewhere = {r[0] for r in conn.execute("SELECT account_id FROM lockoff_orders WHERE"
-                                            " list_id <> ? AND status = 'open'", (list_id,))}
-    return have, elsewhere
+    return have, set(open_elsewhere(conn, list_id))
+
+
+def open_elsewhere(conn: sqlite3.Connection, list_id: int) -> dict[int, int]:
+    """account id -> its oldest open lock-off order from a list other than this one."""
+    found: dict[int, int] = {}
+    for account_id, order_id in conn.execute(
+            "SELECT account_id, id FROM lockoff_orders WHERE list_id <> ? AND status = 'open'"
+            " ORDER BY id", (list_id,)):
+        found.setdefault(account_id, order_id)
+    return found
 
 
 @dataclass(frozen=True)

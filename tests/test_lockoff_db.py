@@ -318,3 +318,36 @@ def test_a_phone_contact_counts_as_the_notice_and_is_logged_once_a_day(
     assert "100-0002: phone contact with Bo Tran" in capsys.readouterr().out
     assert main(["lockoff", "phone", "100-0002", "--db", path, "--today", notice.isoformat(),
                  "--spoke-with", "Bo", "--date", "2099-01-01"]) == 2
+
+
+def test_a_list_made_again_opens_no_second_order_from_the_cli(
+        district: sqlite3.Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """One shutoff, one crew: an account whose order from an earlier list is still open gets
+    no second one when the list is made again (the screen's s → 3 calls the same make_orders)."""
+    from console.cli import main
+    from console.session import os_login
+
+    district.execute("INSERT OR IGNORE INTO users (login, role, full_name, added_by, added_at)"
+                     " VALUES (?, 'clerk', 'CLI user', 'setup', ?)", (os_login(), AT))
+    dates = _dates(district)
+    lockoff = dates[EventKind.LOCKOFF]
+    for number in ("100-0000", "100-0001"):
+        _notice(district, number, "sb998", dates[EventKind.NOTICE])
+    make_list(district, lockoff, actor="clerk1", at=AT)
+    district.commit()
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    path = district.execute("PRAGMA database_list").fetchone()[2]
+    command = ["lockoff", "orders", "--db", path, "--today", lockoff.isoformat(), "--date",
+               lockoff.isoformat()]
+    assert main(command) == 0
+    assert f"2 lock-off orders opened for {lockoff}." in capsys.readouterr().out
+    make_list(district, lockoff, actor="clerk1", at=AT)
+    district.commit()
+    assert main(command) == 0
+    printed = capsys.readouterr().out
+    assert f"0 lock-off orders opened for {lockoff}." in printed
+    assert "ALREADY OPEN 100-0000: order 1 from an earlier list stands; no second order" \
+        in printed
+    assert district.execute("SELECT COUNT(*) FROM lockoff_orders WHERE status = 'open'"
+                            ).fetchone()[0] == 2

@@ -317,7 +317,7 @@ def test_the_reconnection_confirmation_says_the_quoted_fee_and_any_low_income_ca
     assert all(len(line) <= 76 for line in capped[1:] + full[1:])
 
 
-def test_a_remade_list_warns_of_orders_still_open_and_the_crew_result_asks_which(
+def test_a_remade_list_opens_no_second_order_for_an_account_with_one_open(
         tmp_path: Path) -> None:
     path = _district(tmp_path, orders=True)
     with open_database(path) as conn:
@@ -326,18 +326,41 @@ def test_a_remade_list_warns_of_orders_still_open_and_the_crew_result_asks_which
 
     async def drive() -> None:
         async with app.run_test(size=SIZE) as pilot:
-            screen = await open_lockoff(app, pilot)
+            await open_lockoff(app, pilot)
             await pilot.press("s", "3")
             await settle(app, pilot)
-            assert isinstance(app.screen, ConfirmModal)
-            shown = "\n".join(app.screen.lines)
-            assert "List 2: 2 accounts still ON LIST" in shown
-            assert ("NOTE: 2 of them already have an open order from an earlier list; each gets"
-                    " a second one.") in shown
-            await pilot.press("enter")
-            await settle(app, pilot)
-            assert "2 lock-off orders opened for 2026-11-30 (list 2)" in text_of(
-                app, "#lockoff-status")
+            assert not isinstance(app.screen, ConfirmModal)
+            assert ("2 accounts still ON LIST already have an open order from an earlier list;"
+                    " nothing new to open") in text_of(app, "#lockoff-status")
+
+    asyncio.run(drive())
+    with open_database(path) as conn:
+        orders = [tuple(r) for r in conn.execute("SELECT id, list_id, status FROM lockoff_orders"
+                                                 " ORDER BY id")]
+        assert orders == [(1, 1, "open"), (2, 1, "open")]
+        stored = latest_list(conn, LOCKOFF)
+        assert stored is not None and stored.id == 2
+        made = make_orders(conn, stored, actor="clerk1", at=AT)   # the CLI's call: the same
+        assert (made.created, made.already_open) == (0, [("100-0000", 1), ("100-0001", 2)])
+
+
+def test_the_crew_result_asks_which_order_when_an_account_has_two_open(
+        tmp_path: Path) -> None:
+    """Two open orders for one account (opened before a remade list stopped giving a second
+    one): the crew's result asks which it is for."""
+    path = _district(tmp_path, orders=True)
+    with open_database(path) as conn:
+        stored, _ = make_list(conn, LOCKOFF, actor="clerk1", at=AT)
+        conn.execute("INSERT INTO lockoff_orders (list_id, account_id, lockoff_on,"
+                     " service_class, created_by, created_at) SELECT ?, account_id,"
+                     " lockoff_on, service_class, created_by, created_at FROM lockoff_orders"
+                     " WHERE id = 1", (stored.id,))
+        conn.commit()
+    app = _app(path, today=LOCKOFF)
+
+    async def drive() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_lockoff(app, pilot)
             await pilot.press("o")
             await settle(app, pilot)
             assert isinstance(app.screen, ChoiceModal)
@@ -357,7 +380,7 @@ def test_a_remade_list_warns_of_orders_still_open_and_the_crew_result_asks_which
     with open_database(path) as conn:
         orders = [tuple(r) for r in conn.execute("SELECT id, list_id, status FROM lockoff_orders"
                                                  " ORDER BY id")]
-    assert orders == [(1, 1, "not_locked"), (2, 1, "open"), (3, 2, "open"), (4, 2, "open")]
+    assert orders == [(1, 1, "not_locked"), (2, 1, "open"), (3, 2, "open")]
 
 
 def test_a_clerk_logs_a_phone_contact_and_the_notice_gate_is_checked_again(

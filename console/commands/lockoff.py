@@ -260,6 +260,9 @@ def make_field_orders(args: argparse.Namespace, context: CommandContext) -> int:
     print(f"{made.created:,} lock-off orders opened for {on}.")
     for number, why in made.taken_off:
         print(f"TAKEN OFF {number}: {why}")
+    for number, order_id in made.already_open:
+        print(f"ALREADY OPEN {number}: order {order_id} from an earlier list stands; no second"
+              " order")
     return 0
 
 

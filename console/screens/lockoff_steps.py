@@ -75,23 +75,29 @@ def orders_preview(conn: Any, on: date) -> StepPreviewed:
                                             " first."], False, False)
     checked = recheck(conn, stored)
     have, elsewhere = ordered_accounts(conn, stored.id)
-    new = sum(1 for e in checked.still_on if e.candidate.account_id not in have)
-    twice = sum(1 for e in checked.still_on if e.candidate.account_id not in have
-                and e.candidate.account_id in elsewhere)
+    fresh = [e for e in checked.still_on if e.candidate.account_id not in have]
+    twice = sum(1 for e in fresh if e.candidate.account_id in elsewhere)
+    new = len(fresh) - twice
     off = taken_off_lines(checked.taken_off)
     if twice:
         off.insert(0, f"NOTE: {twice:,} of them already have an open order from an earlier"
-                      " list; each gets a second one.")
+                      " list: that order stands, no second one is opened.")
     if new == 0:
-        said = (f"already made for list {stored.id}; nothing new to open ({len(have):,} open"
-                " or done)." if have else "no account is still ON LIST; no orders to open.")
+        if twice:
+            said = (f"{twice:,} accounts still ON LIST already have an open order from an"
+                    " earlier list; nothing new to open.")
+        elif have:
+            said = (f"already made for list {stored.id}; nothing new to open ({len(have):,}"
+                    " open or done).")
+        else:
+            said = "no account is still ON LIST; no orders to open."
         return StepPreviewed("orders", on, [said, *taken_off_numbers(checked.taken_off)],
                              True, True)
     return StepPreviewed("orders", on, [
         f"List {stored.id}: {len(checked.still_on):,} accounts still ON LIST after checking"
         " every gate again.",
         f"{new:,} new lock-off orders to open" + (f"; {len(checked.still_on) - new:,} already"
-                                                  " made." if len(checked.still_on) > new
+                                                  " have one." if len(checked.still_on) > new
                                                   else "."),
         *off], True, False)
 
@@ -124,6 +130,9 @@ def run_orders(conn: Any, on: date, login: str) -> list[str]:
                                       field="date"))
     made = make_orders(conn, stored, actor=login, at=now_stamp())
     lines = [f"{made.created:,} lock-off orders opened for {on} (list {stored.id})."]
+    if made.already_open:
+        lines.append(f"{len(made.already_open):,} already had an open order from an earlier"
+                     " list (no second one).")
     return lines + taken_off_numbers(made.taken_off)
 
 
