@@ -57,6 +57,13 @@ class EtoTable:
         self._sums[(start, end)] = total
         return total
 
+    def values_text(self) -> str:
+        """Every value the table holds, in one order: equal texts price every budget alike
+        (the billing draft's inputs mark compares it, db.billing_inputs)."""
+        return ";".join([*(f"{d}={v}" for d, v in sorted(self.daily.items())),
+                         *(f"{y}-{m:02d}={v}" for (y, m), v in sorted(self.monthly.items())),
+                         *(f"{m:02d}={v}" for m, v in sorted(self.normal.items()))])
+
     def _month_value(self, year: int, month: int) -> Decimal | None:
         actual = self.monthly.get((year, month))
         return actual if actual is not None else self.normal.get(month)

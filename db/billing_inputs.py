@@ -47,10 +47,20 @@ def run_fingerprint(conn: sqlite3.Connection, run_id: int) -> str:
 
 
 def rates_text(book: RateBook) -> str:
-    """The rate book as the mark sees it: its folder and each file's class, date and hash."""
+    """The rate book as the mark sees it: its folder, each file's class, date and hash, and
+    the values of each ETo file its water budgets read (a file beside the rate files, which
+    the district updates as CIMIS reports: new values price budgets differently)."""
+    eto = {s.budget.eto_file: s.budget.eto for s in book.schedules() if s.budget is not None}
     return "\n".join([book.folder, str(book.what_if)] + [
         f"{s.ref.file},{s.ref.rate_class},{s.ref.effective},{s.ref.sha256}"
-        for s in book.schedules()])
+        for s in book.schedules()] + [
+        f"{name},{hashlib.sha256(table.values_text().encode('ascii')).hexdigest()}"
+        for name, table in sorted(eto.items())])
+
+
+def rates_fingerprint(book: RateBook) -> str:
+    """SHA-256 of rates_text: equal for two books that price every bill alike."""
+    return hashlib.sha256(rates_text(book).encode("utf-8")).hexdigest()
 
 
 # The tables a draft reads (accounts and their premises, routes and cycles, meters and reads,
@@ -68,8 +78,7 @@ def inputs_mark(conn: sqlite3.Connection, book: RateBook) -> str:
     """Whether anything a draft is computed from has moved, in a dozen lookups (migration
     0011): equal marks mean equal inputs."""
     found = conn.execute(MARK_SQL).fetchone()
-    rates = hashlib.sha256(rates_text(book).encode("utf-8")).hexdigest()
-    return ",".join(map(str, found)) + "," + rates
+    return ",".join(map(str, found)) + "," + rates_fingerprint(book)
 
 
 BillRow = tuple[object, ...]

@@ -448,3 +448,26 @@ def test_drafting_another_cycle_does_not_make_this_freeze_price_again(
 
     monkeypatch.setattr(billing_run, "compute_draft_in_parts", not_again)
     assert freeze_run(conn, 3, NOV, book, user=SUPER, at=AT).posted == run.billed
+
+
+def test_an_eto_file_updated_after_the_draft_moves_the_inputs_mark(tmp_path: Path) -> None:
+    """Water budgets are priced from the ETo file beside the rate files (RULES.md §5.2),
+    which the district updates as CIMIS reports: new values are an input that moved, so the
+    freeze prices again (db.billing_inputs)."""
+    import shutil
+
+    from core.rate_book import load_rate_folder
+    from db.billing_inputs import rates_fingerprint
+
+    folder = tmp_path / "rates"
+    shutil.copytree(Path(__file__).parent.parent / "fixtures" / "rates", folder)
+    book = load_rate_folder(folder)
+    again = load_rate_folder(folder)
+    assert rates_fingerprint(again) == rates_fingerprint(book)
+    eto = folder / "eto-high-mesa.csv"
+    eto.write_text(eto.read_text(encoding="utf-8").replace("04,6.13", "04,6.31"),
+                   encoding="utf-8")
+    updated = load_rate_folder(folder)
+    assert [s.ref.sha256 for s in updated.schedules()] == [s.ref.sha256
+                                                           for s in book.schedules()]
+    assert rates_fingerprint(updated) != rates_fingerprint(book)
