@@ -5,6 +5,7 @@ Adding a screen area, a CLI command or a migration: follow docs/development.md.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from functools import partial
 from importlib import import_module
@@ -14,7 +15,7 @@ from rich.markup import escape
 from textual.app import App
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.worker import WorkerState
 
 from console.config import ConsoleConfig
@@ -46,9 +47,11 @@ class Area:
 
     def binding(self) -> Binding:
         # Off the footers (Home's grid and F1 list the area keys): after a screen's own keys
-        # and F1 they would run off the right edge at 80 columns.
+        # and F1 they would run off the right edge at 80 columns. A priority binding runs as
+        # its key arrives, before the keys typed behind it are sent anywhere: they reach the
+        # area's screen once it is mounted, not the screen being left (F2 then a name).
         return Binding(self.key, self.action or f"go_to_area('{self.name}')", self.name,
-                       id=self.binding_id, show=False)
+                       id=self.binding_id, show=False, priority=True)
 
     def palette_text(self) -> str:
         return f"Go to {self.name}" + (f" ({self.key.upper()})" if self.key else "")
@@ -167,23 +170,33 @@ class MeterlineApp(App[int]):
             return
         self.push_screen(HelpScreen(self.screen))
 
-    def go_to_area(self, name: str) -> None:
+    def go_to_area(self, name: str) -> Awaitable[Any] | None:
+        """The area's screen over Home; what to await for it to be mounted (None: Home)."""
         area = next(a for a in AREAS if a.name == name)
         # Return to Home first so the stack never grows without bound.
         while len(self.screen_stack) > 2:
             self.pop_screen()
         if area.name != "Home":
-            self.push_screen(area.screen())
+            return self.push_screen(area.screen())
+        return None
 
-    def action_go_to_area(self, name: str) -> None:
-        self.go_to_area(name)
+    async def action_go_to_area(self, name: str) -> None:
+        """An area's key: its screen, mounted before the next key is read, so keys typed
+        right behind the area's key (a fast clerk, a paste over SSH) reach the new screen,
+        not the one being left."""
+        if isinstance(self.screen, ModalScreen):
+            return  # a form, a dialog, the search or the help is open: it keeps the keys
+        mounted = self.go_to_area(name)
+        if mounted is not None:
+            await mounted
 
-    def action_search(self) -> None:
-        """F2 from anywhere: the search opens over the current screen; Esc returns to it."""
+    async def action_search(self) -> None:
+        """F2 from anywhere: the search opens over the current screen; Esc returns to it. It
+        is mounted before the next key is read, so a name typed right behind F2 is searched."""
         from console.screens.search import SearchScreen
 
-        if not isinstance(self.screen, SearchScreen):
-            self.push_screen(SearchScreen())
+        if not isinstance(self.screen, ModalScreen):
+            await self.push_screen(SearchScreen())
 
     def open_account(self, number: str) -> None:
         from console.screens.account import AccountScreen

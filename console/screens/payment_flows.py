@@ -2,9 +2,12 @@
 lockbox file. Each is a short run of dialogs; database work runs on a thread."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+from textual import events
 
 from console.messages import BatchLoaded, PaymentsChanged
 from console.screens.account_forms import _db, _run
@@ -32,11 +35,13 @@ def _session(screen: Any) -> Any:
 
 
 # -- a new batch and its control total ----------------------------------------------------
-def new_batch_flow(screen: Any) -> None:
-    _run(screen, _new_batch(screen))
+def new_batch_flow(screen: Any, typed: Sequence[events.Key] = ()) -> None:
+    """Ask for the new batch's control total and deposit date, and open it; `typed`: keys the
+    clerk typed before the form opened, for the control total."""
+    _run(screen, _new_batch(screen, typed))
 
 
-async def _new_batch(screen: Any) -> None:
+async def _new_batch(screen: Any, typed: Sequence[events.Key]) -> None:
     from db.payment_batches import batch_lines, batch_totals, open_batch
 
     today = _session(screen).today
@@ -50,7 +55,7 @@ async def _new_batch(screen: Any) -> None:
     answer = await screen.app.push_screen_wait(FormModal(
         "Open a payment batch", [FormField("control", "Control total (tape)", "", "1,234.56"),
                                  FormField("date", "Deposit date", today.isoformat())],
-        parse, note="It closes only when what you post equals this total."))
+        parse, note="It closes only when what you post equals this total.", typed=typed))
     if answer is None:
         return
     cents, day = answer

@@ -12,7 +12,7 @@ import itertools
 from queue import SimpleQueue
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -22,7 +22,7 @@ from textual.widgets import DataTable, Footer, Input, Label, Static
 from console.messages import BatchLoaded, PaymentPosted, PaymentRefused, PaymentsChanged
 from console.screens import payment_flows
 from console.session import now_stamp
-from console.widgets.entry_input import EntryInput
+from console.widgets.entry_input import EntryInput, HeldKeys
 from console.worker_errors import ReportsWorkerErrors
 from core.errors import ConflictError, InputError
 from core.money import format_money
@@ -37,6 +37,9 @@ class PaymentsScreen(ReportsWorkerErrors, Screen[None]):
     """The clerk's payment batch: entry form on top, the batch's payments below."""
 
     CSS_PATH = "payments.tcss"
+    # Nothing has the focus until the open batch is known (keys typed meanwhile are held,
+    # then go to the batch form or the account field: _show_batch).
+    AUTO_FOCUS = ""
     BINDINGS = [
         Binding("escape", "leave", "Back", id="payments.back"),
         Binding("e", "entry", "Entry", id="payments.entry"),
@@ -61,6 +64,9 @@ class PaymentsScreen(ReportsWorkerErrors, Screen[None]):
         self._keys: dict[tuple[str, str], str] = {}  # duplicate key -> row key
         self._said = ""
         self._asked = False
+        # Until the open batch is known, keys wait: they are the control total when the
+        # batch form opens on arrival, else the first payment's account.
+        self._held = HeldKeys()
         self._outbox: SimpleQueue[tuple[int, int, PaymentLine] | None] = SimpleQueue()
 
     def compose(self) -> ComposeResult:
@@ -86,9 +92,13 @@ class PaymentsScreen(ReportsWorkerErrors, Screen[None]):
                                   ("Method", "method", 7), ("Check", "check", 6),
                                   ("Status", "status", 8)):
             table.add_column(label, key=key, width=width)
-        self.query_one("#pay-account", Input).focus()
         self._poster()
         self.action_reload()
+
+    def on_key(self, event: events.Key) -> None:
+        if self._held.hold(event):
+            event.stop()
+            event.prevent_default()
 
     def on_unmount(self) -> None:
         self._outbox.put(None)  # the poster finishes what was keyed, then stops
@@ -137,12 +147,19 @@ class PaymentsScreen(ReportsWorkerErrors, Screen[None]):
                                                                    "RETURNED", "REFUSED")):
             self._say(f"Batch {event.batch.id} is open: key each payment; the title keeps the "
                       "running total against the control total.")
+        typed = self._held.release()
         if event.batch is None:
             self._problem("No open batch: Esc then n opens one with its control total; i posts "
                           "a lockbox file.")
             if not self._asked:  # on arrival only; after a close or an import, n asks
                 self._asked = True
-                payment_flows.new_batch_flow(self)
+                payment_flows.new_batch_flow(self, typed)
+                typed = []
+        if typed or self.focused is None:
+            account = self.query_one("#pay-account", Input)
+            account.focus()
+            for key in typed:
+                account.post_message(key)
 
     def _show_title(self) -> None:
         title = self.query_one("#pay-title", Label)

@@ -46,6 +46,34 @@ def hand_over_typed_ahead(source: MessagePump, target: Widget) -> None:
         target.post_message(key)
 
 
+# Keys held while a screen finds out where typing goes: characters and the editing keys.
+# Everything else (Esc, the F-keys, ctrl+q) acts at once, as always.
+HELD_KEYS = frozenset({"enter", "backspace", "delete", "ctrl+u", "left", "right", "home",
+                       "end"})
+
+
+class HeldKeys:
+    """Keys typed while a screen is still loading what decides where they go (a form that
+    opens only when there is nothing to key into, or the field that takes them): held in
+    order, then handed to that field or form, so a clerk who types before the screen is
+    ready loses nothing."""
+
+    def __init__(self) -> None:
+        self._keys: list[events.Key] | None = []
+
+    def hold(self, event: events.Key) -> bool:
+        """Keep the key if still holding (the caller stops it); False once released."""
+        if self._keys is None or not (event.is_printable or event.key in HELD_KEYS):
+            return False
+        self._keys.append(events.Key(event.key, event.character))
+        return True
+
+    def release(self) -> list[events.Key]:
+        """The keys held, in order; from now on none is held."""
+        keys, self._keys = self._keys or [], None
+        return keys
+
+
 class EntryInput(Input):
     """An Input whose Enter calls `screen.field_entered(self)` before the next key is read."""
 

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -58,12 +58,16 @@ class FormModal(ModalScreen[T | None], Generic[T]):
     AUTO_FOCUS = ""  # on_mount focuses the first field and hands it the keys typed meanwhile
 
     def __init__(self, title: str, fields: Sequence[FormField],
-                 parse: Callable[[dict[str, str]], T], note: str = "") -> None:
+                 parse: Callable[[dict[str, str]], T], note: str = "",
+                 typed: Sequence[events.Key] = ()) -> None:
+        """`typed`: keys the clerk typed before the form opened (console.widgets.entry_input
+        .HeldKeys), for its first field, before any typed while it opens."""
         super().__init__()
         self.title_text = title
         self.fields = tuple(fields)
         self.parse = parse
         self.note = note
+        self.typed = tuple(typed)
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -84,6 +88,8 @@ class FormModal(ModalScreen[T | None], Generic[T]):
         the first field gets them, in order, as it gets the focus."""
         for first in self.query(FormInput).results():
             self.set_focus(first)
+            for key in self.typed:
+                first.post_message(key)
             hand_over_typed_ahead(self, first)
             break
 

@@ -1,0 +1,91 @@
+"""Keys a clerk types right behind an area's key, in one burst (a fast clerk, a paste over
+SSH), reach the area's screen: F2 then a name searches the name; F7 then an amount is the new
+batch's control total, or the first payment's account when a batch is open. An area key under
+a form or dialog still does nothing."""
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from console.screens.payments import PaymentsScreen
+from console.screens.search import SearchScreen
+from console.widgets.forms import FormModal
+from db.connection import open_database
+from db.payment_batches import open_batch
+from tests.console_support import build_small_district, copy_district, make_app, session_for
+from tests.test_form_type_ahead import typed_at_once
+
+
+@pytest.fixture(scope="module")
+def district_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_small_district(tmp_path_factory.mktemp("typeahead"), accounts=30)
+
+
+@pytest.fixture
+def district(district_source: Path, tmp_path: Path) -> Path:
+    return copy_district(district_source, tmp_path)
+
+
+async def settle(app, pilot) -> None:  # type: ignore[no-untyped-def]
+    """Let the screens load: the Payments screen keeps a worker for posting and the batch
+    form waits for the clerk, so workers are not waited for (tests.console_support)."""
+    for _ in range(6):
+        await pilot.pause(0.1)
+
+
+def value_of(app, selector: str) -> str:  # type: ignore[no-untyped-def]
+    return str(app.screen.query_one(selector).value)
+
+
+async def test_a_name_typed_behind_f2_is_searched(district: Path) -> None:
+    app = make_app(district)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        typed_at_once(app, ["f2", *"smi"])
+        await settle(app, pilot)
+        assert isinstance(app.screen, SearchScreen)
+        assert value_of(app, "#search-text") == "smi"
+
+
+async def test_an_amount_typed_behind_f7_is_the_new_batchs_control_total(
+        district: Path) -> None:
+    app = make_app(district)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        typed_at_once(app, ["f7", *"150.00"])
+        await settle(app, pilot)
+        assert isinstance(app.screen, FormModal)
+        assert app.screen.title_text == "Open a payment batch"
+        assert value_of(app, "#form-control") == "150.00"
+
+
+async def test_an_account_typed_behind_f7_with_a_batch_open_is_the_first_payments(
+        district: Path) -> None:
+    login = session_for(district).user.login
+    with open_database(district) as conn:
+        open_batch(conn, control_total_cents=10000, deposit_date=date(2026, 11, 20),
+                   actor=login, at="2026-11-20T09:00:00")
+    app = make_app(district)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        typed_at_once(app, ["f7", *"0100004-01"])
+        await settle(app, pilot)
+        assert isinstance(app.screen, PaymentsScreen)
+        assert value_of(app, "#pay-account") == "0100004-01"
+        assert app.screen.focused is app.screen.query_one("#pay-account")
+
+
+async def test_an_area_key_under_a_form_still_does_nothing(district: Path) -> None:
+    app = make_app(district)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("f7")
+        await settle(app, pilot)
+        assert isinstance(app.screen, FormModal)
+        await pilot.press("f3", "f2")
+        await settle(app, pilot)
+        assert isinstance(app.screen, FormModal)
+        assert [type(s).__name__ for s in app.screen_stack][-2:] == ["PaymentsScreen",
+                                                                      "FormModal"]
