@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import statistics
 import tempfile
 import time
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from datetime import date
 from pathlib import Path
 
 from bench.figure import Figure
+from bench.machine import calibration_seconds
 from core.model import Role, User
 from db.bill_print import write_print_file
 from db.billing_run import approve_run, draft_run, freeze_run
@@ -76,7 +78,15 @@ class Timed:
 def run(db_path: Path) -> list[Figure]:
     # This machine's speed wanders from run to run (other work, the page cache), so the run is
     # timed RUNS times on fresh copies and the median run is reported, beside every total.
-    runs = sorted((_timed_run(db_path) for _ in range(RUNS)), key=lambda t: t.seconds)
+    # The machine's own speed is timed before the first run and after each (bench.machine),
+    # so a change in the code shows in the ratio even when the machine is slower or faster.
+    machines = [calibration_seconds()]
+    timed = []
+    for _ in range(RUNS):
+        timed.append(_timed_run(db_path))
+        machines.append(calibration_seconds())
+    runs = sorted(timed, key=lambda t: t.seconds)
+    machine = statistics.median(machines)
     median = runs[len(runs) // 2]
     totals = ", ".join(f"{t.seconds:.2f}" for t in runs)
     return [
@@ -92,6 +102,10 @@ def run(db_path: Path) -> list[Figure]:
         Figure("billing run, print file", median.printing, "s"),
         Figure("billing run vs plain-SQL tier arithmetic",
                median.seconds / max(median.sql_seconds, 1e-9), "x slower"),
+        Figure("machine calibration (bench/machine.py: fixed Python + SQLite work)",
+               machine * 1000, "ms"),
+        Figure("billing run in calibration units (median run / calibration)",
+               median.seconds / max(machine, 1e-9), "x"),
     ]
 
 
