@@ -4,6 +4,7 @@ batch's control total, or the first payment's account when a batch is open. An a
 a form or dialog still does nothing."""
 from __future__ import annotations
 
+import time
 from datetime import date
 from pathlib import Path
 
@@ -89,3 +90,27 @@ async def test_an_area_key_under_a_form_still_does_nothing(district: Path) -> No
         assert isinstance(app.screen, FormModal)
         assert [type(s).__name__ for s in app.screen_stack][-2:] == ["PaymentsScreen",
                                                                       "FormModal"]
+
+
+async def test_a_batch_that_cannot_be_loaded_still_leaves_the_account_field_ready(
+        district: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import db.payment_batches as payment_batches
+    from console.screens.error import ErrorModal
+    from db.connection import DatabaseError
+
+    def locked(*args: object, **kwargs: object) -> None:
+        time.sleep(0.3)  # the keys typed behind F7 arrive while the batch is looked up
+        raise DatabaseError("the database is locked by another program")
+
+    monkeypatch.setattr(payment_batches, "open_batch_of", locked)
+    app = make_app(district)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        typed_at_once(app, ["f7", *"0100"])
+        await settle(app, pilot)
+        assert isinstance(app.screen, ErrorModal)
+        await pilot.press("escape")
+        await pilot.press(*"004-01")
+        await settle(app, pilot)
+        assert isinstance(app.screen, PaymentsScreen)
+        assert value_of(app, "#pay-account") == "0100004-01"

@@ -18,6 +18,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Label, Static
+from textual.worker import Worker, WorkerState
 
 from console.messages import BatchLoaded, PaymentPosted, PaymentRefused, PaymentsChanged
 from console.screens import payment_flows
@@ -67,6 +68,7 @@ class PaymentsScreen(ReportsWorkerErrors, Screen[None]):
         # Until the open batch is known, keys wait: they are the control total when the
         # batch form opens on arrival, else the first payment's account.
         self._held = HeldKeys()
+        self._load_failed = False
         self._outbox: SimpleQueue[tuple[int, int, PaymentLine] | None] = SimpleQueue()
 
     def compose(self) -> ComposeResult:
@@ -99,6 +101,25 @@ class PaymentsScreen(ReportsWorkerErrors, Screen[None]):
         if self._held.hold(event):
             event.stop()
             event.prevent_default()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A batch that could not be loaded: ReportsWorkerErrors' handler (called too) shows
+        the error, and once it is closed the account field has the keys held meanwhile."""
+        if event.state == WorkerState.ERROR and event.worker.group == "payments-load":
+            self._load_failed = True
+
+    def on_screen_resume(self) -> None:
+        if self._load_failed:
+            self._load_failed = False
+            self._take_keys(self._held.release())
+
+    def _take_keys(self, typed: list[events.Key]) -> None:
+        """The account field gets the focus, if nothing has it, and the keys typed."""
+        if typed or self.focused is None:
+            account = self.query_one("#pay-account", Input)
+            self.set_focus(account)  # now, not later: its focus comes before the keys
+            for key in typed:
+                account.post_message(key)
 
     def on_unmount(self) -> None:
         self._outbox.put(None)  # the poster finishes what was keyed, then stops
@@ -155,11 +176,7 @@ class PaymentsScreen(ReportsWorkerErrors, Screen[None]):
                 self._asked = True
                 payment_flows.new_batch_flow(self, typed)
                 typed = []
-        if typed or self.focused is None:
-            account = self.query_one("#pay-account", Input)
-            account.focus()
-            for key in typed:
-                account.post_message(key)
+        self._take_keys(typed)
 
     def _show_title(self) -> None:
         title = self.query_one("#pay-title", Label)
