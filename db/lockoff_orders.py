@@ -137,6 +137,47 @@ def open_orders(conn: sqlite3.Connection, number: str) -> list[tuple[int, str, i
         (number,))]
 
 
+REGISTER_SQL = """
+SELECT o.id, o.list_id, o.lockoff_on, o.service_class, o.status, o.result_note, o.created_by,
+       o.created_at, o.completed_on, o.completed_by, o.completed_at,
+       a.number AS account_number, c.name AS customer_name, p.line1 AS address
+  FROM lockoff_orders o
+  JOIN accounts a ON a.id = o.account_id
+  JOIN customers c ON c.id = a.customer_id
+  JOIN premises p ON p.id = a.premise_id
+"""
+
+
+def _register_where(statuses: tuple[str, ...]) -> str:
+    return f"o.status IN ({', '.join('?' * len(statuses))})" if statuses else "1"
+
+
+def count_register(conn: sqlite3.Connection, statuses: tuple[str, ...] = ()) -> int:
+    """How many lock-off orders have one of `statuses` (every order when none are given)."""
+    return int(conn.execute(f"SELECT count(*) FROM lockoff_orders o WHERE"
+                            f" {_register_where(statuses)}", statuses).fetchone()[0])
+
+
+def register_key(row: sqlite3.Row) -> str:
+    """A row's place in the register's order, for `register_page(after=...)`."""
+    return f"{row['lockoff_on']}|{row['id']}"
+
+
+def register_page(conn: sqlite3.Connection, statuses: tuple[str, ...] = (), *,
+                  after: str | None = None, offset: int = 0,
+                  limit: int = 200) -> list[sqlite3.Row]:
+    """One page of the crew's dispatch list, oldest lock-off day first (then order id), by
+    keyset after a `register_key` (else by offset)."""
+    where = _register_where(statuses)
+    if after is None:
+        return conn.execute(f"{REGISTER_SQL} WHERE {where} ORDER BY o.lockoff_on, o.id"
+                            " LIMIT ? OFFSET ?", (*statuses, limit, offset)).fetchall()
+    day, _, order_id = after.partition("|")
+    return conn.execute(f"{REGISTER_SQL} WHERE {where} AND (o.lockoff_on, o.id) > (?, ?)"
+                        " ORDER BY o.lockoff_on, o.id LIMIT ?",
+                        (*statuses, day, int(order_id), limit)).fetchall()
+
+
 def ordered_accounts(conn: sqlite3.Connection, list_id: int) -> tuple[set[int], set[int]]:
     """The accounts with an order from this stored list, and those with an open order from
     another list (make_orders opens them none)."""

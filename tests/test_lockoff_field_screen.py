@@ -346,8 +346,8 @@ def test_a_remade_list_opens_no_second_order_for_an_account_with_one_open(
 
 def test_the_crew_result_asks_which_order_when_an_account_has_two_open(
         tmp_path: Path) -> None:
-    """Two open orders for one account (opened before a remade list stopped giving a second
-    one): the crew's result asks which it is for."""
+    """Two open orders for one account (a district's older data can hold them): the crew's
+    result asks which it is for."""
     path = _district(tmp_path, orders=True)
     with open_database(path) as conn:
         stored, _ = make_list(conn, LOCKOFF, actor="clerk1", at=AT)

@@ -8,6 +8,7 @@
                                                             hangers, logged, as a print file
     meterline lockoff late-fees --date YYYY-MM-DD           the date's late fees (once each)
     meterline lockoff orders --date YYYY-MM-DD              field orders from the stored list
+    meterline lockoff open-orders [--all] [--format table|json]   the crew's dispatch list
     meterline lockoff complete ORDER (--locked | --not-locked) --note TEXT [--date D]
     meterline lockoff reconnect NUMBER [--date D] [--after-hours]
     meterline lockoff annual --year YYYY                    SB 998 annual count
@@ -67,6 +68,12 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
                                 help="field orders for the stored list, checked again first")
     orders.add_argument("--date", required=True, metavar="YYYY-MM-DD")
     orders.set_defaults(handler=make_field_orders)
+    dispatch = actions.add_parser("open-orders", parents=[common],
+                                  help="every open lock-off order, oldest lock-off day first")
+    dispatch.add_argument("--all", action="store_true",
+                          help="every order, with the crew's result when recorded")
+    dispatch.add_argument("--format", choices=("table", "json"), default="table")
+    dispatch.set_defaults(handler=print_open_orders)
     done = actions.add_parser("complete", parents=[common], help="record a crew's result")
     done.add_argument("order", type=int)
     result = done.add_mutually_exclusive_group(required=True)
@@ -263,6 +270,44 @@ def make_field_orders(args: argparse.Namespace, context: CommandContext) -> int:
     for number, order_id in made.already_open:
         print(f"ALREADY OPEN {number}: order {order_id} from an earlier list stands; no second"
               " order")
+    return 0
+
+
+_ORDER_TABLE = ("order", "lockoff_on", "account", "name", "address", "class", "list", "status")
+_ORDER_FIELDS = {"order": "id", "list": "list_id", "account": "account_number",
+                 "name": "customer_name", "address": "address", "class": "service_class"}
+
+
+def _order_row(row: Any) -> dict[str, Any]:
+    """One lock-off order as the command prints it (the register's columns, in words)."""
+    found = {name: row[column] for name, column in _ORDER_FIELDS.items()}
+    return {**found, "lockoff_on": row["lockoff_on"], "status": row["status"].upper(),
+            "created_by": row["created_by"], "created_at": row["created_at"],
+            "result_note": row["result_note"], "completed_on": row["completed_on"],
+            "completed_by": row["completed_by"], "completed_at": row["completed_at"]}
+
+
+def print_open_orders(args: argparse.Namespace, context: CommandContext) -> int:
+    """The crew's dispatch list: every open lock-off order (every order with --all), oldest
+    lock-off day first, with the id `complete` takes."""
+    from db.lockoff_orders import count_register, register_page
+
+    statuses = () if args.all else ("open",)
+    with signed_in(context) as (_, conn, _at):
+        total = count_register(conn, statuses)
+        rows = [_order_row(r) for r in register_page(conn, statuses, limit=max(total, 1))]
+    which = "lock-off orders" if args.all else "open lock-off orders"
+    if args.format == "json":
+        print(json.dumps({"today": context.today.isoformat(), "all": args.all,
+                          "count": len(rows), "orders": rows}, indent=2))
+        return 0
+    from tabulate import tabulate
+
+    print(f"{len(rows):,} {which}, oldest lock-off day first.")
+    if rows:
+        print(tabulate([[r[h] for h in _ORDER_TABLE] for r in rows], headers=list(_ORDER_TABLE)))
+        print("Record a crew's result: meterline lockoff complete ORDER (--locked | --not-locked)"
+              " --note TEXT")
     return 0
 
 

@@ -6,6 +6,7 @@ db.lockoff_orders.reconnect (it posts the fee) and db.arrangements.record_condit
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, NoReturn
@@ -135,6 +136,30 @@ def reconnect_fee_lines(settings: Any, request: ReconnectRequest, name: str,
             " due and there is no payment plan."]
 
 
+def ask_crew_result(app: Any, order_id: int, number: str, name: str, today: date,
+                    recorded: Callable[[CrewResult | None], None]) -> None:
+    """Ask the crew's result for one lock-off order (locked or not, then the note and the
+    day); `recorded` gets the checked result, or None when the clerk pressed Esc."""
+    from console.widgets.forms import ChoiceModal, FormField, FormModal
+
+    def picked(kind: str | None) -> None:
+        if kind is None:
+            recorded(None)
+            return
+
+        def parse(values: dict[str, str]) -> CrewResult:
+            return parse_crew_form(order_id, number, kind == "locked", values, today)
+
+        app.push_screen(FormModal(
+            f"Order {order_id} of {number}: {kind.replace('-', ' ').upper()}",
+            [FormField("note", "What the crew found or did", ""),
+             FormField("date", "Date (YYYY-MM-DD)", str(today))], parse,
+            note="LOCKED is checked again on the day (every gate, RULES.md §1.7)."), recorded)
+
+    app.push_screen(ChoiceModal(f"Crew result, order {order_id}: {number} {name}"[:76],
+                                CREW_RESULTS), picked)
+
+
 @dataclass
 class OpenOrdersFound(Message):
     """The account's open lock-off orders were looked up: (id, lock-off date, list)."""
@@ -233,11 +258,7 @@ class LockoffField:
             picked)
 
     def _ask_crew_result(self, number: str, name: str, order_id: int) -> None:
-        from console.widgets.forms import ChoiceModal, FormField, FormModal
-
-        today = self.app.session.today  # type: ignore[attr-defined]
-
-        def recorded(result: Any) -> None:
+        def recorded(result: CrewResult | None) -> None:
             if result is None:
                 self._field_status(f"Order {order_id} ({number}): no result recorded; nothing"
                                    " changed.")
@@ -245,23 +266,8 @@ class LockoffField:
                 self._field_status(f"Order {order_id} ({number}): recording the crew's result…")
                 self._complete(result)
 
-        def picked(kind: str | None) -> None:
-            if kind is None:
-                recorded(None)
-                return
-
-            def parse(values: dict[str, str]) -> CrewResult:
-                return parse_crew_form(order_id, number, kind == "locked", values, today)
-
-            self.app.push_screen(FormModal(  # type: ignore[attr-defined]
-                f"Order {order_id} of {number}: {kind.replace('-', ' ').upper()}",
-                [FormField("note", "What the crew found or did", ""),
-                 FormField("date", "Date (YYYY-MM-DD)", str(today))], parse,
-                note="LOCKED is checked again on the day (every gate, RULES.md §1.7)."),
-                recorded)
-
-        self.app.push_screen(ChoiceModal(  # type: ignore[attr-defined]
-            f"Crew result, order {order_id}: {number} {name}"[:76], CREW_RESULTS), picked)
+        ask_crew_result(self.app, order_id, number, name,  # type: ignore[attr-defined]
+                        self.app.session.today, recorded)  # type: ignore[attr-defined]
 
     @work(thread=True, exclusive=True, group="lockoff-field", exit_on_error=False)
     def _complete(self, result: CrewResult) -> None:
