@@ -5,6 +5,7 @@ Adding a screen area, a CLI command or a migration: follow docs/development.md.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from functools import partial
@@ -12,6 +13,8 @@ from importlib import import_module
 from typing import Any, cast
 
 from rich.markup import escape
+from textual import events
+from textual.actions import SkipAction
 from textual.app import App
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -47,11 +50,10 @@ class Area:
 
     def binding(self) -> Binding:
         # Off the footers (Home's grid and F1 list the area keys): after a screen's own keys
-        # and F1 they would run off the right edge at 80 columns. A priority binding runs as
-        # its key arrives, before the keys typed behind it are sent anywhere: they reach the
-        # area's screen once it is mounted, not the screen being left (F2 then a name).
+        # and F1 they would run off the right edge at 80 columns. An F-key bound to an area
+        # runs as it arrives (MeterlineApp.on_event).
         return Binding(self.key, self.action or f"go_to_area('{self.name}')", self.name,
-                       id=self.binding_id, show=False, priority=True)
+                       id=self.binding_id, show=False)
 
     def palette_text(self) -> str:
         return f"Go to {self.name}" + (f" ({self.key.upper()})" if self.key else "")
@@ -80,7 +82,12 @@ AREAS = (
          "console.screens.work_orders:WorkOrdersScreen", "app.work_orders"),
     Area("", "Refunds", "refund register: approve, cancel, pay approved refunds to A/P",
          "console.screens.refunds:RefundsScreen", "app.refunds"),
+    Area("", "Lock-off orders", "the crew's dispatch list: every open lock-off order, results",
+         "console.screens.lockoff_orders:LockoffOrdersScreen", "app.lockoff_orders"),
 )
+# The area keys that run as they arrive (MeterlineApp.on_event).
+AREA_BINDING_IDS = frozenset(area.binding_id for area in AREAS if area.key)
+FUNCTION_KEY = re.compile(r"f\d{1,2}")
 
 
 def _meterline(app: App[Any]) -> MeterlineApp:
@@ -140,6 +147,21 @@ class MeterlineApp(App[int]):
         Binding("ctrl+p", "command_palette", "Commands", id="app.commands", show=False),
     ]
 
+    async def on_event(self, event: events.Event) -> None:
+        """An F-key bound to an area runs as it arrives, before the keys typed behind it are
+        sent anywhere, and its screen is mounted before they are read: they reach the area's
+        screen, not the one being left (F2 then a name). Only F-keys: an area key remapped to
+        a letter or a ctrl key ([keymap]) waits behind the field being typed in, as every
+        other binding does, so ctrl+a still moves to the start of the field."""
+        if isinstance(event, events.Key) and not event.is_forwarded \
+                and FUNCTION_KEY.fullmatch(event.key):
+            active = self.active_bindings.get(event.key)
+            if active is not None and active.node is self and active.enabled \
+                    and active.binding.id in AREA_BINDING_IDS:
+                await self.run_action(active.binding.action, self)
+                return
+        await super().on_event(event)
+
     def __init__(self, session: Session, config: ConsoleConfig) -> None:
         super().__init__()
         self.session = session
@@ -185,7 +207,7 @@ class MeterlineApp(App[int]):
         right behind the area's key (a fast clerk, a paste over SSH) reach the new screen,
         not the one being left."""
         if isinstance(self.screen, ModalScreen):
-            return  # a form, a dialog, the search or the help is open: it keeps the keys
+            raise SkipAction()  # a form, a dialog, the search or the help keeps the key
         mounted = self.go_to_area(name)
         if mounted is not None:
             await mounted
@@ -195,8 +217,9 @@ class MeterlineApp(App[int]):
         is mounted before the next key is read, so a name typed right behind F2 is searched."""
         from console.screens.search import SearchScreen
 
-        if not isinstance(self.screen, ModalScreen):
-            await self.push_screen(SearchScreen())
+        if isinstance(self.screen, ModalScreen):
+            raise SkipAction()
+        await self.push_screen(SearchScreen())
 
     def open_account(self, number: str) -> None:
         from console.screens.account import AccountScreen

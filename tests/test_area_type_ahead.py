@@ -114,3 +114,43 @@ async def test_a_batch_that_cannot_be_loaded_still_leaves_the_account_field_read
         await settle(app, pilot)
         assert isinstance(app.screen, PaymentsScreen)
         assert value_of(app, "#pay-account") == "0100004-01"
+
+
+async def test_an_account_and_enter_typed_behind_f7_move_on_to_the_amount(
+        district: Path) -> None:
+    login = session_for(district).user.login
+    with open_database(district) as conn:
+        open_batch(conn, control_total_cents=10000, deposit_date=date(2026, 11, 20),
+                   actor=login, at="2026-11-20T09:00:00")
+    app = make_app(district)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        typed_at_once(app, ["f7", *"0100004-01", "enter"])
+        await settle(app, pilot)
+        typed_at_once(app, [*"25.00"])
+        await settle(app, pilot)
+        assert value_of(app, "#pay-account") == "0100004-01"
+        assert value_of(app, "#pay-amount") == "25.00"
+        assert app.screen.focused is app.screen.query_one("#pay-amount")
+
+
+async def test_an_area_key_remapped_to_ctrl_a_leaves_ctrl_a_to_the_field(
+        district: Path) -> None:
+    """[keymap] "app.accounts" = "f3,ctrl+a" (docs/configuration.md): in a field, ctrl+a is
+    still the start of the line; F3 still goes to the accounts at once."""
+    login = session_for(district).user.login
+    with open_database(district) as conn:
+        open_batch(conn, control_total_cents=10000, deposit_date=date(2026, 11, 20),
+                   actor=login, at="2026-11-20T09:00:00")
+    app = make_app(district, keymap={"app.accounts": "f3,ctrl+a"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("f7")
+        await settle(app, pilot)
+        await pilot.press(*"004-01", "ctrl+a", *"0100")
+        await settle(app, pilot)
+        assert isinstance(app.screen, PaymentsScreen)
+        assert value_of(app, "#pay-account") == "0100004-01"
+        await pilot.press("f3")
+        await settle(app, pilot)
+        assert type(app.screen).__name__ == "AccountsScreen"

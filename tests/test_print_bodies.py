@@ -127,6 +127,24 @@ def test_a_stored_body_naming_a_line_set_the_run_has_not_is_refused(
     assert not any(p.name.startswith("bills") for p in tmp_path.iterdir())
 
 
+def test_a_body_kept_with_its_charge_lines_written_out_prints_the_same(
+        conn: sqlite3.Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run frozen before bodies kept marks has its C lines in the body: written as they
+    are (no line of theirs begins with the mark), a piece at a time."""
+    run = freeze(conn)
+    kept = stored_body(conn, run.id)
+    assert kept is not None
+    packer = zlib.compressobj(1, zlib.DEFLATED, -15)
+    whole = packer.compress(body_text(conn, kept).encode("utf-8")) + packer.flush()
+    older = PrintBody(run.id, whole, kept.counts, kept.bills, kept.current_cents,
+                      kept.total_due_cents)
+    monkeypatch.setattr(bill_print, "stored_body", lambda conn, run_id: older)
+    monkeypatch.setattr(bill_print, "INFLATE_PIECE", 5)
+    write_print_file(conn, 3, NOV, tmp_path / "bills.txt", generated_at=AT)
+    assert (tmp_path / "bills.txt").read_text(encoding="utf-8") \
+        == build_print_file(conn, run, AT).text()
+
+
 def test_the_stored_bills_are_written_a_piece_at_a_time(
         conn: sqlite3.Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     run = freeze(conn)

@@ -2,16 +2,14 @@
 lockbox file. Each is a short run of dialogs; database work runs on a thread."""
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from textual import events
-
 from console.messages import BatchLoaded, PaymentsChanged
 from console.screens.account_forms import _db, _run
 from console.session import now_stamp
+from console.widgets.entry_input import HeldKeys
 from console.widgets.forms import ChoiceModal, ConfirmModal, FormField, FormModal
 from core.clock import parse_date
 from core.errors import InputError, InputProblem
@@ -35,13 +33,13 @@ def _session(screen: Any) -> Any:
 
 
 # -- a new batch and its control total ----------------------------------------------------
-def new_batch_flow(screen: Any, typed: Sequence[events.Key] = ()) -> None:
-    """Ask for the new batch's control total and deposit date, and open it; `typed`: keys the
-    clerk typed before the form opened, for the control total."""
+def new_batch_flow(screen: Any, typed: HeldKeys | None = None) -> None:
+    """Ask for the new batch's control total and deposit date, and open it; `typed`: the keys
+    held until the form is mounted (typed before it opened), for the control total."""
     _run(screen, _new_batch(screen, typed))
 
 
-async def _new_batch(screen: Any, typed: Sequence[events.Key]) -> None:
+async def _new_batch(screen: Any, typed: HeldKeys | None) -> None:
     from db.payment_batches import batch_lines, batch_totals, open_batch
 
     today = _session(screen).today

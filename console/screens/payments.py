@@ -168,15 +168,15 @@ class PaymentsScreen(ReportsWorkerErrors, Screen[None]):
                                                                    "RETURNED", "REFUSED")):
             self._say(f"Batch {event.batch.id} is open: key each payment; the title keeps the "
                       "running total against the control total.")
-        typed = self._held.release()
         if event.batch is None:
             self._problem("No open batch: Esc then n opens one with its control total; i posts "
                           "a lockbox file.")
             if not self._asked:  # on arrival only; after a close or an import, n asks
                 self._asked = True
-                payment_flows.new_batch_flow(self, typed)
-                typed = []
-        self._take_keys(typed)
+                # The keys stay held until the form is mounted: its control total has them.
+                payment_flows.new_batch_flow(self, self._held)
+                return
+        self._take_keys(self._held.release())
 
     def _show_title(self) -> None:
         title = self.query_one("#pay-title", Label)

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -17,7 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from console.widgets.entry_input import EntryInput, hand_over_typed_ahead
+from console.widgets.entry_input import EntryInput, HeldKeys, hand_over_typed_ahead
 from core.errors import InputError
 
 T = TypeVar("T")
@@ -59,15 +59,15 @@ class FormModal(ModalScreen[T | None], Generic[T]):
 
     def __init__(self, title: str, fields: Sequence[FormField],
                  parse: Callable[[dict[str, str]], T], note: str = "",
-                 typed: Sequence[events.Key] = ()) -> None:
-        """`typed`: keys the clerk typed before the form opened (console.widgets.entry_input
-        .HeldKeys), for its first field, before any typed while it opens."""
+                 typed: HeldKeys | None = None) -> None:
+        """`typed`: the keys held for this form (the clerk typed them before it opened), its
+        first field's once it is mounted, before any typed while it opens."""
         super().__init__()
         self.title_text = title
         self.fields = tuple(fields)
         self.parse = parse
         self.note = note
-        self.typed = tuple(typed)
+        self.typed = typed
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -88,7 +88,7 @@ class FormModal(ModalScreen[T | None], Generic[T]):
         the first field gets them, in order, as it gets the focus."""
         for first in self.query(FormInput).results():
             self.set_focus(first)
-            for key in self.typed:
+            for key in self.typed.release() if self.typed is not None else ():
                 first.post_message(key)
             hand_over_typed_ahead(self, first)
             break
