@@ -85,6 +85,7 @@ def test_the_cli_prints_the_open_orders_as_a_table_and_as_json(
     assert table.startswith("1 open lock-off orders, oldest lock-off day first.")
     assert "100-0000" in table and "100-0001" not in table and "OPEN" in table
     assert "meterline lockoff complete ORDER" in table
+    assert all(len(line) <= 80 for line in table.splitlines())  # an 80-column terminal
 
     assert main(["lockoff", "open-orders", "--all", "--format", "json", *common]) == 0
     printed = json.loads(capsys.readouterr().out)

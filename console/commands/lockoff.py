@@ -273,7 +273,10 @@ def make_field_orders(args: argparse.Namespace, context: CommandContext) -> int:
     return 0
 
 
-_ORDER_TABLE = ("order", "lockoff_on", "account", "name", "address", "class", "list", "status")
+_ORDER_TABLE = ("order", "lockoff_on", "account", "name", "address", "status")
+# The table fits a terminal of 80 columns: names and addresses are cut (the JSON has them
+# whole, with the class, the list and the crew's result).
+_ORDER_WIDTHS = {"name": 18, "address": 14}
 _ORDER_FIELDS = {"order": "id", "list": "list_id", "account": "account_number",
                  "name": "customer_name", "address": "address", "class": "service_class"}
 
@@ -285,6 +288,17 @@ def _order_row(row: Any) -> dict[str, Any]:
             "created_by": row["created_by"], "created_at": row["created_at"],
             "result_note": row["result_note"], "completed_on": row["completed_on"],
             "completed_by": row["completed_by"], "completed_at": row["completed_at"]}
+
+
+def _cell(row: dict[str, Any], name: str) -> Any:
+    """A table cell: a long name or address cut to its width, a status in words."""
+    value = row[name]
+    if name == "status":
+        return str(value).replace("_", " ")
+    width = _ORDER_WIDTHS.get(name)
+    if width is not None and value and len(value) > width:
+        return value[:width - 1] + "…"
+    return value
 
 
 def print_open_orders(args: argparse.Namespace, context: CommandContext) -> int:
@@ -305,9 +319,10 @@ def print_open_orders(args: argparse.Namespace, context: CommandContext) -> int:
 
     print(f"{len(rows):,} {which}, oldest lock-off day first.")
     if rows:
-        print(tabulate([[r[h] for h in _ORDER_TABLE] for r in rows], headers=list(_ORDER_TABLE)))
-        print("Record a crew's result: meterline lockoff complete ORDER (--locked | --not-locked)"
-              " --note TEXT")
+        print(tabulate([[_cell(r, h) for h in _ORDER_TABLE] for r in rows],
+                       headers=list(_ORDER_TABLE)))
+        print("Record a crew's result:\n"
+              "  meterline lockoff complete ORDER (--locked | --not-locked) --note TEXT")
     return 0
 
 
