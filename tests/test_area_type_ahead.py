@@ -29,6 +29,13 @@ def district(district_source: Path, tmp_path: Path) -> Path:
     return copy_district(district_source, tmp_path)
 
 
+def open_a_batch(district: Path) -> None:
+    """The clerk's batch is open already (F7 then goes to its account field)."""
+    with open_database(district) as conn:
+        open_batch(conn, control_total_cents=10000, deposit_date=date(2026, 11, 20),
+                   actor=session_for(district).user.login, at="2026-11-20T09:00:00")
+
+
 async def settle(app, pilot) -> None:  # type: ignore[no-untyped-def]
     """Let the screens load: the Payments screen keeps a worker for posting and the batch
     form waits for the clerk, so workers are not waited for (tests.console_support)."""
@@ -64,10 +71,7 @@ async def test_an_amount_typed_behind_f7_is_the_new_batchs_control_total(
 
 async def test_an_account_typed_behind_f7_with_a_batch_open_is_the_first_payments(
         district: Path) -> None:
-    login = session_for(district).user.login
-    with open_database(district) as conn:
-        open_batch(conn, control_total_cents=10000, deposit_date=date(2026, 11, 20),
-                   actor=login, at="2026-11-20T09:00:00")
+    open_a_batch(district)
     app = make_app(district)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
@@ -118,10 +122,7 @@ async def test_a_batch_that_cannot_be_loaded_still_leaves_the_account_field_read
 
 async def test_an_account_and_enter_typed_behind_f7_move_on_to_the_amount(
         district: Path) -> None:
-    login = session_for(district).user.login
-    with open_database(district) as conn:
-        open_batch(conn, control_total_cents=10000, deposit_date=date(2026, 11, 20),
-                   actor=login, at="2026-11-20T09:00:00")
+    open_a_batch(district)
     app = make_app(district)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
@@ -138,10 +139,7 @@ async def test_an_area_key_remapped_to_ctrl_a_leaves_ctrl_a_to_the_field(
         district: Path) -> None:
     """[keymap] "app.accounts" = "f3,ctrl+a" (docs/configuration.md): in a field, ctrl+a is
     still the start of the line; F3 still goes to the accounts at once."""
-    login = session_for(district).user.login
-    with open_database(district) as conn:
-        open_batch(conn, control_total_cents=10000, deposit_date=date(2026, 11, 20),
-                   actor=login, at="2026-11-20T09:00:00")
+    open_a_batch(district)
     app = make_app(district, keymap={"app.accounts": "f3,ctrl+a"})
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()

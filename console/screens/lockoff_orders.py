@@ -11,7 +11,6 @@ from typing import Any
 from textual import on
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import Label
 
 from console.screens.register_screen import (
     RegisterScreen,
@@ -83,6 +82,7 @@ class LockoffOrdersScreen(RegisterScreen):
     NAME = "Lock-off orders"
     PREFIX = "lockoff-orders"
     FILTERS = ORDER_FILTERS
+    ORDER_WORDS = "oldest lock-off day first"
     PANE = ("head", "where", "history", "note")
     LOADING = "Loading the lock-off orders…"
     EMPTY = "No lock-off orders have this status; f shows another."
@@ -97,14 +97,6 @@ class LockoffOrdersScreen(RegisterScreen):
 
     def changed(self, said: str) -> LockoffOrderRecorded:
         return LockoffOrderRecorded(said)
-
-    def show_title(self) -> None:
-        """The register's title, in this list's order: oldest lock-off day first."""
-        count = self.table.row_count
-        counted = "…" if count < 0 else f"{count:,}"
-        self.query_one(f"#{self.PREFIX}-title", Label).update(
-            f"{self.NAME} — {counted} {self.FILTERS[self.filter_index][0].upper()}"
-            " — oldest lock-off day first")
 
     @on(LockoffOrderRecorded)
     def _recorded(self, event: LockoffOrderRecorded) -> None:

@@ -45,6 +45,7 @@ class RegisterScreen(ReportsWorkerErrors, Screen[None]):
     NAME: ClassVar[str]  # the title's first words: "Work orders"
     PREFIX: ClassVar[str]  # the widgets' ids: "#orders-title", "#orders-list", … "#orders-status"
     FILTERS: ClassVar[StatusFilters]
+    ORDER_WORDS: ClassVar[str] = "newest first"  # the title's last words: the list's order
     PANE: ClassVar[tuple[str, ...]]  # the pane's lines, "head" first: "#orders-head", …
     LOADING: ClassVar[str]  # the pane's head until the first page arrives
     EMPTY: ClassVar[str]  # the pane's head when the filter shows no rows
@@ -102,7 +103,7 @@ class RegisterScreen(ReportsWorkerErrors, Screen[None]):
         counted = "…" if count < 0 else f"{count:,}"
         self.query_one(f"#{self.PREFIX}-title", Label).update(
             f"{self.NAME} — {counted} {self.FILTERS[self.filter_index][0].upper()}"
-            " — newest first")
+            f" — {self.ORDER_WORDS}")
 
     @on(PagedTable.CountLoaded)
     @on(PagedTable.PageLoaded)
