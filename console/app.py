@@ -157,9 +157,9 @@ class MeterlineApp(App[int]):
                 and FUNCTION_KEY.fullmatch(event.key):
             active = self.active_bindings.get(event.key)
             if active is not None and active.node is self and active.enabled \
-                    and active.binding.id in AREA_BINDING_IDS:
-                await self.run_action(active.binding.action, self)
-                return
+                    and active.binding.id in AREA_BINDING_IDS \
+                    and await self.run_action(active.binding.action, self):
+                return  # a skipped action (a form or dialog is open) goes on as usual
         await super().on_event(event)
 
     def __init__(self, session: Session, config: ConsoleConfig) -> None:
