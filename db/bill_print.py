@@ -5,15 +5,17 @@ import hashlib
 import json
 import os
 import sqlite3
+import threading
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from itertools import chain
 from pathlib import Path
-from typing import Any
+from queue import Queue
+from typing import Any, BinaryIO
 
 from core.bill_print import (
     LAYOUT_VERSION,
@@ -29,7 +31,8 @@ from core.errors import InputError, InputProblem
 from core.money import round_ratio_half_up
 from core.settings import DistrictSettings
 from core.usage_history import history_record
-from db.billing_run import Run, reconcile, require_run
+from db.billing_run import Reconciliation, Run, reconcile, require_run
+from db.connection import BackgroundRead
 from db.settings import load_settings
 
 # One row a billed bill, in account-number order (the numbers from :start to :last, both
@@ -73,9 +76,11 @@ SELECT b.id, b.period_start, b.period_end, b.estimated, b.total_cents, a.number,
  WHERE b.run_id = :run AND b.outcome = 'billed' AND a.number BETWEEN :start AND :last
  ORDER BY a.number
 """
-# A stored body is inflated and written this many compressed bytes at a time (about 6 MB of
-# records), so the whole file is never in memory twice.
-INFLATE_PIECE = 1 << 20
+# A stored body is inflated and written this many compressed bytes at a time (about 2 MB of
+# records), so the whole file is never in memory twice, and a thread hashes and writes one
+# piece while the next is made (at most WRITES_AHEAD pieces wait).
+INFLATE_PIECE = 1 << 18
+WRITES_AHEAD = 2
 # A stored body (db/print_bodies.py) holds each bill's C records as one line "@<line set>",
 # written out from the run's line sets as the file is written: the charge lines are most of
 # the file's bytes and bills priced alike share them, so the freeze compresses and the print
@@ -108,6 +113,9 @@ def write_print_file(conn: sqlite3.Connection, cycle_id: int, month: date, out: 
     if run.status != "frozen":
         raise InputError(InputProblem(f"run {run.id} is {run.status}: only a frozen run is "
                                       "printed", field="--cycle"))
+    # The reconciliation (with the run's ledger entries, summed) is read on a thread while
+    # the file is written; the file is renamed into place only if the totals agree.
+    reconciling = BackgroundRead(conn, lambda own: reconcile(own, cycle_id, month))
     stored = stored_body(conn, run.id)
     chunks: Iterable[bytes]
     if stored is None:
@@ -118,21 +126,27 @@ def write_print_file(conn: sqlite3.Connection, cycle_id: int, month: date, out: 
         header, message, trailer = _lines(built.lines)
         chunks = chain((header, message),
                        stored_records(conn, stored), (trailer,))
-    found = reconcile(conn, cycle_id, month)  # with the run's ledger entries, summed
-    if (built.current_cents, built.bills) != (found.ledger_cents, found.ledger_entries):
-        raise InputError(InputProblem(  # FORMATS.md §4.2: the T totals = the ledger postings
-            f"the file's current charges {built.current_cents} do not equal the run's ledger "
-            f"bills {found.ledger_cents}; nothing was written", field="--cycle"))
-    digest, size = _write_chunks(out, chunks)
+    found: list[Reconciliation] = []
+
+    def totals_agree() -> None:
+        found.append(reconciling.result())
+        if (built.current_cents, built.bills) != (found[0].ledger_cents,
+                                                  found[0].ledger_entries):
+            raise InputError(InputProblem(  # FORMATS.md §4.2: the T totals = the ledger's
+                f"the file's current charges {built.current_cents} do not equal the run's "
+                f"ledger bills {found[0].ledger_cents}; nothing was written", field="--cycle"))
+
+    digest, size = _write_chunks(out, chunks, before_rename=totals_agree)
+    ledger = found[0]
     manifest = out.with_name(out.name + ".manifest.json")
     _write(manifest, (json.dumps({
         "file": out.name, "sha256": digest, "bytes": size, "layout_version": LAYOUT_VERSION,
         "run_id": run.id, "cycle": cycle_id, "month": run.month, "bill_date": run.bill_date,
         "counts": {rec: built.counts[rec] for rec in RECORD_TYPES},
         "bill_count": built.bills, "current_charges_cents": built.current_cents,
-        "total_due_cents": built.total_due_cents, "ledger_bill_cents": found.ledger_cents,
-        "held_count": len(found.held), "excluded_count": len(found.excluded),
-        "unaccounted_count": len(found.unaccounted), "generated_at": generated_at},
+        "total_due_cents": built.total_due_cents, "ledger_bill_cents": ledger.ledger_cents,
+        "held_count": len(ledger.held), "excluded_count": len(ledger.excluded),
+        "unaccounted_count": len(ledger.unaccounted), "generated_at": generated_at},
         indent=2) + "\n").encode("utf-8"))
     return Written(out, manifest, digest, built.bills, built.current_cents,
                    built.total_due_cents)
@@ -208,23 +222,54 @@ def _expand(block: bytes, charges: dict[bytes, bytes]) -> list[bytes | memoryvie
     return out
 
 
-def _write_chunks(path: Path, chunks: Iterable[bytes]) -> tuple[str, int]:
-    """The bytes written one after another, beside then renamed like `_write`; the file's
-    SHA-256 and size are taken as it is written, so no second copy of it is built."""
+def _write_chunks(path: Path, chunks: Iterable[bytes], *,
+                  before_rename: Callable[[], None] | None = None) -> tuple[str, int]:
+    """The bytes written one after another, beside then renamed like `_write` once
+    `before_rename` has not refused them; the file's SHA-256 and size are taken as it is
+    written, so no second copy of it is built."""
     digest = hashlib.sha256()
-    size = 0
     partial = path.with_name(path.name + ".partial")
     try:
         with partial.open("wb") as file:
-            for data in chunks:
-                digest.update(data)
-                file.write(data)
-                size += len(data)
+            size = _hashed_writes(file, digest, chunks)
+        if before_rename is not None:
+            before_rename()
     except BaseException:
         partial.unlink(missing_ok=True)  # half a file is never left beside
         raise
     os.replace(partial, path)
     return digest.hexdigest(), size
+
+
+def _hashed_writes(file: BinaryIO, digest: Any, chunks: Iterable[bytes]) -> int:
+    """Each chunk hashed and written on a thread while the next one is made (hashing and
+    writing work without the interpreter lock, on the other core); the bytes written."""
+    queue: Queue[bytes | None] = Queue(maxsize=WRITES_AHEAD)
+    failed: list[BaseException] = []
+
+    def drain() -> None:
+        while (data := queue.get()) is not None:
+            if failed:
+                continue  # the rest is taken and dropped, so the maker never waits
+            try:
+                digest.update(data)
+                file.write(data)
+            except BaseException as exc:  # raised below, once every chunk is made
+                failed.append(exc)
+
+    writer = threading.Thread(target=drain, name="print file writer", daemon=True)
+    writer.start()
+    size = 0
+    try:
+        for data in chunks:
+            queue.put(data)
+            size += len(data)
+    finally:
+        queue.put(None)
+        writer.join()
+    if failed:
+        raise failed[0]
+    return size
 
 
 @dataclass(frozen=True)
@@ -319,10 +364,13 @@ def charge_texts(conn: sqlite3.Connection, run_id: int) -> dict[bytes, bytes]:
     plain = conn.cursor()
     plain.row_factory = None
     records: dict[int, list[str]] = {}
-    for set_id, component, label, explanation, quantity, rate, cents in plain.execute(
-            LINES_SQL, (run_id,)):
-        records.setdefault(set_id, []).append(_charge_record(component, label, explanation,
-                                                             quantity, rate, cents))
+    written: dict[tuple[Any, ...], str] = {}  # sets share most lines: each written once
+    for set_id, *line in plain.execute(LINES_SQL, (run_id,)):
+        key = tuple(line)
+        text = written.get(key)
+        if text is None:
+            text = written[key] = _charge_record(*line)
+        records.setdefault(set_id, []).append(text)
     return {str(set_id).encode(): "\n".join(texts).encode("utf-8")
             for set_id, texts in records.items()}
 

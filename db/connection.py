@@ -4,11 +4,11 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 BUSY_TIMEOUT_MS = 5000
 CHECKPOINT_THREAD = "wal checkpoint"
@@ -102,6 +102,57 @@ def _checkpoint_file(db_file: Path) -> None:
             conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
         finally:
             conn.close()
+
+
+def read_only_connection(db_file: Path) -> sqlite3.Connection:
+    """A read-only connection of its own to the database file (a second process's, a
+    background read's): sqlite3.Row rows, autocommit, the busy timeout and page cache."""
+    conn = sqlite3.connect(f"{db_file.as_uri()}?mode=ro", uri=True, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+    return conn
+
+
+Read = TypeVar("Read")
+
+
+class BackgroundRead(Generic[Read]):
+    """`read(conn)` on a thread with a read-only connection of its own while the caller goes
+    on: SQLite works without the interpreter lock, so a long query runs on the other core.
+    It sees the last commit, so with no file (in memory) or inside a transaction (whose writes
+    it would not see) it runs at once on `conn` instead. `result()` waits for it and raises
+    what it raised."""
+
+    def __init__(self, conn: sqlite3.Connection,
+                 read: Callable[[sqlite3.Connection], Read]) -> None:
+        self._value: list[Read] = []
+        self._error: list[BaseException] = []
+        self._thread: threading.Thread | None = None
+        db_file = None if conn.in_transaction else database_file(conn)
+        if db_file is None:
+            self._value.append(read(conn))
+            return
+        self._thread = threading.Thread(target=self._run, args=(db_file, read),
+                                        name="background read", daemon=True)
+        self._thread.start()
+
+    def _run(self, db_file: Path, read: Callable[[sqlite3.Connection], Read]) -> None:
+        try:
+            conn = read_only_connection(db_file)
+            try:
+                self._value.append(read(conn))
+            finally:
+                conn.close()
+        except BaseException as exc:  # handed to the caller by result()
+            self._error.append(exc)
+
+    def result(self) -> Read:
+        if self._thread is not None:
+            self._thread.join()
+        if self._error:
+            raise self._error[0]
+        return self._value[0]
 
 
 def database_file(conn: sqlite3.Connection) -> Path | None:

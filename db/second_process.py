@@ -33,7 +33,7 @@ from queue import SimpleQueue
 from types import TracebackType
 from typing import IO, Any, Self
 
-from db.connection import BUSY_TIMEOUT_MS, CACHE_KIB
+from db.connection import read_only_connection
 
 # Far beyond what a job is meant to take (a 100,000-read audit part takes about a second);
 # past it the process is stopped and the caller does the work itself.
@@ -153,11 +153,7 @@ def _start(db_file: Path, *args: str) -> subprocess.Popen[bytes] | None:
 def _read_only(db_file: str) -> sqlite3.Connection:
     """The second process's connection: read-only, Row rows, autocommit, the caller's busy
     timeout and page cache."""
-    conn = sqlite3.connect(f"{Path(db_file).as_uri()}?mode=ro", uri=True, isolation_level=None)
-    conn.row_factory = sqlite3.Row
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
-    return conn
+    return read_only_connection(Path(db_file))
 
 
 def _write_and_close(stream: IO[bytes], payload: bytes) -> None:
