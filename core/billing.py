@@ -9,6 +9,7 @@ from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
 from itertools import pairwise
+from typing import Final
 
 from core import usage_history
 from core.bill_lines import BillLine, PricedBill
@@ -60,6 +61,36 @@ class AccountBill:
     lines: tuple[StoredLine, ...] = field(default=())
     history: str = ""  # core.usage_history text, this period last (the U record)
     meter_reads: str = ""  # the bill's R records, one a line (each meter's reads and use)
+
+
+# An account's outcome as the run stores it (db.billing_store), in bill_rows' column order
+# after the run: account id, number, outcome, reason, rate class, period start and end (ISO),
+# usage (exact decimal text), estimated (0 or 1), total, history, meter reads and the lines.
+# Plain values, so a draft's second process sends its bills as cheaply as pickle allows
+# (a part is one pickle: bills priced alike still share one tuple of lines).
+StoredBill = tuple[int, str, str, str, str, str | None, str | None, str, int, int, str, str,
+                   tuple[StoredLine, ...]]
+OUTCOMES = {outcome.value: outcome for outcome in Outcome}
+# Places in a StoredBill.
+STORED_OUTCOME: Final = 2
+STORED_TOTAL: Final = 9
+
+
+def stored_bill(b: AccountBill) -> StoredBill:
+    return (b.account_id, b.number, b.outcome.value, b.reason, b.rate_class,
+            b.period_start.isoformat() if b.period_start else None,
+            b.period_end.isoformat() if b.period_end else None, str(b.usage_hcf),
+            int(b.estimated), b.total_cents, b.history, b.meter_reads, b.lines)
+
+
+def account_bill(row: StoredBill) -> AccountBill:
+    """The AccountBill a stored bill was made from."""
+    (account_id, number, outcome, reason, rate_class, start, end, usage, estimated, total,
+     history, reads, lines) = row
+    return AccountBill(account_id, number, OUTCOMES[outcome], reason, rate_class,
+                       date.fromisoformat(start) if start else None,
+                       date.fromisoformat(end) if end else None, Decimal(usage),
+                       bool(estimated), total, lines, history, reads)
 
 
 LineCache = dict[tuple[int, int, int, int], StoredLine]

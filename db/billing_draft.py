@@ -11,16 +11,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cached_property
 
 from core.account_service import account_service, billed_period, rental_start
 from core.bill_lines import Period, register_hcf
 from core.bill_print import clean, read_records
 from core.billing import (
+    STORED_OUTCOME,
+    STORED_TOTAL,
     AccountBill,
     LineCache,
     Outcome,
+    StoredBill,
     StoredLine,
+    account_bill,
     period_uses,
+    stored_bill,
     stored_lines,
 )
 from core.errors import InputError, InputProblem
@@ -139,19 +145,26 @@ def already_billed(conn: sqlite3.Connection, dates: CycleMonth,
 
 @dataclass(frozen=True)
 class Draft:
-    """A computed run: the dates it used, every account's outcome and its inputs' digest."""
+    """A computed run: the dates it used and every account's outcome as the run stores it."""
 
     dates: CycleMonth
-    bills: tuple[AccountBill, ...]
+    rows: tuple[StoredBill, ...]  # core.billing.StoredBill, in account order
     premises: dict[int, int]  # account id -> premise id
     history_premises: tuple[int, ...] = ()  # priced from 13 months of their reads
 
+    @cached_property
+    def bills(self) -> tuple[AccountBill, ...]:
+        """The outcomes as AccountBills (made when asked: the draft itself needs the rows)."""
+        return tuple(map(account_bill, self.rows))
+
     @property
     def total_cents(self) -> int:
-        return sum(b.total_cents for b in self.bills if b.outcome == Outcome.BILLED)
+        billed = Outcome.BILLED.value
+        return sum(row[STORED_TOTAL] for row in self.rows if row[STORED_OUTCOME] == billed)
 
     def count(self, outcome: Outcome) -> int:
-        return sum(1 for b in self.bills if b.outcome == outcome)
+        value = outcome.value
+        return sum(1 for row in self.rows if row[STORED_OUTCOME] == value)
 
 
 Previous = tuple[date, str]  # the latest posted bill's period end and usage history
@@ -289,7 +302,8 @@ def _compute_draft(conn: sqlite3.Connection, dates: CycleMonth, book: RateBook,
                    accounts: list[sqlite3.Row] | None) -> Draft:
     pricer = DraftPricer(conn, dates, book, run_id, engine, accounts)
     bills, wide = pricer.price(pricer.accounts)
-    return Draft(dates, bills, {r["id"]: r["premise_id"] for r in pricer.accounts}, wide)
+    return Draft(dates, tuple(map(stored_bill, bills)),
+                 {r["id"]: r["premise_id"] for r in pricer.accounts}, wide)
 
 
 class DraftPricer:

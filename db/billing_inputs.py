@@ -19,7 +19,7 @@ import hashlib
 import sqlite3
 from collections.abc import Iterable
 
-from core.billing import AccountBill
+from core.billing import StoredBill
 from core.rate_book import RateBook
 
 # The run's stored bills and lines, counted and summed (line sets by their place in the run,
@@ -84,16 +84,14 @@ def inputs_mark(conn: sqlite3.Connection, book: RateBook) -> str:
 BillRow = tuple[object, ...]
 
 
-def draft_rows(bills: Iterable[AccountBill]) -> dict[int, BillRow]:
+def draft_rows(bills: Iterable[StoredBill]) -> dict[int, BillRow]:
     """Account id -> its bill as the run stores it (with its lines), for comparing."""
-    return {b.account_id: (
-        b.outcome.value, b.reason, b.rate_class,
-        b.period_start.isoformat() if b.period_start else None,
-        b.period_end.isoformat() if b.period_end else None, str(b.usage_hcf),
-        int(b.estimated), b.total_cents, b.history, b.meter_reads,
+    return {account_id: (
+        outcome, reason, rate_class, start, end, usage, estimated, total, history, reads,
         tuple((ln.component, ln.label, ln.quantity, ln.unit, ln.rate, ln.amount_cents,
-               ln.explanation, ln.rate_files, ln.rate_sha256) for ln in b.lines))
-        for b in bills}
+               ln.explanation, ln.rate_files, ln.rate_sha256) for ln in lines))
+        for (account_id, _, outcome, reason, rate_class, start, end, usage, estimated, total,
+             history, reads, lines) in bills}
 
 
 def stored_rows(conn: sqlite3.Connection, run_id: int) -> dict[int, BillRow]:

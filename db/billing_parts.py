@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from core.billing import AccountBill
+from core.billing import StoredBill, stored_bill
 from core.rate_book import RateBook
 from db.billing_draft import CycleMonth, Draft, DraftPricer, compute_draft, cycle_accounts
 from db.connection import database_file
@@ -46,9 +46,10 @@ SELECT COUNT(*) AS accounts FROM routes r CROSS JOIN premises p ON p.route_id = 
  WHERE a.status = 'active' GROUP BY r.cycle_id ORDER BY accounts DESC LIMIT 1
 """
 
-# Each slice the second process sends: its account ids, their bills, the premises priced from
-# their full history, and account id -> premise id.
-Part = tuple[tuple[int, ...], tuple[AccountBill, ...], tuple[int, ...], dict[int, int]]
+# Each slice the second process sends: its account ids, their bills as the run stores them
+# (plain values: a tenth of the pickling of AccountBills), the premises priced from their full
+# history, and account id -> premise id.
+Part = tuple[tuple[int, ...], tuple[StoredBill, ...], tuple[int, ...], dict[int, int]]
 
 
 def warm_second_process(conn: sqlite3.Connection) -> bool:
@@ -67,7 +68,7 @@ def warm_second_process(conn: sqlite3.Connection) -> bool:
 
 def compute_draft_in_parts(conn: sqlite3.Connection, dates: CycleMonth, book: RateBook,
                            run_id: int | None = None, *,
-                           on_part: Callable[[Sequence[AccountBill]], None] | None = None,
+                           on_part: Callable[[Sequence[StoredBill]], None] | None = None,
                            min_accounts: int | None = None) -> Draft:
     """compute_draft for the whole cycle, the later accounts priced by a second process when
     the cycle is large; `on_part` gets the bills as they are priced, in account order: this
@@ -87,7 +88,7 @@ def compute_draft_in_parts(conn: sqlite3.Connection, dates: CycleMonth, book: Ra
                       2):
         draft = compute_draft(conn, dates, book, run_id)
         if on_part is not None:
-            on_part(draft.bills)
+            on_part(draft.rows)
         return draft
     assert db_file is not None
     with collector_paused(), PartLimit(0) as limit:
@@ -102,13 +103,14 @@ def compute_draft_in_parts(conn: sqlite3.Connection, dates: CycleMonth, book: Ra
                   limit.path))
         mine = DraftPricer(conn, dates, book, run_id, None,
                            cycle_accounts(conn, dates.cycle_id, (ids[0], ids[split - 1])))
-        bills, wide = mine.price(mine.accounts)
+        priced, wide = mine.price(mine.accounts)
+        bills = tuple(map(stored_bill, priced))
         collected = _Collected(list(bills), set(wide),
                                {r["id"]: r["premise_id"] for r in mine.accounts}, on_part)
         if on_part is not None:
             on_part(bills)
         came = 0  # the second process's slices taken, in order
-        kept: list[tuple[tuple[AccountBill, ...], tuple[int, ...], dict[int, int]]] = []
+        kept: list[tuple[tuple[StoredBill, ...], tuple[int, ...], dict[int, int]]] = []
         parts = ticket.parts()
         while came + len(kept) < len(slices):
             # The second process is on slice `came` (or its part is waiting); a slice after
@@ -137,12 +139,12 @@ def compute_draft_in_parts(conn: sqlite3.Connection, dates: CycleMonth, book: Ra
 class _Collected:
     """The cycle's bills as its parts are taken, in account order."""
 
-    bills: list[AccountBill]
+    bills: list[StoredBill]
     wide: set[int]
     premises: dict[int, int]
-    on_part: Callable[[Sequence[AccountBill]], None] | None
+    on_part: Callable[[Sequence[StoredBill]], None] | None
 
-    def take(self, bills: Sequence[AccountBill], wide: Sequence[int],
+    def take(self, bills: Sequence[StoredBill], wide: Sequence[int],
              premises: dict[int, int]) -> None:
         self.bills.extend(bills)
         self.wide.update(wide)
@@ -153,14 +155,15 @@ class _Collected:
 
 def _price_slice(conn: sqlite3.Connection, mine: DraftPricer, dates: CycleMonth,
                  accounts: tuple[int, ...]
-                 ) -> tuple[tuple[AccountBill, ...], tuple[int, ...], dict[int, int]]:
+                 ) -> tuple[tuple[StoredBill, ...], tuple[int, ...], dict[int, int]]:
     """These accounts (a run of the cycle's, in order) priced here, sharing `mine`'s
     cycle-wide inputs and memos."""
     rows = cycle_accounts(conn, dates.cycle_id, (accounts[0], accounts[-1]))
     pricer = DraftPricer(conn, dates, mine.pricing.engine.book, None, None, rows,
                          sharing=mine)
     bills, wide = pricer.price(rows)
-    return bills, wide, {row["id"]: row["premise_id"] for row in rows}
+    return (tuple(map(stored_bill, bills)), wide,
+            {row["id"]: row["premise_id"] for row in rows})
 
 
 def price_part(conn: sqlite3.Connection, messages: Iterator[Any]) -> Iterator[Part]:
@@ -182,7 +185,7 @@ def price_part(conn: sqlite3.Connection, messages: Iterator[Any]) -> Iterator[Pa
                 part = rows[at:at + size]
                 pricer = DraftPricer(conn, dates, book, run_id, None, part, sharing=pricer)
                 bills, wide = pricer.price(part)
-                yield (tuple(row["id"] for row in part), bills, wide,
+                yield (tuple(row["id"] for row in part), tuple(map(stored_bill, bills)), wide,
                        {row["id"]: row["premise_id"] for row in part})
         finally:
             conn.execute("COMMIT")

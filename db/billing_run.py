@@ -141,7 +141,7 @@ def freeze_run(conn: sqlite3.Connection, cycle_id: int, month: date, book: RateB
                                       " billing_runs WHERE id = ?", (run.id,)).fetchone()
         if run_fingerprint(conn, run.id) != approved or (
                 mark != inputs_mark(conn, book)
-                and draft_rows(compute_draft_in_parts(conn, dates, book, run.id).bills)
+                and draft_rows(compute_draft_in_parts(conn, dates, book, run.id).rows)
                 != stored_rows(conn, run.id)):
             raise InputError(InputProblem(
                 "the bills changed since the draft was approved (reads, holds, accounts or "

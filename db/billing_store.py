@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from datetime import date
 
-from core.billing import AccountBill, Outcome, StoredLine
+from core.billing import Outcome, StoredBill, StoredLine
 from core.rate_book import RateBook
 from core.users import User
 from db.billing_draft import CycleMonth, Draft
@@ -51,34 +50,37 @@ class DraftStore:
         # The draft's memo shares one tuple of lines per pricing; equal tuples share a set.
         self.by_identity: dict[int, int] = {}
         self.by_value: dict[tuple[StoredLine, ...], int] = {}
+        self.kept: list[tuple[StoredLine, ...]] = []
 
-    def write(self, bills: Sequence[AccountBill]) -> None:
+    def write(self, bills: Sequence[StoredBill]) -> None:
         """A part's bills, in account order after every bill written before, and each set of
         lines not yet stored once (bills priced alike share one set); ids are given, so each
         table is one statement."""
-        run_id, first_bill, by_identity, by_value = (self.run_id, self.next_bill,
-                                                     self.by_identity, self.by_value)
+        run_id, next_bill, by_identity, by_value = (self.run_id, self.next_bill,
+                                                    self.by_identity, self.by_value)
         sets: list[tuple[int, tuple[StoredLine, ...]]] = []
         rows = []
-        for n, b in enumerate(bills):
-            if b.account_id <= self.last_account:
-                raise AssertionError(f"bills out of account order at account {b.account_id}")
-            self.last_account = b.account_id
+        last_account = self.last_account
+        for (account_id, _, outcome, reason, rate_class, start, end, usage, estimated, total,
+             history, reads, lines) in bills:
+            if account_id <= last_account:
+                raise AssertionError(f"bills out of account order at account {account_id}")
+            last_account = account_id
             set_id = None
-            if b.lines:
-                set_id = by_identity.get(id(b.lines))
+            if lines:
+                set_id = by_identity.get(id(lines))
                 if set_id is None:
-                    set_id = by_value.get(b.lines)
+                    set_id = by_value.get(lines)
                     if set_id is None:
-                        set_id = by_value[b.lines] = self.next_set
+                        set_id = by_value[lines] = self.next_set
                         self.next_set += 1
-                        sets.append((set_id, b.lines))
-                    by_identity[id(b.lines)] = set_id
-            rows.append((first_bill + n, run_id, b.account_id, b.outcome.value, b.reason,
-                         b.rate_class, _iso(b.period_start), _iso(b.period_end),
-                         str(b.usage_hcf), int(b.estimated), b.total_cents, b.history,
-                         b.meter_reads, set_id))
-        self.next_bill += len(rows)
+                        sets.append((set_id, lines))
+                    by_identity[id(lines)] = set_id
+                    self.kept.append(lines)  # its id stays this tuple's while the draft runs
+            rows.append((next_bill, run_id, account_id, outcome, reason, rate_class, start, end,
+                         usage, estimated, total, history, reads, set_id))
+            next_bill += 1
+        self.next_bill, self.last_account = next_bill, last_account
         conn = self.conn
         conn.executemany("INSERT INTO bill_line_sets (id, run_id) VALUES (?, ?)",
                          [(set_id, run_id) for set_id, _ in sets])
@@ -107,6 +109,3 @@ class DraftStore:
                      (run_fingerprint(conn, run_id), inputs_mark(conn, book), run_id))
         return run_id
 
-
-def _iso(day: date | None) -> str | None:
-    return day.isoformat() if day else None
