@@ -10,11 +10,10 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from decimal import Decimal
 from functools import cached_property
 
 from core.account_service import account_service, billed_period, rental_start
-from core.bill_lines import Period, register_hcf
+from core.bill_lines import register_hcf
 from core.bill_print import clean, read_records
 from core.billing import (
     STORED_OUTCOME,
@@ -26,7 +25,6 @@ from core.billing import (
     StoredLine,
     account_bill,
     period_uses,
-    stored_bill,
     stored_lines,
 )
 from core.errors import InputError, InputProblem
@@ -51,8 +49,9 @@ HISTORY_WINDOW = timedelta(days=400)
 PERIOD_WINDOW = timedelta(days=31)  # before last month's read day: its whole read window
 BILL_WINDOW_DAYS = 25  # a bill posted from the month's first read day to 25 days after its last
 
-# A pricing: the bill's total, its stored lines, the period priced and the usage in HCF.
-Priced = tuple[int, tuple[StoredLine, ...], Period, Decimal]
+# A pricing: the bill's total, its stored lines, the period priced (start and end, ISO) and
+# the usage in HCF (exact decimal text), as the run stores them (core.billing.StoredBill).
+Priced = tuple[int, tuple[StoredLine, ...], str, str, str]
 
 
 @dataclass(frozen=True)
@@ -168,6 +167,7 @@ class Draft:
 
 
 Previous = tuple[date, str]  # the latest posted bill's period end and usage history
+BILLED, HELD, EXCLUDED = Outcome.BILLED.value, Outcome.HELD.value, Outcome.EXCLUDED.value
 
 
 @dataclass(frozen=True)
@@ -280,7 +280,8 @@ class _Pricing:
             bill = self.engine.price(service, period, usage)
         except InputError as exc:
             return exc
-        return bill.total_cents, stored_lines(bill, self.cache), period, usage
+        return (bill.total_cents, stored_lines(bill, self.cache), period.start.isoformat(),
+                period.end.isoformat(), str(usage))
 
 
 def compute_draft(conn: sqlite3.Connection, dates: CycleMonth, book: RateBook,
@@ -302,8 +303,7 @@ def _compute_draft(conn: sqlite3.Connection, dates: CycleMonth, book: RateBook,
                    accounts: list[sqlite3.Row] | None) -> Draft:
     pricer = DraftPricer(conn, dates, book, run_id, engine, accounts)
     bills, wide = pricer.price(pricer.accounts)
-    return Draft(dates, tuple(map(stored_bill, bills)),
-                 {r["id"]: r["premise_id"] for r in pricer.accounts}, wide)
+    return Draft(dates, bills, {r["id"]: r["premise_id"] for r in pricer.accounts}, wide)
 
 
 class DraftPricer:
@@ -331,10 +331,11 @@ class DraftPricer:
         self.chains = load_chains(conn, *period_window(dates))
 
     def price(self, rows: Sequence[sqlite3.Row]
-              ) -> tuple[tuple[AccountBill, ...], tuple[int, ...]]:
-        """The rows' bills in their order, and the premises priced from their full history."""
+              ) -> tuple[tuple[StoredBill, ...], tuple[int, ...]]:
+        """The rows' bills in their order, as the run stores them, and the premises priced
+        from their full history."""
         pricing, chains, previous = self.pricing, self.chains, self.found.previous
-        bills: dict[int, AccountBill] = {}
+        bills: dict[int, StoredBill] = {}
         later: list[sqlite3.Row] = []
         for row in rows:
             bill = _account_bill(row, pricing, chains.get(row["premise_id"], ()),
@@ -353,23 +354,24 @@ class DraftPricer:
         return tuple(bills[row["id"]] for row in rows), tuple(wide)
 
 
-def _unpriced(row: sqlite3.Row) -> AccountBill:
+def _unpriced(row: sqlite3.Row) -> StoredBill:
     raise AssertionError(f"account {row['number']} was not priced from its full history")
 
 
 def _account_bill(row: sqlite3.Row, pricing: _Pricing, chains: tuple[MeterChain, ...],
-                  previous: Previous | None, full: bool = False) -> AccountBill | None:
+                  previous: Previous | None, full: bool = False) -> StoredBill | None:
     """The account's outcome from the period's reads and its latest bill's history; None when
     it needs the premise's full read history instead (then `full` chains are given)."""
     (account_id, number, service_type, opened_on, _, kind, units, landscape, size,
      installed_on) = row
     dates, found = pricing.dates, pricing.found
 
-    def held(reason: str) -> AccountBill:
-        return AccountBill(account_id, number, Outcome.HELD, reason)
+    def held(reason: str) -> StoredBill:
+        return (account_id, number, HELD, reason, "", None, None, "0", 0, 0, "", "", ())
 
     if account_id in found.excluded:
-        return AccountBill(account_id, number, Outcome.EXCLUDED, found.excluded[account_id])
+        return (account_id, number, EXCLUDED, found.excluded[account_id], "", None, None, "0",
+                0, 0, "", "", ())
     if account_id in found.holds:
         return held(found.holds[account_id])
     rate_class = pricing.rate_class(kind, service_type)
@@ -429,13 +431,13 @@ def _account_bill(row: sqlite3.Row, pricing: _Pricing, chains: tuple[MeterChain,
                                                      opened, usage_units, winter)
     if isinstance(priced, InputError):
         return held(f"cannot be priced: {priced}")
-    total_cents, lines, period, usage = priced
+    total_cents, lines, period_start, period_end, usage = priced
     if total_cents <= 0:
-        return AccountBill(account_id, number, Outcome.EXCLUDED,
-                           f"nothing to bill: the {rate_class} rates came to $0.00",
-                           rate_class, period.start, period.end, usage, estimated)
-    return AccountBill(account_id, number, Outcome.BILLED, "", rate_class, period.start,
-                       period.end, usage, estimated, total_cents, lines, history, reads)
+        return (account_id, number, EXCLUDED,
+                f"nothing to bill: the {rate_class} rates came to $0.00", rate_class,
+                period_start, period_end, usage, int(estimated), 0, "", "", ())
+    return (account_id, number, BILLED, "", rate_class, period_start, period_end, usage,
+            int(estimated), total_cents, history, reads, lines)
 
 
 def _period_days(chains: tuple[MeterChain, ...], previous_end: date, read_end: date

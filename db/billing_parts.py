@@ -3,7 +3,7 @@
 
 The caller holds the write lock (draft and freeze price inside BEGIN IMMEDIATE, before they
 write anything), so the second process's read transaction sees exactly the caller's snapshot.
-Its part comes back as the same AccountBills this process would have computed; it must cover
+Its part comes back as the same bills this process would have computed (StoredBills); it must cover
 exactly the accounts this process expected, or this process prices that part itself, as it
 does when the second process cannot start, fails or is late.
 """
@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from core.billing import StoredBill, stored_bill
+from core.billing import StoredBill
 from core.rate_book import RateBook
 from db.billing_draft import CycleMonth, Draft, DraftPricer, compute_draft, cycle_accounts
 from db.connection import database_file
@@ -103,8 +103,7 @@ def compute_draft_in_parts(conn: sqlite3.Connection, dates: CycleMonth, book: Ra
                   limit.path))
         mine = DraftPricer(conn, dates, book, run_id, None,
                            cycle_accounts(conn, dates.cycle_id, (ids[0], ids[split - 1])))
-        priced, wide = mine.price(mine.accounts)
-        bills = tuple(map(stored_bill, priced))
+        bills, wide = mine.price(mine.accounts)
         collected = _Collected(list(bills), set(wide),
                                {r["id"]: r["premise_id"] for r in mine.accounts}, on_part)
         if on_part is not None:
@@ -162,8 +161,7 @@ def _price_slice(conn: sqlite3.Connection, mine: DraftPricer, dates: CycleMonth,
     pricer = DraftPricer(conn, dates, mine.pricing.engine.book, None, None, rows,
                          sharing=mine)
     bills, wide = pricer.price(rows)
-    return (tuple(map(stored_bill, bills)), wide,
-            {row["id"]: row["premise_id"] for row in rows})
+    return bills, wide, {row["id"]: row["premise_id"] for row in rows}
 
 
 def price_part(conn: sqlite3.Connection, messages: Iterator[Any]) -> Iterator[Part]:
@@ -185,7 +183,7 @@ def price_part(conn: sqlite3.Connection, messages: Iterator[Any]) -> Iterator[Pa
                 part = rows[at:at + size]
                 pricer = DraftPricer(conn, dates, book, run_id, None, part, sharing=pricer)
                 bills, wide = pricer.price(part)
-                yield (tuple(row["id"] for row in part), tuple(map(stored_bill, bills)), wide,
+                yield (tuple(row["id"] for row in part), bills, wide,
                        {row["id"]: row["premise_id"] for row in part})
         finally:
             conn.execute("COMMIT")

@@ -10,7 +10,7 @@ import pytest
 
 import db.billing_parts as billing_parts
 import db.second_process as second_process
-from core.billing import Outcome, StoredBill
+from core.billing import Outcome, StoredBill, stored_bill
 from db.billing_draft import Draft, DraftPricer, compute_draft, cycle_month
 from db.billing_inputs import draft_rows
 from db.billing_run import approve_run, draft_run, freeze_run
@@ -51,8 +51,8 @@ def test_two_parts_price_exactly_what_one_process_prices(conn: sqlite3.Connectio
 
 
 def test_the_bills_sent_as_plain_values_are_the_bills_priced(conn: sqlite3.Connection) -> None:
-    """A part travels as StoredBills (core.billing.stored_bill); Draft.bills makes the
-    AccountBills again, equal to those the pricer gave."""
+    """The pricer gives each outcome as the run stores it (core.billing.StoredBill), and
+    Draft.bills makes AccountBills of them that give the same values back."""
     meter = conn.execute("SELECT m.id FROM routes r JOIN premises p ON p.route_id = r.id"
                          " JOIN meters m ON m.premise_id = p.id WHERE r.cycle_id = 3"
                          " ORDER BY m.id LIMIT 1").fetchone()[0]
@@ -65,11 +65,13 @@ def test_the_bills_sent_as_plain_values_are_the_bills_priced(conn: sqlite3.Conne
         priced, _ = pricer.price(pricer.accounts)
     finally:
         conn.execute("ROLLBACK")
-    assert parts.bills == priced
-    assert {b.outcome for b in priced} == {Outcome.BILLED, Outcome.HELD}  # a reason travels
-    assert parts.count(Outcome.BILLED) == sum(b.outcome == Outcome.BILLED for b in priced)
-    assert parts.total_cents == sum(b.total_cents for b in priced
-                                    if b.outcome == Outcome.BILLED)
+    assert parts.rows == priced
+    assert tuple(map(stored_bill, parts.bills)) == priced
+    assert {b.outcome for b in parts.bills} == {Outcome.BILLED, Outcome.HELD}
+    held = next(b for b in parts.bills if b.outcome == Outcome.HELD)
+    assert held.reason.startswith("missing read") and held.usage_hcf == 0
+    assert parts.count(Outcome.BILLED) == len(priced) - 1
+    assert parts.total_cents == sum(b.total_cents for b in parts.bills) > 0
 
 
 def test_a_failing_second_process_leaves_the_whole_cycle_to_this_one(
