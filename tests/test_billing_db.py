@@ -471,3 +471,20 @@ def test_an_eto_file_updated_after_the_draft_moves_the_inputs_mark(tmp_path: Pat
     assert [s.ref.sha256 for s in updated.schedules()] == [s.ref.sha256
                                                            for s in book.schedules()]
     assert rates_fingerprint(updated) != rates_fingerprint(book)
+
+
+def test_bill_rows_keep_one_index_by_account(conn: sqlite3.Connection) -> None:
+    """Migration 0015: a stored bill is written into one index by account, which serves an
+    account's bills and the latest bill a draft extends (held and flat bills included, so
+    the draft's filter on a history is applied to the row)."""
+    indexes = {name: sql for name, sql in conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'bill_rows'")}
+    assert set(indexes) == {"sqlite_autoindex_bill_rows_1", "bill_rows_history"}
+    assert "WHERE" not in indexes["bill_rows_history"]
+    plan = " ".join(row[3] for row in conn.execute(
+        "EXPLAIN QUERY PLAN " + billing_draft.PREVIOUS_SQL, ("[1]", "2026-11-01")))
+    assert "bill_rows_history (account_id=? AND period_end<?)" in plan
+    account = conn.execute("SELECT account_id FROM bill_rows LIMIT 1").fetchone()[0]
+    plan = " ".join(row[3] for row in conn.execute(
+        "EXPLAIN QUERY PLAN SELECT id FROM bills WHERE account_id = ?", (account,)))
+    assert "bill_rows_history (account_id=?)" in plan
