@@ -36,6 +36,7 @@ from core.bill_lines import (
 from core.errors import InputError, InputProblem
 from core.money import round_ratio_half_up
 from core.rate_book import RateBook, Segment
+from core.rate_schedule import Schedule
 from core.rate_segments import (
     LineCollector,
     MonthlyPart,
@@ -58,6 +59,7 @@ class RateEngine:
         self.book = book
         self._plans: dict[tuple[object, ...], _Plan] = {}
         self._segments: dict[tuple[str, date, date], _Segments] = {}
+        self._budgets: dict[tuple[object, ...], WaterBudget] = {}  # kept schedules: ids stay
 
     def price(self, service: Service, period: Period, usage_hcf: Decimal | int) -> PricedBill:
         """The service's bill for the period: explained lines, each rounded once, and a total."""
@@ -72,7 +74,7 @@ class RateEngine:
         # itself (RULES.md §5.2, rounded as the schedule says), so services whose budgets come
         # out equal share a plan: one plan per budget, not one per irrigated area.
         shape = (service.household_size, service.landscape_sqft) if not found.budgeted else \
-            tuple(water_budget(s.schedule, service, period) for s in found.segments
+            tuple(self._budget(s.schedule, service, period) for s in found.segments
                   if s.schedule.budget is not None)
         key = (service.rate_class, service.meter_size, service.dwelling_units, service.edus,
                shape, period.prorated, found.key,
@@ -83,6 +85,18 @@ class RateEngine:
                 self._plans.clear()
             plan = self._plans[key] = _Plan(found.segments, service, period)
         return plan.price(service, period, found.priced, usage_hcf)
+
+    def _budget(self, schedule: Schedule, service: Service, period: Period) -> WaterBudget:
+        """water_budget, kept by what it reads: many bills of a run share a household and a
+        landscape area over the same dates."""
+        key = (id(schedule), service.household_size, service.dwelling_units,
+               service.landscape_sqft, period.start, period.end)
+        found = self._budgets.get(key)
+        if found is None:
+            if len(self._budgets) >= PLAN_CACHE_SIZE:
+                self._budgets.clear()
+            found = self._budgets[key] = water_budget(schedule, service, period)
+        return found
 
 
 class _Segments:
