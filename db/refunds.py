@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from core.adjustments import check_comment
-from core.errors import ConflictError, InputError, InputProblem
+from core.errors import ConflictError, InputError, InputProblem, PermissionDenied
 from core.ledger import Book, EntryType, Posting
 from core.money import Cents, format_money
 from core.users import User, require_supervisor
@@ -80,8 +80,8 @@ def check_decision(row: Mapping[str, Any], user: User, *, approve: bool) -> None
             "A/P has the file, so it cannot be cancelled; if A/P voids the check, put the "
             "credit back with an adjustment")
     refused = own_request(row, user) if approve else None
-    if refused:
-        raise ConflictError(refused)
+    if refused:  # two people for every refund: a matter of who, not of timing
+        raise PermissionDenied(refused)
 
 
 def decide_refund(conn: sqlite3.Connection, register_id: int, *, approver: User, approve: bool,

@@ -11,7 +11,7 @@ from console.config import ConsoleConfig
 from console.screens.adjustments import AdjustmentsScreen
 from console.screens.refunds import RefundsScreen
 from console.widgets.forms import FormModal
-from core.errors import ConflictError
+from core.errors import PermissionDenied
 from core.users import Role
 from db.connection import open_database
 from db.deposit_book import request_deposit_refund
@@ -136,7 +136,7 @@ def test_a_supervisor_may_not_approve_a_refund_they_asked_for_by_hand(
     assert own_request(asked, SUPERVISOR) == ("super1 asked for refund 1; another supervisor "
                                               "must approve it")
     assert own_request({**dict(asked), "source": "deposit_sweep"}, SUPERVISOR) is None
-    with pytest.raises(ConflictError, match="another supervisor"):
+    with pytest.raises(PermissionDenied, match="another supervisor"):  # as adjustments do
         decide_refund(conn, row_id, approver=SUPERVISOR, approve=True, comment="ok!", at=AT)
     assert decide_refund(conn, row_id, approver=SUPERVISOR, approve=False, comment="mine",
                          at=AT) == "cancelled"
