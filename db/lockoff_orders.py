@@ -137,6 +137,11 @@ def open_orders(conn: sqlite3.Connection, number: str) -> list[tuple[int, str, i
         (number,))]
 
 
+# Each order status in the words the dispatch list shows (the screen and `lockoff
+# open-orders`).
+STATUS_WORDS = {"open": "OPEN", "locked": "LOCKED", "not_locked": "NOT LOCKED",
+                "cancelled": "CANCELLED"}
+
 REGISTER_SQL = """
 SELECT o.id, o.list_id, o.lockoff_on, o.service_class, o.status, o.result_note, o.created_by,
        o.created_at, o.completed_on, o.completed_by, o.completed_at,

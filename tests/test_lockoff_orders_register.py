@@ -71,6 +71,7 @@ def _cli_ready(path: Path) -> None:
 def test_the_cli_prints_the_open_orders_as_a_table_and_as_json(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
+    import console.commands.lockoff as lockoff_commands
     from console.cli import main
 
     path = _district(tmp_path, orders=True)
@@ -96,6 +97,12 @@ def test_the_cli_prints_the_open_orders_as_a_table_and_as_json(
     assert (orders[2]["status"], orders[2]["result_note"], orders[2]["completed_by"]) == (
         "NOT_LOCKED", "on a plan", "clerk1")
     assert orders[1]["lockoff_on"] == "2026-11-30" and orders[1]["name"]
+
+    monkeypatch.setattr(lockoff_commands, "ORDERS_PAGE", 1)  # every order on a page of its own
+    assert main(["lockoff", "open-orders", "--all", *common]) == 0
+    table = capsys.readouterr().out
+    assert table.startswith("2 lock-off orders") and "NOT LOCKED" in table
+    assert table.index("100-0000") < table.index("100-0001")
 
 
 def test_a_clerk_opens_the_dispatch_list_and_records_a_crew_result(tmp_path: Path) -> None:

@@ -292,24 +292,33 @@ def _order_row(row: Any) -> dict[str, Any]:
 
 def _cell(row: dict[str, Any], name: str) -> Any:
     """A table cell: a long name or address cut to its width, a status in words."""
+    from db.lockoff_orders import STATUS_WORDS
+
     value = row[name]
     if name == "status":
-        return str(value).replace("_", " ")
+        return STATUS_WORDS[value.lower()]
     width = _ORDER_WIDTHS.get(name)
     if width is not None and value and len(value) > width:
         return value[:width - 1] + "…"
     return value
 
 
+ORDERS_PAGE = 500  # orders read at a time by `open-orders`
+
+
 def print_open_orders(args: argparse.Namespace, context: CommandContext) -> int:
     """The crew's dispatch list: every open lock-off order (every order with --all), oldest
     lock-off day first, with the id `complete` takes."""
-    from db.lockoff_orders import count_register, register_page
+    from db.lockoff_orders import register_key, register_page
 
     statuses = () if args.all else ("open",)
+    rows: list[dict[str, Any]] = []
     with signed_in(context) as (_, conn, _at):
-        total = count_register(conn, statuses)
-        rows = [_order_row(r) for r in register_page(conn, statuses, limit=max(total, 1))]
+        page = register_page(conn, statuses, limit=ORDERS_PAGE)
+        while page:  # a page at a time, by keyset, until none is left
+            rows.extend(_order_row(r) for r in page)
+            page = register_page(conn, statuses, after=register_key(page[-1]),
+                                 limit=ORDERS_PAGE)
     which = "lock-off orders" if args.all else "open lock-off orders"
     if args.format == "json":
         print(json.dumps({"today": context.today.isoformat(), "all": args.all,

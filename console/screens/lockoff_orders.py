@@ -22,14 +22,12 @@ from console.screens.register_screen import (
 from console.session import now_stamp
 from console.widgets.paged_table import Column, PagedRow
 from core.errors import InputError
-from db.lockoff_orders import count_register, register_key, register_page
+from db.lockoff_orders import STATUS_WORDS, count_register, register_key, register_page
 
 # What `f` cycles through: the orders the crews still have to visit first.
 ORDER_FILTERS: StatusFilters = (
     ("open", ("open",)), ("all", ()), ("locked", ("locked",)), ("not locked", ("not_locked",)),
     ("cancelled", ("cancelled",)))
-STATUS_WORDS = {"open": "OPEN", "locked": "LOCKED", "not_locked": "NOT LOCKED",
-                "cancelled": "CANCELLED"}
 CLASS_WORDS = {"residential": "RES", "commercial": "COM"}
 
 
