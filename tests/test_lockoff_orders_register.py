@@ -14,7 +14,13 @@ from console.screens.lockoff_orders import LockoffOrdersScreen
 from console.widgets.forms import ChoiceModal, FormModal
 from db.connection import open_database
 from db.lockoff import make_list
-from db.lockoff_orders import complete_order, count_register, register_key, register_page
+from db.lockoff_orders import (
+    REGISTER_SQL,
+    complete_order,
+    count_register,
+    register_key,
+    register_page,
+)
 from tests.calendar_support import AT
 from tests.console_support import open_by_palette, settle, text_of
 from tests.test_lockoff_field_screen import LOCKOFF, SIZE, _app, _district
@@ -50,6 +56,10 @@ def test_the_register_pages_open_orders_oldest_lockoff_day_first(tmp_path: Path)
         again = register_page(conn, ("open",), after=register_key(after[0]), limit=5)
         assert [r["id"] for r in one + after + again] == [3, 1, 2]
         assert [r["id"] for r in register_page(conn, ("open",), offset=1, limit=1)] == [1]
+        plan = " ".join(r[3] for r in conn.execute(
+            f"EXPLAIN QUERY PLAN {REGISTER_SQL} WHERE o.status IN (?) AND (o.lockoff_on, o.id)"
+            " > (?, ?) ORDER BY o.lockoff_on, o.id LIMIT 5", ("open", "2026-11-25", 3)))
+        assert "INDEX lockoff_orders_status" in plan and "TEMP B-TREE" not in plan  # 0016
         complete_order(conn, 2, locked=False, note="paid at the door", on=LOCKOFF,
                        actor="clerk1", at=AT)
         assert count_register(conn, ("open",)) == 2 and count_register(conn) == 3
