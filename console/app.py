@@ -84,6 +84,8 @@ AREAS = (
          "console.screens.refunds:RefundsScreen", "app.refunds"),
     Area("", "Lock-off orders", "the crew's dispatch list: every open lock-off order, results",
          "console.screens.lockoff_orders:LockoffOrdersScreen", "app.lockoff_orders"),
+    Area("", "Collections", "after lock-off: final notices, liens, agency, write-offs",
+         "console.screens.collections:CollectionsScreen", "app.collections"),
 )
 # The area keys that run as they arrive (MeterlineApp.on_event).
 AREA_BINDING_IDS = frozenset(area.binding_id for area in AREAS if area.key)
