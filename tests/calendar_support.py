@@ -6,7 +6,7 @@ from datetime import date
 from pathlib import Path
 
 from core.users import Role, User
-from db.connection import open_database
+from tests.conftest import open_new_database
 
 TODAY = date(2026, 11, 20)
 AT = "2026-11-20T09:00:00"
@@ -17,7 +17,7 @@ READ_DAYS = (3, 10, 17, 24)
 
 def build_calendar_district(path: Path, accounts_per_cycle: int = 3) -> sqlite3.Connection:
     """Four cycles (read days 3, 10, 17, 24), a route each, users, and a few owing accounts."""
-    conn = open_database(path, create=True)
+    conn = open_new_database(path)
     for user in (SUPERVISOR, CLERK, User("tester", Role.ADMIN), User("clerk2", Role.CLERK)):
         conn.execute("INSERT INTO users (login, role, full_name, added_by, added_at)"
                      " VALUES (?, ?, ?, 'setup', ?)", (user.login, user.role.value,

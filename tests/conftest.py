@@ -1,21 +1,52 @@
 """Shared test helpers: a migrated district database in tmp_path, quick accounts in SQL."""
 from __future__ import annotations
 
+import atexit
+import shutil
 import sqlite3
+import tempfile
 from collections.abc import Callable, Iterator
 from datetime import date
+from functools import cache
 from pathlib import Path
 
 import pytest
+import textual._wait
 
 from core.ledger import Book, EntryType, Posting
 from db.connection import open_database
 
 POSTED_AT = "2026-03-01T09:00:00"
 
+# Pilot's press and pause wait until the process looks idle, sampling the CPU clock every
+# 20 ms (Textual's SLEEP_GRANULARITY, read at each call): at least two samples a key, most
+# of a Pilot test's time. A 5 ms sample with the same idle ratio (CPU under 1/20 of the
+# sample) still sees a screen, a worker thread or SQLite working; workers are waited for
+# explicitly anyway (app.workers.wait_for_complete). Textual is pinned exactly.
+assert hasattr(textual._wait, "SLEEP_GRANULARITY"), "Textual moved its idle sampling"
+textual._wait.SLEEP_GRANULARITY = 0.005
+textual._wait.SLEEP_IDLE = textual._wait.SLEEP_GRANULARITY / 20.0
+
+
+@cache
+def _migrated_template() -> Path:
+    """An empty database with every migration applied, made once a test process."""
+    folder = Path(tempfile.mkdtemp(prefix="meterline-template-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    path = folder / "empty.db"
+    conn = open_database(path, create=True)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    return path
+
 
 def open_new_database(path: Path) -> sqlite3.Connection:
-    """A new, empty, migrated district database at `path`."""
+    """A new, empty, migrated district database at `path` (a copy of one migrated once a
+    process: the same file `open_database(path, create=True)` makes, without running every
+    migration again); an existing file is opened."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(_migrated_template(), path)
     return open_database(path, create=True)
 
 

@@ -1,6 +1,7 @@
 """Helpers for console tests: a small demo district built once per session, and a fixed session."""
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from contextlib import closing
 from datetime import date
@@ -53,7 +54,12 @@ async def open_by_palette(app, pilot, words: str) -> None:  # type: ignore[no-un
     await pilot.press("ctrl+p")
     await pilot.pause()
     await pilot.press(*words)
-    await pilot.pause(0.3)
+    await pilot.pause()
+    palette = app.screen  # its search is a worker of its own: the matches are listed after it
+    await asyncio.gather(*(worker.wait() for worker in app.workers
+                           if worker.node is palette and not worker.is_finished),
+                         return_exceptions=True)
+    await pilot.pause()
     await pilot.press("enter")
     await settle(app, pilot)
 

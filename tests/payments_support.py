@@ -9,7 +9,7 @@ from core.ledger import Book, EntryType, Posting
 from core.users import Role, User
 from db.ledger import post
 from db.transaction import write_transaction
-from tests.conftest import add_account
+from tests.conftest import add_account, open_new_database
 
 TODAY = date(2026, 11, 20)
 AT = "2026-11-20T10:00:00"
@@ -83,10 +83,9 @@ def add_meter_reads(conn: sqlite3.Connection, account_id: int, usages: list[int]
 def swept_refunds(path: Path) -> Path:
     """A new district at `path` whose three good payers' deposits the sweep proposed for
     refund: refunds 1, 2 and 3, pending."""
-    from db.connection import open_database
     from db.deposit_sweep import sweep_deposits
 
-    conn = open_database(path, create=True)
+    conn = open_new_database(path)
     for account_id in small_district(conn, 3):
         hold_deposit(conn, account_id, 10000, TODAY.replace(year=2024))
     sweep_deposits(conn, TODAY, actor="clerk1", at=AT)

@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from core.read_import import READ_IMPORT_COLUMNS
-from db.connection import open_database
+from tests.conftest import open_new_database
 
 TODAY = date(2026, 11, 20)
 READ_DAY = 17
@@ -85,7 +85,7 @@ FILE_READINGS = {
 def build_read_district(path: Path, premises: list[Premise] | None = None) -> list[Premise]:
     """A migrated database with users, cycle 3, routes, premises, accounts, meters and reads."""
     premises = premises if premises is not None else standard_premises()
-    conn = open_database(path, create=True)
+    conn = open_new_database(path)
     with_transaction(conn, lambda: _fill(conn, premises))
     conn.close()
     return premises

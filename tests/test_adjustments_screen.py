@@ -14,6 +14,7 @@ from console.screens.error import ErrorModal
 from core.users import Role
 from db.connection import open_database
 from db.ledger import balance_of, check
+from tests.conftest import open_new_database
 from tests.console_support import session_for
 from tests.payments_support import small_district
 
@@ -23,7 +24,7 @@ SIZE = (80, 24)
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     path = tmp_path / "district.db"
-    conn = open_database(path, create=True)
+    conn = open_new_database(path)
     small_district(conn, 2)
     conn.close()
     return path

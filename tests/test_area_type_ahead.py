@@ -4,6 +4,7 @@ batch's control total, or the first payment's account when a batch is open. An a
 a form or dialog still does nothing."""
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import date
 from pathlib import Path
@@ -36,11 +37,19 @@ def open_a_batch(district: Path) -> None:
                    actor=session_for(district).user.login, at="2026-11-20T09:00:00")
 
 
+# Workers that never finish while their screen is open: the Payments screen keeps one for
+# posting and the batch form waits for the clerk.
+WAITING_GROUPS = ("account-form", "payments-poster")
+
+
 async def settle(app, pilot) -> None:  # type: ignore[no-untyped-def]
-    """Let the screens load: the Payments screen keeps a worker for posting and the batch
-    form waits for the clerk, so workers are not waited for (tests.console_support)."""
+    """Let the screens load: every worker but the waiting ones is waited for (one that fails
+    shows the error modal), then the messages it posted are handled."""
     for _ in range(6):
-        await pilot.pause(0.1)
+        busy = [worker for worker in app.workers
+                if not worker.is_finished and worker.group not in WAITING_GROUPS]
+        await asyncio.gather(*(worker.wait() for worker in busy), return_exceptions=True)
+        await pilot.pause()
 
 
 def value_of(app, selector: str) -> str:  # type: ignore[no-untyped-def]

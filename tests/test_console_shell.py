@@ -112,9 +112,9 @@ async def test_command_palette_opens_an_account_by_number(db_path: Path) -> None
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+p")
         await pilot.press(*number)
-        await pilot.pause(0.5)
-        await app.workers.wait_for_complete()
-        await pilot.pause(0.3)
+        await pilot.pause()
+        await app.workers.wait_for_complete()  # the palette's search is a worker
+        await pilot.pause()
         await pilot.press("enter")
         await app.workers.wait_for_complete()
         await pilot.pause()

@@ -9,8 +9,8 @@ import pytest
 
 from console.cli import main
 from console.session import os_login
-from db.connection import open_database
 from fixtures.demo_lockbox import lockbox_rows, write_lockbox
+from tests.conftest import open_new_database
 from tests.payments_support import AT, hold_deposit, small_district
 
 
@@ -21,7 +21,7 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("MTL_TODAY", "2026-11-20")
     path = tmp_path / "district.db"
-    conn = open_database(path, create=True)
+    conn = open_new_database(path)
     ids = small_district(conn, 3)
     hold_deposit(conn, ids[0], 10000, date(2024, 1, 1))
     conn.execute("INSERT INTO users (login, role, added_by, added_at) VALUES (?, 'clerk', 't', ?)",

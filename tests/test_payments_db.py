@@ -23,6 +23,7 @@ from db.payment_batches import (
 )
 from db.payment_suspense import resolve_suspense, suspense_items
 from fixtures.demo_lockbox import lockbox_rows, write_lockbox
+from tests.conftest import open_new_database
 from tests.payments_support import AT, TODAY, small_district
 
 
@@ -147,7 +148,7 @@ def test_a_bad_lockbox_file_changes_nothing(conn: sqlite3.Connection, tmp_path: 
 
 def test_two_clerks_importing_the_same_file_at_once_post_it_once(tmp_path: Path) -> None:
     path = tmp_path / "district.db"
-    first = open_database(path, create=True)
+    first = open_new_database(path)
     small_district(first)
     first.close()
     lockbox = _file(tmp_path, count=3, unknown=0)

@@ -10,6 +10,7 @@ from textual.widgets import DataTable
 from console.screens.payments import PaymentsScreen
 from db.connection import open_database
 from db.ledger import check
+from tests.conftest import open_new_database
 from tests.console_support import make_app
 from tests.payments_support import small_district
 
@@ -19,7 +20,7 @@ SIZE = (80, 24)
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     path = tmp_path / "district.db"
-    conn = open_database(path, create=True)
+    conn = open_new_database(path)
     small_district(conn, 3)
     conn.close()
     return path

@@ -9,6 +9,7 @@ from console.cli import main
 from console.session import os_login
 from db.connection import open_database
 from db.users import add_user
+from tests.conftest import open_new_database
 
 AT = "2026-03-01T09:00:00"
 
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.usefixtures("isolated_config")  # tests/conftest.py
 def db_path(tmp_path: Path) -> Path:
     """A district whose only user is an admin who is not the person running the tests."""
     path = tmp_path / "district.db"
-    conn = open_database(path, create=True)
+    conn = open_new_database(path)
     add_user(conn, login="dlopez", role="admin", full_name="Diana Lopez", actor="root", at=AT)
     conn.close()
     return path
