@@ -5,7 +5,7 @@ a form or dialog still does nothing."""
 from __future__ import annotations
 
 import asyncio
-import time
+import threading
 from datetime import date
 from pathlib import Path
 
@@ -111,8 +111,10 @@ async def test_a_batch_that_cannot_be_loaded_still_leaves_the_account_field_read
     from console.screens.error import ErrorModal
     from db.connection import DatabaseError
 
+    typed = threading.Event()
+
     def locked(*args: object, **kwargs: object) -> None:
-        time.sleep(0.3)  # the keys typed behind F7 arrive while the batch is looked up
+        typed.wait(10)  # the keys typed behind F7 arrive while the batch is looked up
         raise DatabaseError("the database is locked by another program")
 
     monkeypatch.setattr(payment_batches, "open_batch_of", locked)
@@ -120,6 +122,8 @@ async def test_a_batch_that_cannot_be_loaded_still_leaves_the_account_field_read
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         typed_at_once(app, ["f7", *"0100"])
+        await pilot.pause()
+        typed.set()  # only now does the lookup fail (a fixed sleep raced a loaded machine)
         await settle(app, pilot)
         assert isinstance(app.screen, ErrorModal)
         await pilot.press("escape")
