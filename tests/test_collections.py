@@ -12,16 +12,13 @@ import pytest
 
 from core.collections import LockedOff, findings
 from core.errors import InputError, PermissionDenied
-from core.schedule import EventKind
 from core.settings import DistrictSettings, settings_from_mapping
 from core.users import Role, User
 from db.collections import after_lockoff_list, send_final_notices
 from db.ledger import balance_of, check
-from db.lockoff import make_list
-from db.lockoff_orders import complete_order, make_orders
-from db.schedule import generate_months, schedule_for_month
 from db.write_offs import approve_batch, batch, propose_batch, reject_batch
-from tests.calendar_support import AT, SUPERVISOR, build_calendar_district
+from tests.calendar_support import AT, SUPERVISOR
+from tests.collections_support import locked_off_district
 
 S = DistrictSettings()
 LOCKED = date(2026, 1, 5)
@@ -57,30 +54,8 @@ def test_the_steps_must_follow_each_other_in_settings() -> None:
 
 @pytest.fixture
 def district(tmp_path: Path) -> Iterator[sqlite3.Connection]:
-    conn = build_calendar_district(tmp_path / "district.db", accounts_per_cycle=2)
-    month = date(2026, 9, 1)
-    generate_months(conn, month, 3, user=SUPERVISOR, at=AT, today=month)
-    dates = {d.event: d.on for d in schedule_for_month(conn, month, 1)}
-    for number in ("100-0000", "100-0001"):
-        for kind in ("sb998", "occupant"):
-            conn.execute("INSERT INTO delinquency_notices (account_id, kind, on_date,"
-                         " addressed_to, logged_by, logged_at) SELECT id, ?, ?, 'customer',"
-                         " 'clerk1', ? FROM accounts WHERE number = ?",
-                         (kind, dates[EventKind.NOTICE].isoformat(), AT, number))
-    conn.execute("INSERT INTO settings (key, value, updated_by, updated_at) VALUES"
-                 " ('collections_lien_min_cents', ?, 'setup', ?)", (json.dumps(5000), AT))
-    stored, _ = make_list(conn, dates[EventKind.LOCKOFF], actor="clerk1", at=AT)
-    make_orders(conn, stored, actor="clerk1", at=AT)
-    for (order,) in conn.execute("SELECT id FROM lockoff_orders").fetchall():
-        complete_order(conn, order, locked=True, note="locked", on=dates[EventKind.LOCKOFF],
-                       actor="crew1", at=AT)
-    # The owner is the customer of record (set after the lock-off: the test's tenant notice
-    # gate is not what this test is about).
-    conn.execute("UPDATE premises SET owner_customer_id = (SELECT customer_id FROM accounts"
-                 " WHERE number = '100-0001') WHERE id = (SELECT premise_id FROM accounts"
-                 " WHERE number = '100-0001')")
-    conn.execute("CREATE TEMP TABLE t_locked AS SELECT ? AS on_date",
-                 (dates[EventKind.LOCKOFF].isoformat(),))
+    conn, locked = locked_off_district(tmp_path / "district.db")
+    conn.execute("CREATE TEMP TABLE t_locked AS SELECT ? AS on_date", (locked.isoformat(),))
     yield conn
     conn.close()
 

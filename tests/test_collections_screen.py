@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -15,45 +14,21 @@ from console.screens.account import AccountScreen
 from console.screens.collections import CollectionsScreen
 from console.screens.home import HomeScreen
 from core.model import Role
-from core.schedule import EventKind
 from db.collections import after_lockoff_list
 from db.connection import open_database
-from db.lockoff import make_list
-from db.lockoff_orders import complete_order, make_orders
-from db.schedule import generate_months, schedule_for_month
-from tests.calendar_support import AT, SUPERVISOR, build_calendar_district
+from tests.collections_support import locked_off_district
 from tests.console_support import open_by_palette, session_for, settle, text_of
 
 SIZE = (80, 24)
 
 
 def _locked_off_district(tmp_path: Path) -> tuple[Path, date]:
-    """As tests/test_collections.py: 100-0000 and 100-0001 locked off on cycle 1's lock-off day
-    and still owing $90.00; the owner of 100-0001's premise is its customer, and a lien needs
-    $50.00. Returns the database and the lock-off day."""
+    """tests.collections_support.locked_off_district, closed: the database and the lock-off
+    day."""
     path = tmp_path / "district.db"
-    conn = build_calendar_district(path, accounts_per_cycle=2)
-    month = date(2026, 9, 1)
-    generate_months(conn, month, 3, user=SUPERVISOR, at=AT, today=month)
-    dates = {d.event: d.on for d in schedule_for_month(conn, month, 1)}
-    for number in ("100-0000", "100-0001"):
-        for kind in ("sb998", "occupant"):
-            conn.execute("INSERT INTO delinquency_notices (account_id, kind, on_date,"
-                         " addressed_to, logged_by, logged_at) SELECT id, ?, ?, 'customer',"
-                         " 'clerk1', ? FROM accounts WHERE number = ?",
-                         (kind, dates[EventKind.NOTICE].isoformat(), AT, number))
-    conn.execute("INSERT INTO settings (key, value, updated_by, updated_at) VALUES"
-                 " ('collections_lien_min_cents', ?, 'setup', ?)", (json.dumps(5000), AT))
-    stored, _ = make_list(conn, dates[EventKind.LOCKOFF], actor="clerk1", at=AT)
-    make_orders(conn, stored, actor="clerk1", at=AT)
-    for (order,) in conn.execute("SELECT id FROM lockoff_orders").fetchall():
-        complete_order(conn, order, locked=True, note="locked", on=dates[EventKind.LOCKOFF],
-                       actor="crew1", at=AT)
-    conn.execute("UPDATE premises SET owner_customer_id = (SELECT customer_id FROM accounts"
-                 " WHERE number = '100-0001') WHERE id = (SELECT premise_id FROM accounts"
-                 " WHERE number = '100-0001')")
+    conn, locked = locked_off_district(path)
     conn.close()
-    return path, dates[EventKind.LOCKOFF]
+    return path, locked
 
 
 def _app(path: Path, today: date) -> MeterlineApp:
