@@ -8,6 +8,7 @@ from typing import Any
 
 from console.commands import CommandContext, signed_in
 from console.commands.money_common import FORMATS, print_rows
+from core.bill_lines import plural
 from core.billing import Outcome
 from core.errors import InputError, InputProblem
 from core.money import format_money
@@ -120,7 +121,7 @@ def approve(args: argparse.Namespace, context: CommandContext) -> int:
     with signed_in(context) as (session, conn, at):
         run = approve_run(conn, args.cycle, month, user=session.user, at=at)
     print(f"Run {run.id} (cycle {run.cycle_id} {run.month}) APPROVED by {run.approved_by}: "
-          f"{run.billed:,} bills, {format_money(run.total_cents)}.")
+          f"{run.billed:,} {plural('bill', run.billed)}, {format_money(run.total_cents)}.")
     return 0
 
 
@@ -169,7 +170,7 @@ def print_file(args: argparse.Namespace, context: CommandContext) -> int:
     month = month_of(args, context.today)
     with signed_in(context) as (_, conn, at):
         written = write_print_file(conn, args.cycle, month, Path(args.out), generated_at=at)
-    print(f"Wrote {written.path} ({written.bills:,} bills, total due "
+    print(f"Wrote {written.path} ({written.bills:,} {plural('bill', written.bills)}, total due "
           f"{format_money(written.total_due_cents)}, current charges "
           f"{format_money(written.current_cents)}) and {written.manifest}; "
           f"sha256 {written.sha256}.")

@@ -18,6 +18,7 @@ from textual.widgets import Footer, Label, Static
 from console.session import now_stamp
 from console.widgets.paged_table import Column, PagedRow, PagedTable
 from console.worker_errors import ReportsWorkerErrors
+from core.bill_lines import plural
 from core.billing import DEMO_HISTORY
 from core.money import format_money
 
@@ -202,7 +203,8 @@ class BillingScreen(ReportsWorkerErrors, Screen[None]):
                 done = billing_run.freeze_run(conn, cycle_id, month, load_rate_book(conn),
                                               user=session.user, at=now_stamp())
                 note = ("Already FROZEN: nothing posted again." if done.already else
-                        f"FROZEN: {done.posted:,} bills posted, due {done.run.due_date}. "
+                        f"FROZEN: {done.posted:,} {plural('bill', done.posted)} posted, due"
+                        f" {done.run.due_date}. "
                         "p writes the print file.")
             else:
                 note = self._print(conn, cycle_id, month)
@@ -215,7 +217,8 @@ class BillingScreen(ReportsWorkerErrors, Screen[None]):
         folder = Path(self.app.session.db_path).parent  # type: ignore[attr-defined]
         out = folder / f"bills-cycle{cycle_id}-{month:%Y-%m}.txt"
         written = write_print_file(conn, cycle_id, month, out, generated_at=now_stamp())
-        return (f"PRINT FILE written: {written.path} ({written.bills:,} bills, "
+        return (f"PRINT FILE written: {written.path} ({written.bills:,}"
+                f" {plural('bill', written.bills)}, "
                 f"{format_money(written.current_cents)}) and its manifest.")
 
     # --- the diff and one bill's lines -----------------------------------------------------
