@@ -1,16 +1,20 @@
 """Refunds: the refund register paged from SQLite, where a supervisor approves a pending
 refund, cancels one not yet paid, and pays the approved ones in one A/P file, through the same
-`db.refunds` functions (and their checks) as `meterline refunds`.
+`db.refunds` functions (and their checks) as `meterline refunds`; a clerk runs the deposit
+sweep here as `meterline deposits sweep` does.
 """
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from textual import on
+from textual import on, work
 from textual.binding import Binding
+from textual.message import Message
 
 from console.messages import RefundRegisterChanged
 from console.screens.refund_forms import refund_lines, status_day, why_short
@@ -51,6 +55,16 @@ class RefundRegisterSource:
                 for r in found]
 
 
+@dataclass
+class DepositSweepPreviewed(Message):
+    """The sweep's dry run for `on`: how many deposits it would propose, and their total."""
+
+    on: date
+    judged: int
+    proposed: int
+    total_cents: int
+
+
 class RefundsScreen(RegisterScreen):
     """The refund register: see why each refund is owed, decide it, send the approved to A/P."""
 
@@ -59,6 +73,8 @@ class RefundsScreen(RegisterScreen):
         Binding("a", "approve", "Approve", id="refunds.approve"),
         Binding("c", "cancel_refund", "Cancel refund", id="refunds.cancel"),
         Binding("p", "pay", "Pay A/P", id="refunds.pay"),
+        # Off the footer (a, c, p, f, Esc fill 80 columns); the status line's hint and F1 say it.
+        Binding("s", "sweep", "Deposit sweep", id="refunds.sweep", show=False),
         *register_keys("refunds"),
     ]
     NAME = "Refunds"
@@ -67,7 +83,8 @@ class RefundsScreen(RegisterScreen):
     PANE = ("head", "payee", "how", "note", "history")
     LOADING = "Loading the refund register…"
     EMPTY = "No refunds have this status; f shows another."
-    HINT = "A supervisor approves, cancels and pays · Enter opens the account · F1 every key"
+    HINT = ("s runs the deposit sweep · a supervisor approves, cancels and pays · Enter opens"
+            " the account · F1 every key")
     NONE_SELECTED = "No refund is selected."
 
     def page_source(self, statuses: tuple[str, ...]) -> RefundRegisterSource:
@@ -111,6 +128,69 @@ class RefundsScreen(RegisterScreen):
             return
         self.open_form(export_form(session.today, Path.cwd()),
                        lambda conn, out: _pay(conn, out, session.user, session.today))
+
+    # -- s: the good-payment deposit sweep (docs/workflows/deposit-refund-sweep.md) ----------
+    def action_sweep(self) -> None:
+        # Anyone signed in may run it, as `meterline deposits sweep` lets them: it only asks.
+        self.say("Deposit sweep: judging the held deposits…")
+        self._preview_sweep(self.app.session)  # type: ignore[attr-defined]
+
+    @work(thread=True, exclusive=True, group="refunds-sweep", exit_on_error=False)
+    def _preview_sweep(self, session: Any) -> None:
+        from db.deposit_sweep import sweep_deposits
+
+        with self.app.connect() as conn:  # type: ignore[attr-defined]
+            # The CLI's --dry-run: the same rule and function, nothing stored.
+            lines = sweep_deposits(conn, session.today, actor=session.user.login,
+                                   at=now_stamp(), propose=False)
+        earned = [line.history.deposit_cents for line in lines if line.verdict.eligible]
+        self.post_message(DepositSweepPreviewed(session.today, len(lines), len(earned),
+                                                sum(earned)))
+
+    @on(DepositSweepPreviewed)
+    def _sweep_previewed(self, event: DepositSweepPreviewed) -> None:
+        from console.widgets.forms import ConfirmModal
+
+        title = f"Deposit sweep {event.on}"
+        if not event.proposed:
+            self.say(f"{title}: 0 refunds to propose ({event.judged:,} held deposits judged;"
+                     " any already proposed wait in the register). Nothing was proposed.")
+            return
+        session = self.app.session  # type: ignore[attr-defined]
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.say(f"{title}: proposing…")
+                self.store(lambda conn: _sweep(conn, event.on, session.user.login))
+            else:
+                self.say(f"{title}: not run. Nothing was proposed.")
+
+        self.app.push_screen(ConfirmModal(title, sweep_lines(event), (
+            f"Propose {_refunds(event.proposed)} ({format_money(event.total_cents)})?")),
+            answered)
+
+
+def sweep_lines(event: DepositSweepPreviewed) -> list[str]:
+    """What the confirmation says: the count and total, and what becomes of them."""
+    return [f"{_refunds(event.proposed)} to propose, {format_money(event.total_cents)} in all:"
+            f" {event.proposed:,} of the {event.judged:,} held deposits have earned their refund"
+            " by the good-payment rule (RULES.md §7).",
+            "Each becomes a PENDING refund (why: deposit sweep) for a supervisor to approve;"
+            " no money moves until it is paid to A/P."]
+
+
+def _refunds(count: int) -> str:
+    return f"{count:,} refund{'s' if count != 1 else ''}"
+
+
+def _sweep(conn: sqlite3.Connection, on: date, actor: str) -> str:
+    """`meterline deposits sweep --date ON`: one transaction; a deposit is never proposed twice."""
+    from db.deposit_sweep import sweep_deposits
+
+    lines = sweep_deposits(conn, on, actor=actor, at=now_stamp())
+    proposed = [line.history.deposit_cents for line in lines if line.register_id]
+    return (f"Deposit sweep {on}: {_refunds(len(proposed))} proposed"
+            f" ({format_money(sum(proposed))}), pending a supervisor's approval.")
 
 
 def _refused(check: Callable[[], object]) -> str | None:
