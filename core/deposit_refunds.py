@@ -24,7 +24,7 @@ class DepositHistory:
     deposit_cents: Cents
     late_payments: int  # late fees charged in the window (a late fee marks a late payment)
     returned_items: int  # returned payments in the window
-    disconnects: int | None  # None: Meterline does not record shut-offs yet
+    disconnects: int | None  # recorded lock-offs in the window (None: not known)
     refund_pending: bool = False
 
 

@@ -26,8 +26,11 @@ SELECT a.id, a.number, a.status, a.opened_on, b.deposit_cents,
        (SELECT count(*) FROM ledger_entries e WHERE e.account_id = a.id
          AND e.entry_type = 'returned_payment' AND e.effective_on > :since) AS returned,
        EXISTS (SELECT 1 FROM refund_register g WHERE g.account_id = a.id AND g.book = 'deposit'
-               AND g.status IN ('pending', 'approved')) AS pending
+               AND g.status IN ('pending', 'approved')) AS pending,
+       COALESCE(s.lockoffs, 0) AS disconnects
   FROM account_balances b JOIN accounts a ON a.id = b.account_id
+  LEFT JOIN (SELECT account_id, count(*) AS lockoffs FROM shutoff_log
+              WHERE locked_on > :since GROUP BY account_id) s ON s.account_id = a.id
  WHERE b.deposit_cents > 0
  ORDER BY a.number
 """
@@ -46,10 +49,11 @@ def judge_deposits(conn: sqlite3.Connection, on: date) -> list[SweepLine]:
     since = months_before(on, settings.deposit_refund_months)
     lines = []
     for row in conn.execute(HISTORY_SQL, {"since": since.isoformat()}):
-        # Shut-offs are not recorded in Meterline yet (the lock-off issue stores them).
+        # A disconnect is a lock-off for non-payment the crew recorded (shutoff_log).
         history = DepositHistory(row["id"], row["number"], row["status"],
                                  date.fromisoformat(row["opened_on"]), row["deposit_cents"],
-                                 row["late"], row["returned"], None, bool(row["pending"]))
+                                 row["late"], row["returned"], row["disconnects"],
+                                 bool(row["pending"]))
         lines.append(SweepLine(history, good_payment_verdict(
             history, on=on, months=settings.deposit_refund_months,
             max_late=settings.deposit_refund_max_late)))

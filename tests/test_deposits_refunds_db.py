@@ -91,3 +91,30 @@ def test_a_deposit_refund_is_asked_once_and_blocks_applying(conn: sqlite3.Connec
         apply_deposit(conn, "100-0001", actor="clerk1", comment="closing", at=AT, today=TODAY)
     with pytest.raises(InputError, match="comment"):
         collect_deposit(conn, "100-0001", 5000, actor="clerk1", comment="", at=AT, today=TODAY)
+
+
+def test_the_sweep_counts_a_recorded_lockoff_as_a_disconnect(conn: sqlite3.Connection) -> None:
+    """RULES.md §7: no disconnect in the window. A lock-off the crew recorded (shutoff_log)
+    within it keeps the deposit; one before it does not."""
+    ids = small_district(conn, 3)
+    for account_id in ids:
+        hold_deposit(conn, account_id, 10000, date(2024, 1, 1))
+    with conn:
+        conn.execute("INSERT INTO lockoff_lists (id, lockoff_on, made_by, made_at, candidates,"
+                     " eligible) VALUES (1, '2026-06-01', 'clerk1', ?, 2, 2)", (AT,))
+        for order, account_id, day in ((1, ids[0], "2026-06-01"), (2, ids[1], "2025-06-01")):
+            conn.execute("INSERT INTO lockoff_orders (id, list_id, account_id, lockoff_on,"
+                         " service_class, status, created_by, created_at) VALUES"
+                         " (?, 1, ?, ?, 'residential', 'locked', 'clerk1', ?)",
+                         (order, account_id, day, AT))
+            conn.execute("INSERT INTO shutoff_log (order_id, account_id, service_class,"
+                         " locked_on, past_due_cents, logged_by, logged_at) VALUES"
+                         " (?, ?, 'residential', ?, 5000, 'crew1', ?)",
+                         (order, account_id, day, AT))
+    lines = {line.history.number: line for line in
+             sweep_deposits(conn, TODAY, actor="clerk1", at=AT, propose=False)}
+    locked = lines["100-0001"]
+    assert not locked.verdict.eligible and locked.history.disconnects == 1
+    assert "1 disconnect(s) since" in locked.verdict.text()
+    assert lines["100-0002"].verdict.eligible  # its lock-off was before the 12 months
+    assert "no disconnect since" in lines["100-0003"].verdict.text()
