@@ -24,7 +24,7 @@ class DepositHistory:
     deposit_cents: Cents
     late_payments: int  # late fees charged in the window (a late fee marks a late payment)
     returned_items: int  # returned payments in the window
-    disconnects: int | None  # recorded lock-offs in the window (None: not known)
+    disconnects: int  # lock-offs for non-payment recorded in the window (shutoff_log)
     refund_pending: bool = False
 
 
@@ -62,9 +62,7 @@ def good_payment_verdict(history: DepositHistory, *, on: date, months: int,
         f"{late} since {since} (at most {max_late})")
     returned = f"{history.returned_items} returned item{'s' if history.returned_items != 1 else ''}"
     (failed if history.returned_items else passed).append(f"{returned} since {since}")
-    if history.disconnects is None:
-        passed.append("disconnects: not recorded in Meterline yet, check the lock-off file")
-    elif history.disconnects:
+    if history.disconnects:
         failed.append(f"{history.disconnects} disconnect(s) since {since}")
     else:
         passed.append(f"no disconnect since {since}")

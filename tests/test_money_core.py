@@ -93,7 +93,7 @@ def _history(**changes: object) -> DepositHistory:
     ({"opened_on": date(2026, 1, 1)}, False, "less than 12 months"),
     ({"status": "closed"}, False, "closed"),
     ({"refund_pending": True}, False, "already waits"),
-    ({"disconnects": None}, True, "not recorded in Meterline yet"),
+    ({"disconnects": 0}, True, "no disconnect since 2025-11-20"),
 ])
 def test_good_payment_rule(changes: dict[str, object], eligible: bool, words: str) -> None:
     verdict = good_payment_verdict(_history(**changes), on=date(2026, 11, 20), months=12,
