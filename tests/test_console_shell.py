@@ -82,8 +82,11 @@ async def test_end_key_reaches_the_last_account_without_loading_everything(db_pa
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert table.cursor == 119
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        for _ in range(50):  # the last page is asked for when the row is drawn, then loaded
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            if table.cursor_key is not None:
+                break
         assert table.cursor_key is not None
         assert len(table._pages) < 120 // 25 + 1  # never the whole table
 
