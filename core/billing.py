@@ -76,13 +76,6 @@ STORED_OUTCOME: Final = 2
 STORED_TOTAL: Final = 9
 
 
-def stored_bill(b: AccountBill) -> StoredBill:
-    return (b.account_id, b.number, b.outcome.value, b.reason, b.rate_class,
-            b.period_start.isoformat() if b.period_start else None,
-            b.period_end.isoformat() if b.period_end else None, str(b.usage_hcf),
-            int(b.estimated), b.total_cents, b.history, b.meter_reads, b.lines)
-
-
 def account_bill(row: StoredBill) -> AccountBill:
     """The AccountBill a stored bill was made from."""
     (account_id, number, outcome, reason, rate_class, start, end, usage, estimated, total,

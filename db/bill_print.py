@@ -31,7 +31,7 @@ from core.errors import InputError, InputProblem
 from core.money import round_ratio_half_up
 from core.settings import DistrictSettings
 from core.usage_history import history_record
-from db.billing_run import Reconciliation, Run, reconcile, require_run
+from db.billing_run import Run, reconcile, require_run
 from db.connection import BackgroundRead
 from db.settings import load_settings
 
@@ -126,18 +126,16 @@ def write_print_file(conn: sqlite3.Connection, cycle_id: int, month: date, out: 
         header, message, trailer = _lines(built.lines)
         chunks = chain((header, message),
                        stored_records(conn, stored), (trailer,))
-    found: list[Reconciliation] = []
 
     def totals_agree() -> None:
-        found.append(reconciling.result())
-        if (built.current_cents, built.bills) != (found[0].ledger_cents,
-                                                  found[0].ledger_entries):
+        found = reconciling.result()
+        if (built.current_cents, built.bills) != (found.ledger_cents, found.ledger_entries):
             raise InputError(InputProblem(  # FORMATS.md §4.2: the T totals = the ledger's
                 f"the file's current charges {built.current_cents} do not equal the run's "
-                f"ledger bills {found[0].ledger_cents}; nothing was written", field="--cycle"))
+                f"ledger bills {found.ledger_cents}; nothing was written", field="--cycle"))
 
     digest, size = _write_chunks(out, chunks, before_rename=totals_agree)
-    ledger = found[0]
+    ledger = reconciling.result()  # read once: the thread's answer, kept
     manifest = out.with_name(out.name + ".manifest.json")
     _write(manifest, (json.dumps({
         "file": out.name, "sha256": digest, "bytes": size, "layout_version": LAYOUT_VERSION,

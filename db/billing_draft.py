@@ -366,17 +366,16 @@ def _account_bill(row: sqlite3.Row, pricing: _Pricing, chains: tuple[MeterChain,
      installed_on) = row
     dates, found = pricing.dates, pricing.found
 
-    def held(reason: str) -> StoredBill:
-        return (account_id, number, HELD, reason, "", None, None, "0", 0, 0, "", "", ())
+    def unbilled(reason: str, outcome: str = HELD) -> StoredBill:  # held, or excluded
+        return (account_id, number, outcome, reason, "", None, None, "0", 0, 0, "", "", ())
 
     if account_id in found.excluded:
-        return (account_id, number, EXCLUDED, found.excluded[account_id], "", None, None, "0",
-                0, 0, "", "", ())
+        return unbilled(found.excluded[account_id], EXCLUDED)
     if account_id in found.holds:
-        return held(found.holds[account_id])
+        return unbilled(found.holds[account_id])
     rate_class = pricing.rate_class(kind, service_type)
     if isinstance(rate_class, InputError):
-        return held(str(rate_class))
+        return unbilled(str(rate_class))
     usage_units, estimated = 0, False
     history = reads = ""
     winter: tuple[int, int] | None = None  # the winter periods' total use and count
@@ -387,11 +386,11 @@ def _account_bill(row: sqlite3.Row, pricing: _Pricing, chains: tuple[MeterChain,
             return None  # no bill to extend, or a change-out: periods merge across meters
         start_day, end_day = _period_days(chains, dates.previous_read_end, dates.read_end)
         if end_day is None:
-            return held(f"missing read: no read for {dates.key} by {dates.read_end}")
+            return unbilled(f"missing read: no read for {dates.key} by {dates.read_end}")
         if start_day is None:
             if not full:
                 return None  # the start read may be older than the period's window
-            return held(f"missing read: no read on or before {dates.previous_read_end} to "
+            return unbilled(f"missing read: no read on or before {dates.previous_read_end} to "
                         "bill from")
         start, end = start_day, end_day
         if full:
@@ -414,7 +413,7 @@ def _account_bill(row: sqlite3.Row, pricing: _Pricing, chains: tuple[MeterChain,
                 if pricing.winter_classes[rate_class]:
                     winter = winter_use(history, end)
         if not meters:
-            return held(f"missing read: no meter read between {start} and {end}")
+            return unbilled(f"missing read: no meter read between {start} and {end}")
         reads = read_records(meters, pricing.unit)
     opened = pricing.day(opened_on)
     if opened <= start:
@@ -430,7 +429,7 @@ def _account_bill(row: sqlite3.Row, pricing: _Pricing, chains: tuple[MeterChain,
                                                      landscape, installed_on, start, end,
                                                      opened, usage_units, winter)
     if isinstance(priced, InputError):
-        return held(f"cannot be priced: {priced}")
+        return unbilled(f"cannot be priced: {priced}")
     total_cents, lines, period_start, period_end, usage = priced
     if total_cents <= 0:
         return (account_id, number, EXCLUDED,

@@ -10,7 +10,7 @@ import pytest
 
 import db.billing_parts as billing_parts
 import db.second_process as second_process
-from core.billing import Outcome, StoredBill, stored_bill
+from core.billing import AccountBill, Outcome, StoredBill
 from db.billing_draft import Draft, DraftPricer, compute_draft, cycle_month
 from db.billing_inputs import draft_rows
 from db.billing_run import approve_run, draft_run, freeze_run
@@ -48,6 +48,14 @@ def test_two_parts_price_exactly_what_one_process_prices(conn: sqlite3.Connectio
     assert draft_rows(parts.rows) == draft_rows(alone.rows)
     assert parts.premises == alone.premises
     assert parts.history_premises == alone.history_premises
+
+
+def stored_bill(b: AccountBill) -> StoredBill:
+    """What core.billing.account_bill was made from, again."""
+    return (b.account_id, b.number, b.outcome.value, b.reason, b.rate_class,
+            b.period_start.isoformat() if b.period_start else None,
+            b.period_end.isoformat() if b.period_end else None, str(b.usage_hcf),
+            int(b.estimated), b.total_cents, b.history, b.meter_reads, b.lines)
 
 
 def test_the_bills_sent_as_plain_values_are_the_bills_priced(conn: sqlite3.Connection) -> None:
