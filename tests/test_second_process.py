@@ -1,6 +1,7 @@
 """A job in a second process: its value comes back, and any failure gives None."""
 from __future__ import annotations
 
+import fcntl
 import sqlite3
 import sys
 from collections.abc import Iterator
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from db.connection import database_file
-from db.second_process import SecondProcess, close_kept_processes, kept_process
+from db.second_process import PIPE_BYTES, SecondProcess, close_kept_processes, kept_process
 
 JOBS = "tests.second_process_jobs"
 
@@ -143,4 +144,18 @@ def test_a_kept_job_answers_in_parts_as_they_come(district: Path) -> None:
     failing = kept.ask(f"{JOBS}:failing_parts_job", None)
     assert list(failing.parts()) == [0, 1] and not failing.complete
     assert kept_process(district).ask(f"{JOBS}:echo_job", 5).result() == [5]
+    close_kept_processes()
+
+
+@pytest.mark.skipif(not hasattr(fcntl, "F_GETPIPE_SZ"), reason="pipe sizes are Linux's")
+def test_the_kept_process_pipes_hold_a_slice_of_bills_at_once(district: Path) -> None:
+    # A draft's slice (about 740 KB) must not wait on a 64 KB pipe for the caller's busy
+    # interpreter (db.second_process.PIPE_BYTES).
+    allowed = int(Path("/proc/sys/fs/pipe-max-size").read_text())
+    kept = kept_process(district)
+    assert kept.process is not None and kept.process.stdin and kept.process.stdout
+    for stream in (kept.process.stdin, kept.process.stdout):
+        assert fcntl.fcntl(stream.fileno(), fcntl.F_GETPIPE_SZ) >= min(PIPE_BYTES, allowed)
+    big = "x" * (PIPE_BYTES // 2)
+    assert kept.ask(f"{JOBS}:echo_job", big).result() == [big]
     close_kept_processes()
