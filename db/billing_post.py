@@ -11,6 +11,8 @@ from core.ledger import Book, EntryType, Posting, validate_posting
 BILL_REASON = "BILL"
 
 # Each billed bill is one 'bill' entry on the receivable book, ids given in account order.
+# Driven from the run's postings in entry order, each bill found by its id: left to itself the
+# planner scans every bill of every run and sorts (0.02 s more a 24,000-bill cycle).
 INSERT_SQL = """
 INSERT INTO ledger_entries (id, account_id, entry_type, book, amount_cents, effective_on,
                             due_on, posted_at, actor, reason_code, comment, reverses_id,
@@ -20,7 +22,7 @@ SELECT p.entry_id, b.account_id, 'bill', 'receivable', b.total_cents, :bill_on, 
        'Water service ' || b.period_start || ' to ' || b.period_end || ': ' || b.usage_hcf
        || ' HCF, ' || b.rate_class || ' rates',
        NULL, 'RUN ' || b.run_id || ' BILL ' || b.id
-  FROM temp.bill_postings p JOIN bill_rows b ON b.id = p.bill_id
+  FROM temp.bill_postings p CROSS JOIN bill_rows b ON b.id = p.bill_id
  ORDER BY p.entry_id
 """
 

@@ -11,6 +11,7 @@ import pytest
 
 import db.bill_print as bill_print
 import db.billing_draft as billing_draft
+import db.billing_post as billing_post
 import db.billing_run as billing_run
 from core.bill_print import B_FIELDS, clean
 from core.billing import Outcome
@@ -488,3 +489,19 @@ def test_bill_rows_keep_one_index_by_account(conn: sqlite3.Connection) -> None:
     plan = " ".join(row[3] for row in conn.execute(
         "EXPLAIN QUERY PLAN SELECT id FROM bills WHERE account_id = ?", (account,)))
     assert "bill_rows_history (account_id=?)" in plan
+
+
+def test_the_posting_reads_each_bill_by_its_id(conn: sqlite3.Connection) -> None:
+    """The freeze's ledger insert walks the run's postings in entry order and finds each bill
+    by its id; the planner's own choice scanned every bill of every run and sorted."""
+    conn.execute("CREATE TEMP TABLE bill_postings (bill_id INTEGER PRIMARY KEY,"
+                 " entry_id INTEGER NOT NULL UNIQUE)")
+    try:
+        plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + billing_post.INSERT_SQL, {
+            "bill_on": "2026-11-20", "due_on": "2026-12-10", "at": AT, "actor": "x",
+            "reason": "BILL"})]
+    finally:
+        conn.execute("DROP TABLE temp.bill_postings")
+    assert plan[:2] == ["SCAN p USING COVERING INDEX sqlite_autoindex_bill_postings_1",
+                        "SEARCH b USING INTEGER PRIMARY KEY (rowid=?)"]
+    assert not any("TEMP B-TREE" in step for step in plan)
