@@ -137,28 +137,31 @@ def freeze_run(conn: sqlite3.Connection, cycle_id: int, month: date, book: RateB
         # The preview equals the real run: the stored bills are the approved ones, and either
         # nothing they were computed from has moved or pricing again gives the same bills
         # (db/billing_inputs.py); then the stored bills are posted as they are.
+        # The print file's bills are rendered from this snapshot, before the run is posted,
+        # and kept with the run (migration 0014); for a large run, on the other core from as
+        # soon as the inputs are known not to have moved (the common case: the checks and the
+        # posting go on meanwhile; otherwise the second process prices the cycle again first).
+        # db.print_bodies imports this module, so it is imported here.
+        from db.print_bodies import Rendering, store_body
         approved, mark = conn.execute("SELECT approved_fingerprint, inputs_mark FROM"
                                       " billing_runs WHERE id = ?", (run.id,)).fetchone()
-        if run_fingerprint(conn, run.id) != approved or (
-                mark != inputs_mark(conn, book)
-                and draft_rows(compute_draft_in_parts(conn, dates, book, run.id).rows)
-                != stored_rows(conn, run.id)):
-            raise InputError(InputProblem(
-                "the bills changed since the draft was approved (reads, holds, accounts or "
-                "rates moved): draft again and approve again", field="--cycle"))
+        unmoved = mark == inputs_mark(conn, book)  # before the calendar's dates are marked used
         used_by = f"billing run {run.id} cycle {cycle_id} {dates.key}"
         bill_on = use_schedule_date(conn, month=dates.month, cycle_id=cycle_id,
                                     event=EventKind.BILL, used_by=used_by, actor=user.login,
                                     at=at)
         due_on = use_schedule_date(conn, month=dates.month, cycle_id=cycle_id,
                                    event=EventKind.DUE, used_by=used_by, actor=user.login, at=at)
-        # The print file's bills are rendered from this snapshot, before the run is posted,
-        # on the other core while it posts for a large run, and kept with the run (migration
-        # 0014). db.print_bodies imports this module, so it is imported here.
-        from db.print_bodies import render_while_posting, store_body
-        body, (posted, cents) = render_while_posting(
-            conn, run, bill_on, due_on, lambda: post_bills(
-                conn, run.id, bill_on=bill_on, due_on=due_on, actor=user.login, at=at))
+        rendering = Rendering(conn, run, bill_on, due_on) if unmoved else None
+        if run_fingerprint(conn, run.id) != approved or (
+                not unmoved and draft_rows(compute_draft_in_parts(conn, dates, book, run.id).rows)
+                != stored_rows(conn, run.id)):
+            raise InputError(InputProblem(
+                "the bills changed since the draft was approved (reads, holds, accounts or "
+                "rates moved): draft again and approve again", field="--cycle"))
+        rendering = rendering or Rendering(conn, run, bill_on, due_on)
+        body, (posted, cents) = rendering.while_posting(lambda: post_bills(
+            conn, run.id, bill_on=bill_on, due_on=due_on, actor=user.login, at=at))
         if (posted, cents) != (run.billed, run.total_cents):
             raise InputError(InputProblem(
                 f"the stored bills ({posted}, {cents} cents) do not match the approved run "

@@ -213,6 +213,29 @@ def test_the_second_process_renders_what_this_one_renders(
     assert [list(k) for k in here] == [["last_part"]]  # the later accounts: the other process
 
 
+def test_a_second_part_that_does_not_begin_where_ours_ends_is_rendered_here(
+        conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The second process finds its own part (the same snapshot gives it the same numbers);
+    # should it ever disagree with this process about where the part begins, its bills are
+    # not taken, so no bill is printed twice or left out.
+    monkeypatch.setattr(billing_parts, "SECOND_PROCESS_MIN_ACCOUNTS", 1)
+    real_split, real_render = print_bodies.second_part_start, print_bodies.render_body
+    here: list[tuple[str, str]] = []
+
+    def rendered_here(*args: Any, **kwargs: Any) -> PrintBody:
+        here.append(args[3])
+        return real_render(*args, **kwargs)
+
+    monkeypatch.setattr(print_bodies, "second_part_start",
+                        lambda bills, share: real_split(bills, share) - 1)
+    monkeypatch.setattr(print_bodies, "render_body", rendered_here)
+    run = freeze(conn)
+    body = stored_body(conn, run.id)
+    assert body is not None and body.bills == run.billed
+    assert body_text(conn, body) == rendered_now(conn, run)
+    assert len(here) == 2 and here[0][1] < here[1][0]  # ours, then theirs rendered here
+
+
 def test_a_failing_second_process_still_freezes_with_the_right_bills(
         conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(billing_parts, "SECOND_PROCESS_MIN_ACCOUNTS", 1)
