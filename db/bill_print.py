@@ -173,8 +173,12 @@ def _inflated(body: bytes) -> Iterator[bytes]:
 
 def stored_records(conn: sqlite3.Connection, body: PrintBody) -> Iterator[bytes]:
     """A stored body's records as the file has them, a piece at a time: inflated, each
-    bill's charge lines written out from the run's line sets."""
-    return _with_charges(_inflated(body.body), charge_texts(conn, body.run_id))
+    bill's charge lines written out from the run's line sets. The line sets are read on a
+    thread while the body is inflated here (zlib works without the interpreter lock, so
+    both cores work): about 12 MB for a 24,000-bill cycle, held until written."""
+    charges = BackgroundRead(conn, lambda own: charge_texts(own, body.run_id))
+    pieces = list(_inflated(body.body))
+    return _with_charges(pieces, charges.result())
 
 
 def _with_charges(pieces: Iterable[bytes], charges: dict[bytes, bytes]) -> Iterator[bytes]:
