@@ -31,8 +31,10 @@ from core.errors import InputError, InputProblem
 from core.money import round_ratio_half_up
 from core.settings import DistrictSettings
 from core.usage_history import history_record
-from db.billing_run import Run, reconcile, require_run
-from db.connection import BackgroundRead
+from db import billing_parts
+from db.billing_run import Reconciliation, Run, reconcile, require_run
+from db.connection import BackgroundRead, database_file
+from db.second_process import kept_process
 from db.settings import load_settings
 
 # One row a billed bill, in account-number order (the numbers from :start to :last, both
@@ -113,10 +115,10 @@ def write_print_file(conn: sqlite3.Connection, cycle_id: int, month: date, out: 
     if run.status != "frozen":
         raise InputError(InputProblem(f"run {run.id} is {run.status}: only a frozen run is "
                                       "printed", field="--cycle"))
-    # The reconciliation (with the run's ledger entries, summed) is read on a thread while
-    # the file is written; the file is renamed into place only if the totals agree.
-    reconciling = BackgroundRead(conn, lambda own: reconcile(own, cycle_id, month))
     stored = stored_body(conn, run.id)
+    # The run's charge lines and its reconciliation (with the run's ledger entries, summed)
+    # are read beside the writing; the file is renamed into place only if the totals agree.
+    reads = PrintReads(conn, run, cycle_id, month, charges=stored is not None)
     chunks: Iterable[bytes]
     if stored is None:
         built = build_print_file(conn, run, generated_at)
@@ -124,18 +126,18 @@ def write_print_file(conn: sqlite3.Connection, cycle_id: int, month: date, out: 
     else:  # the header and the global message, the stored bills, the trailer
         built = _around(run, load_settings(conn), generated_at, stored.records())
         header, message, trailer = _lines(built.lines)
-        chunks = chain((header, message),
-                       stored_records(conn, stored), (trailer,))
+        chunks = chain((header, message), _inflated_records(stored, reads.charges),
+                       (trailer,))
 
     def totals_agree() -> None:
-        found = reconciling.result()
+        found = reads.reconciliation()
         if (built.current_cents, built.bills) != (found.ledger_cents, found.ledger_entries):
             raise InputError(InputProblem(  # FORMATS.md §4.2: the T totals = the ledger's
                 f"the file's current charges {built.current_cents} do not equal the run's "
                 f"ledger bills {found.ledger_cents}; nothing was written", field="--cycle"))
 
     digest, size = _write_chunks(out, chunks, before_rename=totals_agree)
-    ledger = reconciling.result()  # read once: the thread's answer, kept
+    ledger = reads.reconciliation()
     manifest = out.with_name(out.name + ".manifest.json")
     _write(manifest, (json.dumps({
         "file": out.name, "sha256": digest, "bytes": size, "layout_version": LAYOUT_VERSION,
@@ -173,12 +175,91 @@ def _inflated(body: bytes) -> Iterator[bytes]:
 
 def stored_records(conn: sqlite3.Connection, body: PrintBody) -> Iterator[bytes]:
     """A stored body's records as the file has them, a piece at a time: inflated, each
-    bill's charge lines written out from the run's line sets. The line sets are read on a
-    thread while the body is inflated here (zlib works without the interpreter lock, so
-    both cores work): about 12 MB for a 24,000-bill cycle, held until written."""
+    bill's charge lines written out from the run's line sets (read on a thread meanwhile)."""
     charges = BackgroundRead(conn, lambda own: charge_texts(own, body.run_id))
+    return _inflated_records(body, charges.result)
+
+
+def _inflated_records(body: PrintBody, charges: Callable[[], dict[bytes, bytes]]
+                      ) -> Iterator[bytes]:
+    """The stored records with their charge lines (`charges()`, asked once the body is
+    inflated: zlib works without the interpreter lock, so its reading goes on meanwhile).
+    About 12 MB for a 24,000-bill cycle, held until written."""
     pieces = list(_inflated(body.body))
-    return _with_charges(pieces, charges.result())
+    return _with_charges(pieces, charges())
+
+
+# A large run's print file leaves its two reads to the session's kept second process
+# (db.second_process), idle while the file is written and its pages cached by the freeze: the
+# charge lines, then the reconciliation. This process inflates and writes meanwhile, with the
+# interpreter lock to itself (on threads here the reads' Python loops took it from the
+# writing: 0.2-0.3 s a 24,000-bill cycle's file instead of 0.13-0.16 s).
+PRINT_READS_JOB = "db.bill_print:print_reads_job"
+
+
+class PrintReads:
+    """A print file's reads beside its writing: the run's charge lines (when its bills are
+    stored) and its reconciliation. A large run's by the kept second process, in that order;
+    a small run's on threads here (BackgroundRead); an answer the process did not give
+    (it failed, or was stopped) is read here."""
+
+    def __init__(self, conn: sqlite3.Connection, run: Run, cycle_id: int, month: date, *,
+                 charges: bool) -> None:
+        self._conn, self._run_id, self._cycle_id, self._month = conn, run.id, cycle_id, month
+        self._parts: Iterator[Any] | None = None
+        self._charges: BackgroundRead[dict[bytes, bytes]] | None = None
+        self._reconciling: BackgroundRead[Reconciliation] | None = None
+        self._found: Reconciliation | None = None
+        db_file = None if conn.in_transaction else database_file(conn)
+        if db_file is not None and run.billed >= billing_parts.SECOND_PROCESS_MIN_ACCOUNTS:
+            self._parts = kept_process(db_file, billing_parts.WARM).ask(
+                PRINT_READS_JOB, (run.id, cycle_id, month, charges)).parts()
+            return
+        self._reconciling = BackgroundRead(conn, lambda own: reconcile(own, cycle_id, month))
+        if charges:
+            self._charges = BackgroundRead(conn, lambda own: charge_texts(own, run.id))
+
+    def _part(self, kind: type) -> Any | None:
+        """The second process's next answer if it is a `kind`; None (and none after it)
+        otherwise."""
+        part = next(self._parts, None) if self._parts is not None else None
+        if not isinstance(part, kind):
+            self._parts = None
+            return None
+        return part
+
+    def charges(self) -> dict[bytes, bytes]:
+        """The run's line sets as C records (charge_texts); asked once, before the
+        reconciliation."""
+        found: dict[bytes, bytes] | None = self._part(dict)
+        if found is not None:
+            return found
+        if self._charges is not None:
+            return self._charges.result()
+        return charge_texts(self._conn, self._run_id)
+
+    def reconciliation(self) -> Reconciliation:
+        """The run's reconciliation (db.billing_run.reconcile), read once."""
+        if self._found is None:
+            found = self._part(Reconciliation)
+            if found is None:
+                found = self._reconciling.result() if self._reconciling is not None \
+                    else reconcile(self._conn, self._cycle_id, self._month)
+            self._found = found
+        return self._found
+
+
+def print_reads_job(conn: sqlite3.Connection, messages: Iterator[Any]) -> Iterator[Any]:
+    """The kept second process's job: the run's charge lines (when asked), then its
+    reconciliation, each sent as soon as it is read, in one read transaction."""
+    run_id, cycle_id, month, charges = next(messages)
+    conn.execute("BEGIN")
+    try:
+        if charges:
+            yield charge_texts(conn, run_id)
+        yield reconcile(conn, cycle_id, month)
+    finally:
+        conn.execute("COMMIT")
 
 
 def _with_charges(pieces: Iterable[bytes], charges: dict[bytes, bytes]) -> Iterator[bytes]:

@@ -3,6 +3,7 @@ byte what rendering the frozen run afterwards gives, on one core or two, and nev
 its totals differ from what was posted."""
 from __future__ import annotations
 
+import json
 import sqlite3
 import zlib
 from collections import Counter
@@ -16,6 +17,7 @@ import pytest
 import db.bill_print as bill_print
 import db.billing_parts as billing_parts
 import db.print_bodies as print_bodies
+import db.second_process as second_process
 from core.bill_print import B_FIELDS
 from core.errors import InputError
 from core.ledger import EntryType, Posting
@@ -245,6 +247,42 @@ def test_a_failing_second_process_still_freezes_with_the_right_bills(
     assert body is not None and body.bills == run.billed
     assert body_text(conn, body) == rendered_now(conn, run)
     assert check(conn).ok
+
+
+def test_a_large_runs_print_file_reads_beside_it_in_the_second_process(
+        conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # A large run leaves the charge lines and the reconciliation to the kept second process
+    # (db.bill_print.PrintReads); the file and its manifest are the same as read here, and
+    # when the process gives no answer they are read here.
+    run = freeze(conn)
+    here = write_print_file(conn, 3, NOV, tmp_path / "here.txt", generated_at=AT)
+    monkeypatch.setattr(billing_parts, "SECOND_PROCESS_MIN_ACCOUNTS", 1)
+    asked: list[str] = []
+    real_ask = second_process.KeptProcess.ask
+
+    def ask(self: second_process.KeptProcess, job: str, message: Any) -> second_process.Ticket:
+        asked.append(job)
+        return real_ask(self, job, message)
+
+    def not_here(*args: Any) -> None:
+        raise AssertionError("read here, not by the second process")
+
+    monkeypatch.setattr(second_process.KeptProcess, "ask", ask)
+    real_charges, real_reconcile = bill_print.charge_texts, bill_print.reconcile
+    monkeypatch.setattr(bill_print, "charge_texts", not_here)
+    monkeypatch.setattr(bill_print, "reconcile", not_here)
+    second = write_print_file(conn, 3, NOV, tmp_path / "second.txt", generated_at=AT)
+    assert asked == [bill_print.PRINT_READS_JOB]
+    monkeypatch.setattr(bill_print, "charge_texts", real_charges)
+    monkeypatch.setattr(bill_print, "reconcile", real_reconcile)
+    monkeypatch.setattr(bill_print, "PRINT_READS_JOB", "db.bill_print:no_such_job")
+    failed = write_print_file(conn, 3, NOV, tmp_path / "failed.txt", generated_at=AT)
+    assert here.sha256 == second.sha256 == failed.sha256 and here.bills == run.billed
+    manifests = [json.loads(w.manifest.read_text(encoding="utf-8")) for w in (here, second, failed)]
+    for manifest in manifests:
+        del manifest["file"]
+    assert manifests[0] == manifests[1] == manifests[2]
+    assert manifests[0]["ledger_bill_cents"] == run.total_cents
 
 
 def test_bills_that_do_not_add_up_to_the_posting_refuse_the_freeze(
