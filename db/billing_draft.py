@@ -122,21 +122,23 @@ def cycle_accounts(conn: sqlite3.Connection, cycle_id: int,
     return conn.execute(ACCOUNTS_SQL, (cycle_id, *ids)).fetchall()
 
 
-def already_billed(conn: sqlite3.Connection, dates: CycleMonth,
-                   run_id: int | None) -> dict[int, str]:
-    """account id -> why it is excluded: a bill for this month posted outside this run."""
+def already_billed(conn: sqlite3.Connection, dates: CycleMonth, run_id: int | None,
+                   ids: tuple[int, int] = EVERY_ID) -> dict[int, str]:
+    """account id -> why it is excluded: a bill for this month posted outside this run; only
+    the accounts with ids from ids[0] to ids[1] when given (a part of the cycle's)."""
     rows = conn.execute(
         # Driven from the cycle's accounts through ledger_account (account, day): the
         # planner's own choice walks every unreversed entry of the district.
         "SELECT e.account_id, e.id, e.effective_on, e.reference FROM routes r"
         " CROSS JOIN premises p ON p.route_id = r.id CROSS JOIN accounts a"
         " ON a.premise_id = p.id CROSS JOIN ledger_entries e ON e.account_id = a.id"
-        " WHERE r.cycle_id = ? AND e.entry_type = 'bill' AND e.amount_cents > 0"
+        " WHERE r.cycle_id = ? AND a.id BETWEEN ? AND ? AND e.entry_type = 'bill'"
+        " AND e.amount_cents > 0"
         " AND e.effective_on >= ? AND e.effective_on < ? AND e.reverses_id IS NULL"
         " AND NOT EXISTS (SELECT 1 FROM ledger_entries x WHERE x.reverses_id = e.id)"
         " AND NOT EXISTS (SELECT 1 FROM bills b WHERE b.ledger_entry_id = e.id"
         "                 AND b.run_id = ?)",
-        (dates.cycle_id, dates.read_start.isoformat(),
+        (dates.cycle_id, *ids, dates.read_start.isoformat(),
          (dates.read_end + timedelta(days=BILL_WINDOW_DAYS)).isoformat(), run_id)).fetchall()
     return {row[0]: (f"already billed for {dates.key}: ledger entry {row[1]} of "
                      f"{row[2]}{' (' + row[3] + ')' if row[3] else ''}") for row in rows}
@@ -175,10 +177,11 @@ class DraftInputs:
     """What a cycle-month's bills are computed from, besides the reads."""
 
     accounts: list[sqlite3.Row]
-    holds: dict[int, str]
-    excluded: dict[int, str]
+    holds: dict[int, str]  # the whole cycle's
+    excluded: dict[int, str]  # these accounts'
     previous: dict[int, Previous]  # account id -> its latest posted bill with a history
     read_unit: str
+    run_id: int | None  # the run being priced again, whose own bills exclude nothing
 
 
 def period_window(dates: CycleMonth) -> tuple[date, date]:
@@ -212,23 +215,26 @@ SELECT j.value, b.period_end, b.usage_history
 def draft_inputs(conn: sqlite3.Connection, dates: CycleMonth, run_id: int | None = None,
                  accounts: list[sqlite3.Row] | None = None,
                  cycle: DraftInputs | None = None) -> DraftInputs:
-    """The cycle's accounts (or those given, in account order), their holds, exclusions and
-    latest bills, with their premises put in temp.audit_premises; call inside a transaction
-    for one snapshot. The holds and exclusions are the whole cycle's: `cycle`'s when given
-    (inputs found earlier in the same transaction)."""
+    """The cycle's accounts (or those given, a run of them in account order), their holds,
+    exclusions and latest bills, with their premises put in temp.audit_premises; call inside
+    a transaction for one snapshot. The holds are the whole cycle's, `cycle`'s when given
+    (inputs found earlier in the same transaction, for the same run); the exclusions are
+    those of the accounts given only, so each part of a cycle pays for its own."""
     if accounts is None:
         accounts = cycle_accounts(conn, dates.cycle_id)
     if cycle is None:
         holds = billing_holds(conn, dates.cycle_id)
-        excluded = already_billed(conn, dates, run_id)
     else:
-        holds, excluded = cycle.holds, cycle.excluded
+        holds, run_id = cycle.holds, cycle.run_id
+    excluded = already_billed(conn, dates, run_id, (accounts[0]["id"], accounts[-1]["id"])) \
+        if accounts else {}
     parse = date.fromisoformat
     previous = {account_id: (parse(period_end), history) for account_id, period_end, history
                 in conn.execute(PREVIOUS_SQL, (json.dumps([row["id"] for row in accounts]),
                                                dates.previous_read_end.isoformat()))}
     fill_premises(conn, {row["premise_id"] for row in accounts})
-    return DraftInputs(accounts, holds, excluded, previous, load_settings(conn).read_unit)
+    return DraftInputs(accounts, holds, excluded, previous, load_settings(conn).read_unit,
+                       run_id)
 
 
 @dataclass

@@ -11,11 +11,13 @@ import pytest
 import db.billing_parts as billing_parts
 import db.second_process as second_process
 from core.billing import AccountBill, Outcome, StoredBill
+from core.ledger import EntryType, Posting
 from db.billing_draft import Draft, DraftPricer, compute_draft, cycle_month
 from db.billing_inputs import draft_rows
 from db.billing_run import approve_run, draft_run, freeze_run
-from db.ledger import check
+from db.ledger import check, post
 from db.rates import load_rate_book
+from db.transaction import write_transaction
 from tests.billing_support import AT, NOV, SUPER, opened_copy
 
 
@@ -162,3 +164,27 @@ def test_the_billing_screen_warms_a_second_process_only_for_a_large_cycle(
         assert second_process._kept == [kept] and kept.alive()
     finally:
         second_process.close_kept_processes()
+
+
+def test_accounts_billed_outside_the_run_are_excluded_in_every_part(
+        conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bill for the month posted outside the run (a closing bill, a manual one) excludes its
+    account, whichever part prices it: this process's own, a slice of the second process's,
+    or a slice this process takes from it (each part finds its own accounts' exclusions)."""
+    dates = cycle_month(conn, 3, NOV)
+    ids = [row[0] for row in conn.execute(billing_parts.IDS_SQL, (3,))]
+    chosen = [ids[0], ids[len(ids) // 2], ids[-1]]
+    with write_transaction(conn):
+        for account_id in chosen:
+            post(conn, Posting(account_id=account_id, entry_type=EntryType.BILL,
+                               amount_cents=1234, effective_on=dates.read_start,
+                               due_on=dates.due_date, actor="clerk1", reason_code="BILL",
+                               comment="closing bill"), posted_at=AT)
+    monkeypatch.setattr(billing_parts, "JOB", "tests.second_process_jobs:slow_slices")
+    monkeypatch.setattr(billing_parts, "SLICE_ACCOUNTS", 3)  # the last slices taken here
+    alone, split = priced_alone_and_in_parts(conn)
+    assert draft_rows(split.rows) == draft_rows(alone.rows)
+    excluded = {b.account_id: b.reason for b in alone.bills if b.outcome is Outcome.EXCLUDED}
+    assert sorted(excluded) == sorted(chosen)
+    assert all(reason.startswith("already billed for 2026-11: ledger entry")
+               for reason in excluded.values())
