@@ -38,6 +38,7 @@ from core.money import round_ratio_half_up
 from core.rate_book import RateBook, Segment
 from core.rate_schedule import Schedule
 from core.rate_segments import (
+    BudgetOf,
     LineCollector,
     MonthlyPart,
     UsagePart,
@@ -83,7 +84,7 @@ class RateEngine:
         if plan is None:
             if len(self._plans) >= PLAN_CACHE_SIZE:
                 self._plans.clear()
-            plan = self._plans[key] = _Plan(found.segments, service, period)
+            plan = self._plans[key] = _Plan(found.segments, service, period, self._budget)
         return plan.price(service, period, found.priced, usage_hcf)
 
     def _budget(self, schedule: Schedule, service: Service, period: Period) -> WaterBudget:
@@ -128,12 +129,13 @@ def price(book: RateBook, service: Service, period: Period,
 class _Plan:
     """Everything about one service shape and period that does not depend on usage."""
 
-    def __init__(self, segments: list[Segment], service: Service, period: Period) -> None:
+    def __init__(self, segments: list[Segment], service: Service, period: Period,
+                 budget_of: BudgetOf | None = None) -> None:
         service.check()
         collector = LineCollector()
         budgets: list[WaterBudget] = []
         for index, segment in enumerate(segments):
-            budget = add_segment(collector, index, segment, service, period)
+            budget = add_segment(collector, index, segment, service, period, budget_of)
             if budget is not None and budget not in budgets:
                 budgets.append(budget)
         self.budgets = tuple(budgets)

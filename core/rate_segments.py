@@ -7,7 +7,7 @@ priced alike in two segments (same label, rate and bounds) are gathered into one
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -17,6 +17,9 @@ from core.bill_lines import COMPONENT_ORDER, Period, Service, WaterBudget, hcf
 from core.errors import InputError, InputProblem
 from core.rate_book import Segment
 from core.rate_schedule import MonthlyCharge, Schedule, Tier
+
+# A service's water budget for a period under a schedule (water_budget, or a memo of it).
+BudgetOf = Callable[[Schedule, Service, Period], WaterBudget]
 
 GALLONS_PER_HCF = 748  # RULES.md §5.1 (const): 1 HCF = 100 cu ft = 748 gallons
 GALLONS_PER_SQFT_INCH = Fraction(62, 100)  # RULES.md §5.2: ETo inches × sq ft × 0.62 = gallons
@@ -113,8 +116,9 @@ def _note(part: Part, days: int, file: str, factor: Fraction) -> None:
 
 
 def add_segment(lines: LineCollector, index: int, segment: Segment, service: Service,
-                period: Period) -> WaterBudget | None:
-    """Add one segment's parts; returns the water budget it priced against, if any."""
+                period: Period, budget_of: BudgetOf | None = None) -> WaterBudget | None:
+    """Add one segment's parts; returns the water budget it priced against, if any
+    (`budget_of`'s: water_budget, or the caller's memo of it)."""
     schedule = segment.schedule
     file, days = schedule.ref.file, segment.days
     share = Fraction(days, period.days)
@@ -126,7 +130,8 @@ def add_segment(lines: LineCollector, index: int, segment: Segment, service: Ser
         _add_rental(lines, segment, service)
     budget = None
     if schedule.commodity is not None:
-        budget = _add_tiers(lines, index, segment, service, period, share, monthly)
+        budget = _add_tiers(lines, index, segment, service, period, share, monthly,
+                            budget_of or water_budget)
     if schedule.wastewater is not None:
         _add_wastewater(lines, schedule, service, monthly, days)
     for position, surcharge in enumerate(schedule.surcharges):
@@ -260,13 +265,14 @@ def _round_to(value: Fraction, places: int | None) -> Fraction:
 
 
 def _add_tiers(lines: LineCollector, index: int, segment: Segment, service: Service,
-               period: Period, share: Fraction, monthly: Fraction) -> WaterBudget | None:
+               period: Period, share: Fraction, monthly: Fraction,
+               budget_of: BudgetOf) -> WaterBudget | None:
     schedule = segment.schedule
     commodity = schedule.commodity
     assert commodity is not None
     budget = None
     if schedule.budget is not None:
-        budget = water_budget(schedule, service, period)
+        budget = budget_of(schedule, service, period)
         bounds = _budget_bounds(commodity.tiers, budget)
         width_factor, units = share, 1  # the budget already counts days and dwelling units
     else:
