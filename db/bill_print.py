@@ -34,7 +34,7 @@ from core.usage_history import history_record
 from db import billing_parts
 from db.billing_run import Reconciliation, Run, reconcile, require_run
 from db.connection import BackgroundRead, database_file
-from db.second_process import kept_process
+from db.second_process import running_kept_process
 from db.settings import load_settings
 
 # One row a billed bill, in account-number order (the numbers from :start to :last, both
@@ -190,18 +190,20 @@ def _inflated_records(body: PrintBody, charges: Callable[[], dict[bytes, bytes]]
 
 
 # A large run's print file leaves its two reads to the session's kept second process
-# (db.second_process), idle while the file is written and its pages cached by the freeze: the
-# charge lines, then the reconciliation. This process inflates and writes meanwhile, with the
-# interpreter lock to itself (on threads here the reads' Python loops took it from the
-# writing: 0.2-0.3 s a 24,000-bill cycle's file instead of 0.13-0.16 s).
+# (db.second_process) when one is running (the console's session, a billing run's steps in
+# one process; a print file alone is not worth its start-up), idle while the file is written
+# and its pages cached by the freeze: the charge lines, then the reconciliation. This process
+# inflates and writes meanwhile, with the interpreter lock to itself (on threads here the
+# reads' Python loops took it from the writing: 0.2-0.3 s a 24,000-bill cycle's file instead
+# of 0.13-0.16 s).
 PRINT_READS_JOB = "db.bill_print:print_reads_job"
 
 
 class PrintReads:
     """A print file's reads beside its writing: the run's charge lines (when its bills are
-    stored) and its reconciliation. A large run's by the kept second process, in that order;
-    a small run's on threads here (BackgroundRead); an answer the process did not give
-    (it failed, or was stopped) is read here."""
+    stored) and its reconciliation. A large run's by the kept second process if one is
+    running, in that order; otherwise on threads here (BackgroundRead); an answer the
+    process did not give (it failed, or was stopped) is read here."""
 
     def __init__(self, conn: sqlite3.Connection, run: Run, cycle_id: int, month: date, *,
                  charges: bool) -> None:
@@ -211,9 +213,9 @@ class PrintReads:
         self._reconciling: BackgroundRead[Reconciliation] | None = None
         self._found: Reconciliation | None = None
         db_file = None if conn.in_transaction else database_file(conn)
-        if db_file is not None and run.billed >= billing_parts.SECOND_PROCESS_MIN_ACCOUNTS:
-            self._parts = kept_process(db_file, billing_parts.WARM).ask(
-                PRINT_READS_JOB, (run.id, cycle_id, month, charges)).parts()
+        kept = running_kept_process(db_file) if db_file is not None else None
+        if kept is not None and run.billed >= billing_parts.SECOND_PROCESS_MIN_ACCOUNTS:
+            self._parts = kept.ask(PRINT_READS_JOB, (run.id, cycle_id, month, charges)).parts()
             return
         self._reconciling = BackgroundRead(conn, lambda own: reconcile(own, cycle_id, month))
         if charges:

@@ -452,6 +452,16 @@ def kept_process(db_file: Path, warm: tuple[str, ...] = ()) -> KeptProcess:
     return kept
 
 
+def running_kept_process(db_file: Path) -> KeptProcess | None:
+    """The process kept for this database file if one is running (none is started): for work
+    worth sending only to a process already warm, not worth a start-up of its own."""
+    identity = _file_identity(db_file)
+    for kept in _kept:
+        if kept.db_file == db_file and kept.identity == identity and kept.alive():
+            return kept
+    return None
+
+
 def close_kept_processes() -> None:
     """Stop every kept process (at exit, and when a test is done with one)."""
     while _kept:

@@ -251,11 +251,11 @@ def test_a_failing_second_process_still_freezes_with_the_right_bills(
 
 def test_a_large_runs_print_file_reads_beside_it_in_the_second_process(
         conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    # A large run leaves the charge lines and the reconciliation to the kept second process
-    # (db.bill_print.PrintReads); the file and its manifest are the same as read here, and
-    # when the process gives no answer they are read here.
+    # A large run leaves the charge lines and the reconciliation to the session's kept second
+    # process when one is running (db.bill_print.PrintReads): a print file alone does not
+    # start one. The file and its manifest are the same as read here, and when the process
+    # gives no answer they are read here.
     run = freeze(conn)
-    here = write_print_file(conn, 3, NOV, tmp_path / "here.txt", generated_at=AT)
     monkeypatch.setattr(billing_parts, "SECOND_PROCESS_MIN_ACCOUNTS", 1)
     asked: list[str] = []
     real_ask = second_process.KeptProcess.ask
@@ -264,10 +264,14 @@ def test_a_large_runs_print_file_reads_beside_it_in_the_second_process(
         asked.append(job)
         return real_ask(self, job, message)
 
+    monkeypatch.setattr(second_process.KeptProcess, "ask", ask)
+    here = write_print_file(conn, 3, NOV, tmp_path / "here.txt", generated_at=AT)
+    assert asked == [] and not second_process._kept  # none was running: none started
+    assert billing_parts.warm_second_process(conn)  # as the Billing screen does
+
     def not_here(*args: Any) -> None:
         raise AssertionError("read here, not by the second process")
 
-    monkeypatch.setattr(second_process.KeptProcess, "ask", ask)
     real_charges, real_reconcile = bill_print.charge_texts, bill_print.reconcile
     monkeypatch.setattr(bill_print, "charge_texts", not_here)
     monkeypatch.setattr(bill_print, "reconcile", not_here)
