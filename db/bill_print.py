@@ -174,10 +174,10 @@ def _inflated(body: bytes) -> Iterator[bytes]:
 
 
 def stored_records(conn: sqlite3.Connection, body: PrintBody) -> Iterator[bytes]:
-    """A stored body's records as the file has them, a piece at a time: inflated, each
-    bill's charge lines written out from the run's line sets (read on a thread meanwhile)."""
-    charges = BackgroundRead(conn, lambda own: charge_texts(own, body.run_id))
-    return _inflated_records(body, charges.result)
+    """A stored body's records as the file has them: inflated, each bill's charge lines
+    written out from the run's line sets (write_print_file reads those beside the
+    inflating: PrintReads)."""
+    return _inflated_records(body, lambda: charge_texts(conn, body.run_id))
 
 
 def _inflated_records(body: PrintBody, charges: Callable[[], dict[bytes, bytes]]

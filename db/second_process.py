@@ -439,14 +439,11 @@ _kept: list[KeptProcess] = []
 def kept_process(db_file: Path, warm: tuple[str, ...] = ()) -> KeptProcess:
     """The process kept for this database file, started if there is none (or it stopped, or
     the file at that path was replaced); one at a time, stopped when this process exits."""
-    identity = _file_identity(db_file)
-    for kept in list(_kept):
-        if kept.db_file == db_file and kept.identity == identity and kept.alive():
-            return kept
-        kept.close()
-        _kept.remove(kept)
-    if not _kept:
-        atexit.register(close_kept_processes)
+    running = running_kept_process(db_file)
+    if running is not None:
+        return running
+    close_kept_processes()  # one that stopped, or is for another file
+    atexit.register(close_kept_processes)
     kept = KeptProcess(db_file, warm)
     _kept.append(kept)
     return kept
