@@ -122,24 +122,34 @@ def cycle_accounts(conn: sqlite3.Connection, cycle_id: int,
     return conn.execute(ACCOUNTS_SQL, (cycle_id, *ids)).fetchall()
 
 
+# A bill for the month posted outside the run, each account's through ledger_account
+# (account, day); the planner's own choice walks every unreversed entry of the district. The
+# whole cycle is driven from its routes; a part of it (an id range) from its accounts, so a
+# slice reads its own accounts and not the whole cycle's.
+ALREADY_BILLED_SQL = """
+SELECT e.account_id, e.id, e.effective_on, e.reference FROM {accounts}
+ CROSS JOIN ledger_entries e ON e.account_id = a.id
+ WHERE r.cycle_id = :cycle AND a.id BETWEEN :first AND :last AND e.entry_type = 'bill'
+   AND e.amount_cents > 0 AND e.effective_on >= :since AND e.effective_on < :until
+   AND e.reverses_id IS NULL
+   AND NOT EXISTS (SELECT 1 FROM ledger_entries x WHERE x.reverses_id = e.id)
+   AND NOT EXISTS (SELECT 1 FROM bills b WHERE b.ledger_entry_id = e.id AND b.run_id = :run)
+"""
+BY_ROUTES = ("routes r CROSS JOIN premises p ON p.route_id = r.id"
+             " CROSS JOIN accounts a ON a.premise_id = p.id")
+BY_ACCOUNTS = ("accounts a CROSS JOIN premises p ON p.id = a.premise_id"
+               " CROSS JOIN routes r ON r.id = p.route_id")
+
+
 def already_billed(conn: sqlite3.Connection, dates: CycleMonth, run_id: int | None,
                    ids: tuple[int, int] = EVERY_ID) -> dict[int, str]:
     """account id -> why it is excluded: a bill for this month posted outside this run; only
     the accounts with ids from ids[0] to ids[1] when given (a part of the cycle's)."""
-    rows = conn.execute(
-        # Driven from the cycle's accounts through ledger_account (account, day): the
-        # planner's own choice walks every unreversed entry of the district.
-        "SELECT e.account_id, e.id, e.effective_on, e.reference FROM routes r"
-        " CROSS JOIN premises p ON p.route_id = r.id CROSS JOIN accounts a"
-        " ON a.premise_id = p.id CROSS JOIN ledger_entries e ON e.account_id = a.id"
-        " WHERE r.cycle_id = ? AND a.id BETWEEN ? AND ? AND e.entry_type = 'bill'"
-        " AND e.amount_cents > 0"
-        " AND e.effective_on >= ? AND e.effective_on < ? AND e.reverses_id IS NULL"
-        " AND NOT EXISTS (SELECT 1 FROM ledger_entries x WHERE x.reverses_id = e.id)"
-        " AND NOT EXISTS (SELECT 1 FROM bills b WHERE b.ledger_entry_id = e.id"
-        "                 AND b.run_id = ?)",
-        (dates.cycle_id, *ids, dates.read_start.isoformat(),
-         (dates.read_end + timedelta(days=BILL_WINDOW_DAYS)).isoformat(), run_id)).fetchall()
+    sql = ALREADY_BILLED_SQL.format(accounts=BY_ROUTES if ids == EVERY_ID else BY_ACCOUNTS)
+    rows = conn.execute(sql, {
+        "cycle": dates.cycle_id, "first": ids[0], "last": ids[1], "run": run_id,
+        "since": dates.read_start.isoformat(),
+        "until": (dates.read_end + timedelta(days=BILL_WINDOW_DAYS)).isoformat()}).fetchall()
     return {row[0]: (f"already billed for {dates.key}: ledger entry {row[1]} of "
                      f"{row[2]}{' (' + row[3] + ')' if row[3] else ''}") for row in rows}
 

@@ -505,3 +505,24 @@ def test_the_posting_reads_each_bill_by_its_id(conn: sqlite3.Connection) -> None
     assert plan[:2] == ["SCAN p USING COVERING INDEX sqlite_autoindex_bill_postings_1",
                         "SEARCH b USING INTEGER PRIMARY KEY (rowid=?)"]
     assert not any("TEMP B-TREE" in step for step in plan)
+
+
+def test_a_part_of_a_cycle_finds_its_exclusions_from_its_own_accounts(
+        conn: sqlite3.Connection) -> None:
+    """A slice's exclusions are read from its id range of accounts, not by walking the whole
+    cycle's routes (which a 2,000-account slice paid 5 ms for, against about 1 ms)."""
+    dates = billing_draft.cycle_month(conn, 3, NOV)
+    asked: list[str] = []
+    conn.set_trace_callback(asked.append)
+    try:
+        billing_draft.already_billed(conn, dates, None)
+        billing_draft.already_billed(conn, dates, None, (1, 50))
+    finally:
+        conn.set_trace_callback(None)
+    assert "FROM routes r CROSS JOIN premises" in asked[0]
+    assert "FROM accounts a CROSS JOIN premises" in asked[1]
+    sql = billing_draft.ALREADY_BILLED_SQL.format(accounts=billing_draft.BY_ACCOUNTS)
+    plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, {
+        "cycle": 3, "first": 1, "last": 50, "run": None, "since": "2026-11-01",
+        "until": "2026-12-25"})]
+    assert plan[0] == "SEARCH a USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)"
