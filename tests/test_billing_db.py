@@ -507,22 +507,29 @@ def test_the_posting_reads_each_bill_by_its_id(conn: sqlite3.Connection) -> None
     assert not any("TEMP B-TREE" in step for step in plan)
 
 
-def test_a_part_of_a_cycle_finds_its_exclusions_from_its_own_accounts(
-        conn: sqlite3.Connection) -> None:
-    """A slice's exclusions are read from its id range of accounts, not by walking the whole
-    cycle's routes (which a 2,000-account slice paid 5 ms for, against about 1 ms)."""
+def test_a_part_of_a_cycle_is_read_from_its_own_accounts(conn: sqlite3.Connection) -> None:
+    """A slice's accounts and exclusions are read from its id range of accounts, not by
+    walking the whole cycle's routes (a 2,000-account slice: 9.7 against 4.4 ms, and 5.4
+    against 1.3 ms); the whole cycle is still read from its routes."""
     dates = billing_draft.cycle_month(conn, 3, NOV)
     asked: list[str] = []
     conn.set_trace_callback(asked.append)
     try:
+        every = billing_draft.cycle_accounts(conn, 3)
+        part = billing_draft.cycle_accounts(conn, 3, (every[3]["id"], every[7]["id"]))
         billing_draft.already_billed(conn, dates, None)
-        billing_draft.already_billed(conn, dates, None, (1, 50))
+        billing_draft.already_billed(conn, dates, None, (every[3]["id"], every[7]["id"]))
     finally:
         conn.set_trace_callback(None)
-    assert "FROM routes r CROSS JOIN premises" in asked[0]
-    assert "FROM accounts a CROSS JOIN premises" in asked[1]
-    sql = billing_draft.ALREADY_BILLED_SQL.format(accounts=billing_draft.BY_ACCOUNTS)
-    plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, {
-        "cycle": 3, "first": 1, "last": 50, "run": None, "since": "2026-11-01",
-        "until": "2026-12-25"})]
-    assert plan[0] == "SEARCH a USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)"
+    assert [row["id"] for row in part] == [row["id"] for row in every[3:8]]
+    assert ["FROM routes r CROSS JOIN premises" in sql for sql in asked] == [
+        True, False, True, False]
+    assert ["FROM accounts a CROSS JOIN premises" in sql for sql in asked] == [
+        False, True, False, True]
+    exclusions = {"cycle": 3, "first": 1, "last": 50, "run": None, "since": "2026-11-01",
+                  "until": "2026-12-25"}
+    for template, params in ((billing_draft.ACCOUNTS_SQL, (3, 1, 50)),
+                             (billing_draft.ALREADY_BILLED_SQL, exclusions)):
+        sql = template.format(accounts=billing_draft.BY_ACCOUNTS)
+        plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, params)]
+        assert plan[0] == "SEARCH a USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)"
