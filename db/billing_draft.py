@@ -98,9 +98,11 @@ def _dates(conn: sqlite3.Connection, cycle_id: int, month: date) -> dict[str, da
 
 
 # A cycle's accounts are driven from its routes (not from every active account of the
-# district); a part of a cycle (an id range) from its accounts, so a slice reads its own
-# accounts and not the whole cycle's (a 2,000-account slice's accounts 9.7 -> 4.4 ms and its
-# exclusions 5.4 -> 1.3 ms, measured).
+# district). A part of a cycle (an id range) is read from its accounts when the caller knows
+# the cycle's ids lie close together (`by_range`), so a slice reads its own accounts and not
+# the whole cycle's: a 2,000-account slice's accounts 9.7 -> 4.4 ms and its exclusions 5.4 ->
+# 1.3 ms, measured. Where a cycle's ids are spread among the other cycles' (accounts opened
+# over the years), a range holds many other accounts, and the routes are the shorter way.
 BY_ROUTES = ("routes r CROSS JOIN premises p ON p.route_id = r.id"
              " CROSS JOIN accounts a ON a.premise_id = p.id")
 BY_ACCOUNTS = ("accounts a CROSS JOIN premises p ON p.id = a.premise_id"
@@ -108,9 +110,15 @@ BY_ACCOUNTS = ("accounts a CROSS JOIN premises p ON p.id = a.premise_id"
 EVERY_ID = (0, 1 << 62)
 
 
-def accounts_of(ids: tuple[int, int]) -> str:
+def accounts_of(ids: tuple[int, int], by_range: bool) -> str:
     """How a query reaches the cycle's accounts with ids from ids[0] to ids[1]."""
-    return BY_ROUTES if ids == EVERY_ID else BY_ACCOUNTS
+    return BY_ACCOUNTS if by_range and ids != EVERY_ID else BY_ROUTES
+
+
+def close_together(ids: Sequence[int]) -> bool:
+    """Whether a cycle's account ids (in order) lie close enough together for its parts to be
+    read by id range: at most every other id in their span is another cycle's."""
+    return bool(ids) and ids[-1] - ids[0] + 1 <= 2 * len(ids)
 
 
 # Each premise's meter is its latest current one, else its latest removed one (its size
@@ -129,10 +137,11 @@ SELECT a.id, a.number, a.service_type, a.opened_on, p.id AS premise_id, p.kind,
 
 
 def cycle_accounts(conn: sqlite3.Connection, cycle_id: int,
-                   ids: tuple[int, int] = EVERY_ID) -> list[sqlite3.Row]:
+                   ids: tuple[int, int] = EVERY_ID, *, by_range: bool = False
+                   ) -> list[sqlite3.Row]:
     """The cycle's active accounts (premise on one of its routes), in account order; only
-    those with ids from ids[0] to ids[1] when given."""
-    return conn.execute(ACCOUNTS_SQL.format(accounts=accounts_of(ids)),
+    those with ids from ids[0] to ids[1] when given (read by that range: `by_range`)."""
+    return conn.execute(ACCOUNTS_SQL.format(accounts=accounts_of(ids, by_range)),
                         (cycle_id, *ids)).fetchall()
 
 
@@ -150,10 +159,12 @@ SELECT e.account_id, e.id, e.effective_on, e.reference FROM {accounts}
 
 
 def already_billed(conn: sqlite3.Connection, dates: CycleMonth, run_id: int | None,
-                   ids: tuple[int, int] = EVERY_ID) -> dict[int, str]:
+                   ids: tuple[int, int] = EVERY_ID, *, by_range: bool = False
+                   ) -> dict[int, str]:
     """account id -> why it is excluded: a bill for this month posted outside this run; only
-    the accounts with ids from ids[0] to ids[1] when given (a part of the cycle's)."""
-    sql = ALREADY_BILLED_SQL.format(accounts=accounts_of(ids))
+    the accounts with ids from ids[0] to ids[1] when given (a part of the cycle's, read by
+    that range: `by_range`)."""
+    sql = ALREADY_BILLED_SQL.format(accounts=accounts_of(ids, by_range))
     rows = conn.execute(sql, {
         "cycle": dates.cycle_id, "first": ids[0], "last": ids[1], "run": run_id,
         "since": dates.read_start.isoformat(),
@@ -200,6 +211,7 @@ class DraftInputs:
     previous: dict[int, Previous]  # account id -> its latest posted bill with a history
     read_unit: str
     run_id: int | None  # the run being priced again, whose own bills exclude nothing
+    by_range: bool  # parts of the cycle are read by id range (close_together)
 
 
 def period_window(dates: CycleMonth) -> tuple[date, date]:
@@ -232,27 +244,29 @@ SELECT j.value, b.period_end, b.usage_history
 
 def draft_inputs(conn: sqlite3.Connection, dates: CycleMonth, run_id: int | None = None,
                  accounts: list[sqlite3.Row] | None = None,
-                 cycle: DraftInputs | None = None) -> DraftInputs:
+                 cycle: DraftInputs | None = None, *, by_range: bool = False
+                 ) -> DraftInputs:
     """The cycle's accounts (or those given, a run of them in account order), their holds,
     exclusions and latest bills, with their premises put in temp.audit_premises; call inside
     a transaction for one snapshot. The holds are the whole cycle's, `cycle`'s when given
     (inputs found earlier in the same transaction, for the same run); the exclusions are
     those of the accounts given only, so each part of a cycle pays for its own."""
+    whole = accounts is None
     if accounts is None:
         accounts = cycle_accounts(conn, dates.cycle_id)
     if cycle is None:
         holds = billing_holds(conn, dates.cycle_id)
     else:
-        holds, run_id = cycle.holds, cycle.run_id
-    excluded = already_billed(conn, dates, run_id, (accounts[0]["id"], accounts[-1]["id"])) \
-        if accounts else {}
+        holds, run_id, by_range = cycle.holds, cycle.run_id, cycle.by_range
+    ids = EVERY_ID if whole or not accounts else (accounts[0]["id"], accounts[-1]["id"])
+    excluded = already_billed(conn, dates, run_id, ids, by_range=by_range) if accounts else {}
     parse = date.fromisoformat
     previous = {account_id: (parse(period_end), history) for account_id, period_end, history
                 in conn.execute(PREVIOUS_SQL, (json.dumps([row["id"] for row in accounts]),
                                                dates.previous_read_end.isoformat()))}
     fill_premises(conn, {row["premise_id"] for row in accounts})
     return DraftInputs(accounts, holds, excluded, previous, load_settings(conn).read_unit,
-                       run_id)
+                       run_id, by_range)
 
 
 @dataclass
@@ -337,13 +351,15 @@ class DraftPricer:
     def __init__(self, conn: sqlite3.Connection, dates: CycleMonth, book: RateBook,
                  run_id: int | None = None, engine: RateEngine | None = None,
                  accounts: list[sqlite3.Row] | None = None, *,
-                 sharing: DraftPricer | None = None) -> None:
+                 sharing: DraftPricer | None = None, by_range: bool = False) -> None:
         """The accounts' inputs and reads loaded; `sharing` is a pricer of the same cycle in
-        the same transaction whose holds, exclusions, settings and memos this one reuses, so
-        it loads only its own accounts' latest bills and reads."""
+        the same transaction whose holds, settings and memos this one reuses, so it loads
+        only its own accounts' exclusions, latest bills and reads (by id range: `by_range`,
+        or as `sharing` does)."""
         self.conn = conn
         cycle: DraftInputs | None = None if sharing is None else sharing.found
-        self.found: DraftInputs = draft_inputs(conn, dates, run_id, accounts, cycle)
+        self.found: DraftInputs = draft_inputs(conn, dates, run_id, accounts, cycle,
+                                               by_range=by_range)
         found = self.found
         self.accounts = found.accounts
         if sharing is None:

@@ -16,7 +16,14 @@ from typing import Any
 
 from core.billing import StoredBill
 from core.rate_book import RateBook
-from db.billing_draft import CycleMonth, Draft, DraftPricer, compute_draft, cycle_accounts
+from db.billing_draft import (
+    CycleMonth,
+    Draft,
+    DraftPricer,
+    close_together,
+    compute_draft,
+    cycle_accounts,
+)
 from db.connection import database_file
 from db.second_process import PartLimit, kept_process, parts_allowed
 from db.transaction import collector_paused
@@ -101,11 +108,13 @@ def compute_draft_in_parts(conn: sqlite3.Connection, dates: CycleMonth, book: Ra
         limit.lower(len(slices))
         # The kept second process (db.second_process) starts now if this session has none:
         # its start-up overlaps our own part; a later cycle finds it warm.
+        by_range = close_together(ids)  # each part read by its id range
         ticket = kept_process(db_file, WARM).ask(
             JOB, (dates, book, run_id, slices[0][0], slices[-1][-1], SLICE_ACCOUNTS,
-                  limit.path))
+                  limit.path, by_range))
         mine = DraftPricer(conn, dates, book, run_id, None,
-                           cycle_accounts(conn, dates.cycle_id, (ids[0], ids[split - 1])))
+                           cycle_accounts(conn, dates.cycle_id, (ids[0], ids[split - 1]),
+                                          by_range=by_range), by_range=by_range)
         bills, wide = mine.price(mine.accounts)
         collected = _Collected(list(bills), set(wide),
                                {r["id"]: r["premise_id"] for r in mine.accounts}, on_part)
@@ -160,7 +169,8 @@ def _price_slice(conn: sqlite3.Connection, mine: DraftPricer, dates: CycleMonth,
                  ) -> tuple[tuple[StoredBill, ...], tuple[int, ...], dict[int, int]]:
     """These accounts (a run of the cycle's, in order) priced here, sharing `mine`'s
     cycle-wide inputs and memos."""
-    rows = cycle_accounts(conn, dates.cycle_id, (accounts[0], accounts[-1]))
+    rows = cycle_accounts(conn, dates.cycle_id, (accounts[0], accounts[-1]),
+                          by_range=mine.found.by_range)
     pricer = DraftPricer(conn, dates, mine.pricing.engine.book, None, None, rows,
                          sharing=mine)
     bills, wide = pricer.price(rows)
@@ -171,11 +181,11 @@ def price_part(conn: sqlite3.Connection, messages: Iterator[Any]) -> Iterator[Pa
     """The second process's job: the cycle's accounts from `first` to `last` (account ids),
     priced in one read transaction and sent a slice at a time as each is priced, until the
     caller's limit (a PartLimit's file) says it prices the rest itself."""
-    dates, book, run_id, first, last, size, limit = next(messages)
+    dates, book, run_id, first, last, size, limit, by_range = next(messages)
     with collector_paused():
         conn.execute("BEGIN")
         try:
-            rows = cycle_accounts(conn, dates.cycle_id, (first, last))
+            rows = cycle_accounts(conn, dates.cycle_id, (first, last), by_range=by_range)
             pricer: DraftPricer | None = None
             for sent, at in enumerate(range(0, len(rows), size)):
                 allowed = parts_allowed(limit)
@@ -184,7 +194,8 @@ def price_part(conn: sqlite3.Connection, messages: Iterator[Any]) -> Iterator[Pa
                 # Each slice's inputs are loaded as it comes: none for a slice the caller
                 # takes over; the cycle's holds and exclusions once.
                 part = rows[at:at + size]
-                pricer = DraftPricer(conn, dates, book, run_id, None, part, sharing=pricer)
+                pricer = DraftPricer(conn, dates, book, run_id, None, part, sharing=pricer,
+                                     by_range=by_range)
                 bills, wide = pricer.price(part)
                 yield (tuple(row["id"] for row in part), bills, wide,
                        {row["id"]: row["premise_id"] for row in part})
