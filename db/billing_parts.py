@@ -168,7 +168,7 @@ def _price_slice(conn: sqlite3.Connection, mine: DraftPricer, dates: CycleMonth,
                  accounts: tuple[int, ...]
                  ) -> tuple[tuple[StoredBill, ...], tuple[int, ...], dict[int, int]]:
     """These accounts (a run of the cycle's, in order) priced here, sharing `mine`'s
-    cycle-wide inputs and memos."""
+    cycle-wide holds, settings and memos."""
     rows = cycle_accounts(conn, dates.cycle_id, (accounts[0], accounts[-1]),
                           by_range=mine.found.by_range)
     pricer = DraftPricer(conn, dates, mine.pricing.engine.book, None, None, rows,
@@ -192,7 +192,7 @@ def price_part(conn: sqlite3.Connection, messages: Iterator[Any]) -> Iterator[Pa
                 if allowed is not None and sent >= allowed:
                     return
                 # Each slice's inputs are loaded as it comes: none for a slice the caller
-                # takes over; the cycle's holds and exclusions once.
+                # takes over; the cycle's holds once, each slice's own exclusions.
                 part = rows[at:at + size]
                 pricer = DraftPricer(conn, dates, book, run_id, None, part, sharing=pricer,
                                      by_range=by_range)
