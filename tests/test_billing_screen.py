@@ -99,3 +99,64 @@ def test_f6_opens_again_on_the_cycle_month_the_clerk_left(tmp_path: Path) -> Non
                 app.screen.query_one("#billing-title", Label).content)
 
     asyncio.run(run())
+
+
+def test_a_step_key_pressed_while_a_draft_runs_starts_nothing(tmp_path: Path,
+                                                              monkeypatch) -> None:
+    """A thread worker cannot be stopped: approve and freeze pressed while the draft is still
+    pricing are refused with a word to the clerk, and after it the steps go on as usual."""
+    import threading
+
+    from db import billing_run
+
+    db = build_small_district(tmp_path)
+    conn = open_database(db)
+    read_cycle(conn, 3, date(2026, 11, 17))
+    conn.close()
+    app = MeterlineApp(session_for(db, Role.SUPERVISOR, "super1"), ConsoleConfig())
+    release, started = threading.Event(), threading.Event()
+    real_draft, approvals = billing_run.draft_run, []
+    real_approve = billing_run.approve_run
+
+    def slow_draft(*args, **kwargs):  # type: ignore[no-untyped-def]
+        started.set()
+        release.wait(10)
+        return real_draft(*args, **kwargs)
+
+    def counted_approve(*args, **kwargs):  # type: ignore[no-untyped-def]
+        approvals.append(args[1])
+        return real_approve(*args, **kwargs)
+
+    monkeypatch.setattr(billing_run, "draft_run", slow_draft)
+    monkeypatch.setattr(billing_run, "approve_run", counted_approve)
+
+    async def run() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("f6")
+            await app.workers.wait_for_complete()
+            screen = app.screen
+            assert isinstance(screen, BillingScreen)
+            await pilot.press("right_square_bracket", "right_square_bracket")
+            await app.workers.wait_for_complete()
+            await pilot.press("d")
+            await asyncio.get_running_loop().run_in_executor(None, started.wait, 10)
+            await pilot.press("a", "f", "p")
+            await pilot.pause()
+            assert screen.step_running == "draft"
+            warnings = [n.message for n in app._notifications]
+            assert any("draft is still running" in m for m in warnings)
+            assert "Drafting" in str(screen.query_one("#billing-status", Label).content)
+            release.set()
+            await app.workers.wait_for_complete()
+            await app.workers.wait_for_complete()
+            assert screen.step_running is None
+            assert approvals == []                  # nothing was approved beside the draft
+            title = str(screen.query_one("#billing-title", Label).content)
+            assert "DRAFT" in title and "APPROVED" not in title
+            await pilot.press("a")                  # the draft done, the key works again
+            await app.workers.wait_for_complete()
+            await app.workers.wait_for_complete()
+            assert approvals == [3]
+            assert "APPROVED" in str(screen.query_one("#billing-title", Label).content)
+
+    asyncio.run(run())

@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
+from textual.worker import Worker, WorkerState
 
 from console.session import now_stamp
 from console.widgets.paged_table import Column, PagedRow, PagedTable
@@ -23,6 +24,8 @@ from core.billing import DEMO_HISTORY
 from core.money import format_money
 
 DIFF_ROWS = 8
+STEP_NAMES = {"draft": "draft", "approve": "approval", "freeze": "freeze",
+              "print": "print file"}
 
 
 class RunBillsSource:
@@ -91,6 +94,10 @@ class BillingScreen(ReportsWorkerErrors, Screen[None]):
         self.cycle_id = 1
         self.month = date(2000, 1, 1)
         self.run: Any = None
+        # The write step under way (draft, approve, freeze, print), None when none is: a thread
+        # worker cannot be stopped, so a second step key pressed meanwhile is refused rather
+        # than starting another step beside it on the same run.
+        self.step_running: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Label("Billing", id="billing-title", markup=False)
@@ -165,22 +172,46 @@ class BillingScreen(ReportsWorkerErrors, Screen[None]):
     # --- the steps -----------------------------------------------------------------------
 
     def action_draft(self) -> None:
+        if self._still_running():
+            return
         if self.run is not None and self.run.status == "frozen":
             self.app.show_error(  # type: ignore[attr-defined]
                 "Already frozen", "This cycle-month is frozen: it is never billed twice.")
             return
         self.query_one("#billing-status", Label).update("Drafting every bill of the cycle…")
-        self._step("draft")
+        self._start("draft")
 
     def action_approve(self) -> None:
-        self._step("approve")
+        if not self._still_running():
+            self._start("approve")
 
     def action_freeze(self) -> None:
-        self.query_one("#billing-status", Label).update("Freezing: posting every bill…")
-        self._step("freeze")
+        if not self._still_running():
+            self.query_one("#billing-status", Label).update("Freezing: posting every bill…")
+            self._start("freeze")
 
     def action_print_file(self) -> None:
-        self._step("print")
+        if not self._still_running():
+            self._start("print")
+
+    def _still_running(self) -> bool:
+        """Whether a write step is under way; if so the clerk is told, and nothing starts."""
+        if self.step_running is None:
+            return False
+        self.notify(f"The {STEP_NAMES[self.step_running]} is still running: wait for it to "
+                    "finish, then press the key again.", title="Billing", severity="warning",
+                    timeout=5)
+        return True
+
+    def _start(self, step: str) -> None:
+        self.step_running = step
+        self._step(step)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        super().on_worker_state_changed(event)
+        if event.worker.group == "billing-write" and event.state in (
+                WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            self.step_running = None
 
     @work(thread=True, exclusive=True, group="billing-write", exit_on_error=False)
     def _step(self, step: str) -> None:
