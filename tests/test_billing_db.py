@@ -545,3 +545,42 @@ def test_a_cycle_whose_ids_are_spread_out_is_read_by_its_routes() -> None:
     assert billing_draft.close_together([1, 3, 5, 7])  # every other id: still
     assert not billing_draft.close_together([1, 5, 9, 13])  # a cycle of four, interleaved
     assert not billing_draft.close_together([])
+
+
+def test_an_eto_file_updated_between_approval_and_freeze_refuses_the_freeze(
+        conn: sqlite3.Connection, tmp_path: Path) -> None:
+    """End to end (RULES.md §5.2): the district's ETo values are updated after the supervisor
+    approved cycle 3, whose landscape account is priced on a water budget. The freeze prices
+    again, finds the budget bill changed, and posts nothing; drafted and approved again from
+    the new values, the run posts them."""
+    import shutil
+
+    from core.rate_book import load_rate_folder
+    from db.rates import bundled_rates_folder
+
+    folder = tmp_path / "rates"
+    shutil.copytree(bundled_rates_folder(), folder)
+    book = load_rate_folder(folder)
+    run, _ = draft_run(conn, 3, NOV, book, user=CLERK, at=AT)
+    landscape = ("SELECT group_concat(l.explanation, ' / ') FROM bill_rows b"
+                 " JOIN bill_set_lines l ON l.set_id = b.line_set_id WHERE b.run_id = ?"
+                 " AND b.rate_class = 'landscape' AND b.outcome = 'billed'")
+    (approved,) = conn.execute(landscape, (run.id,)).fetchone()
+    approve_run(conn, 3, NOV, user=SUPER, at=AT)
+    eto = folder / "eto-high-mesa.csv"  # the period is 2026-10-19 to 2026-11-17
+    eto.write_text(eto.read_text(encoding="utf-8").replace("10,4.47", "10,5.47")
+                   .replace("11,2.73", "11,3.73"), encoding="utf-8")
+    updated = load_rate_folder(folder)
+    before = bill_entries(conn)
+    with pytest.raises(InputError, match="changed since the draft was approved"):
+        freeze_run(conn, 3, NOV, updated, user=SUPER, at=AT)
+    assert bill_entries(conn) == before
+    assert conn.execute("SELECT status FROM billing_runs WHERE id = ?",
+                        (run.id,)).fetchone()[0] == "approved"
+    run, _ = draft_run(conn, 3, NOV, updated, user=CLERK, at=AT)
+    (repriced,) = conn.execute(landscape, (run.id,)).fetchone()
+    assert repriced != approved  # the budget's outdoor allowance, so its tiers, moved
+    approve_run(conn, 3, NOV, user=SUPER, at=AT)
+    posted = freeze_run(conn, 3, NOV, updated, user=SUPER, at=AT)
+    assert posted.posted == run.billed
+    assert bill_entries(conn)[1] - before[1] == run.total_cents
