@@ -25,7 +25,7 @@ from db.billing_draft import (
     cycle_accounts,
 )
 from db.connection import database_file
-from db.second_process import PartLimit, kept_process, parts_allowed
+from db.second_process import PartLimit, kept_process, parts_allowed, running_kept_process
 from db.transaction import collector_paused
 
 # A cycle this large is worth a second process (its first start-up costs about 0.3 s of the
@@ -40,6 +40,7 @@ SECOND_SHARE = 0.55
 SLICE_ACCOUNTS = 2_000  # the second process sends its bills this many accounts at a time
 TAKE_LAST_SLICES = True  # this process prices the second's last slices once it is free
 JOB = "db.billing_parts:price_part"
+NO_LIMIT = 1 << 32  # a PartLimit not yet lowered: the second process's job sends every slice
 WARM = ("db.billing_parts", "db.bill_print", "db.print_bodies")  # loaded at the start
 
 IDS_SQL = """
@@ -92,26 +93,30 @@ def compute_draft_in_parts(conn: sqlite3.Connection, dates: CycleMonth, book: Ra
     last slice not yet begun, and lowers the second process's limit so that it stops before
     it (db.second_process.PartLimit)."""
     db_file = database_file(conn)
-    ids = [row[0] for row in conn.execute(IDS_SQL, (dates.cycle_id,))] \
-        if db_file is not None else []
-    if len(ids) < max(SECOND_PROCESS_MIN_ACCOUNTS if min_accounts is None else min_accounts,
-                      2):
-        draft = compute_draft(conn, dates, book, run_id)
-        if on_part is not None:
-            on_part(draft.rows)
-        return draft
-    assert db_file is not None
-    with collector_paused(), PartLimit(0) as limit:
-        split = len(ids) - round(len(ids) * SECOND_SHARE)
-        slices = [tuple(ids[at:at + SLICE_ACCOUNTS])
-                  for at in range(split, len(ids), SLICE_ACCOUNTS)]
+    threshold = max(SECOND_PROCESS_MIN_ACCOUNTS if min_accounts is None else min_accounts, 2)
+    with collector_paused(), PartLimit(NO_LIMIT) as limit:
+        # The session's kept second process, when one is running, is asked at once: it finds
+        # the cycle's accounts and its part itself, in the same snapshot (its read begins
+        # after our write lock), while this process finds them; a cycle too small for it is
+        # priced here and it sends nothing.
+        running = running_kept_process(db_file) if db_file is not None else None
+        message = (dates, book, run_id, threshold, SECOND_SHARE, SLICE_ACCOUNTS, limit.path)
+        ticket = running.ask(JOB, message) if running is not None else None
+        ids = [row[0] for row in conn.execute(IDS_SQL, (dates.cycle_id,))] \
+            if db_file is not None else []
+        if len(ids) < threshold:
+            draft = compute_draft(conn, dates, book, run_id)
+            if on_part is not None:
+                on_part(draft.rows)
+            return draft
+        assert db_file is not None
+        split, slices = second_part(ids, SECOND_SHARE, SLICE_ACCOUNTS)
         limit.lower(len(slices))
-        # The kept second process (db.second_process) starts now if this session has none:
-        # its start-up overlaps our own part; a later cycle finds it warm.
         by_range = close_together(ids)  # each part read by its id range
-        ticket = kept_process(db_file, WARM).ask(
-            JOB, (dates, book, run_id, slices[0][0], slices[-1][-1], SLICE_ACCOUNTS,
-                  limit.path, by_range))
+        if ticket is None:
+            # None running: it starts now, its start-up overlapping our own part; a later
+            # cycle finds it warm.
+            ticket = kept_process(db_file, WARM).ask(JOB, message)
         mine = DraftPricer(conn, dates, book, run_id, None,
                            cycle_accounts(conn, dates.cycle_id, (ids[0], ids[split - 1]),
                                           by_range=by_range), by_range=by_range)
@@ -164,6 +169,14 @@ class _Collected:
             self.on_part(bills)
 
 
+def second_part(ids: Sequence[int], share: float, size: int
+                ) -> tuple[int, list[tuple[int, ...]]]:
+    """Where the second process's part of a cycle's account ids (in order) begins (its
+    `share`), and that part in slices of `size`: both processes work it out alike."""
+    split = len(ids) - round(len(ids) * share)
+    return split, [tuple(ids[at:at + size]) for at in range(split, len(ids), size)]
+
+
 def _price_slice(conn: sqlite3.Connection, mine: DraftPricer, dates: CycleMonth,
                  accounts: tuple[int, ...]
                  ) -> tuple[tuple[StoredBill, ...], tuple[int, ...], dict[int, int]]:
@@ -178,14 +191,22 @@ def _price_slice(conn: sqlite3.Connection, mine: DraftPricer, dates: CycleMonth,
 
 
 def price_part(conn: sqlite3.Connection, messages: Iterator[Any]) -> Iterator[Part]:
-    """The second process's job: the cycle's accounts from `first` to `last` (account ids),
-    priced in one read transaction and sent a slice at a time as each is priced, until the
-    caller's limit (a PartLimit's file) says it prices the rest itself."""
-    dates, book, run_id, first, last, size, limit, by_range = next(messages)
+    """The second process's job: the cycle's later accounts (second_part of its account
+    ids, found here in the caller's snapshot, with the caller's share and slice size;
+    nothing when the cycle has fewer than `threshold`), priced in one read transaction and
+    sent a slice at a time as each is priced, until the caller's limit (a PartLimit's file)
+    says it prices the rest itself."""
+    dates, book, run_id, threshold, share, size, limit = next(messages)
     with collector_paused():
         conn.execute("BEGIN")
         try:
-            rows = cycle_accounts(conn, dates.cycle_id, (first, last), by_range=by_range)
+            ids = [row[0] for row in conn.execute(IDS_SQL, (dates.cycle_id,))]
+            if len(ids) < threshold:
+                return
+            _, slices = second_part(ids, share, size)
+            by_range = close_together(ids)
+            rows = cycle_accounts(conn, dates.cycle_id, (slices[0][0], slices[-1][-1]),
+                                  by_range=by_range)
             pricer: DraftPricer | None = None
             for sent, at in enumerate(range(0, len(rows), size)):
                 allowed = parts_allowed(limit)

@@ -188,3 +188,51 @@ def test_accounts_billed_outside_the_run_are_excluded_in_every_part(
     assert sorted(excluded) == sorted(chosen)
     assert all(reason.startswith("already billed for 2026-11: ledger entry")
                for reason in excluded.values())
+
+
+def test_a_running_second_process_is_asked_before_the_cycle_is_read(
+        conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the session's kept process already running, the draft asks it before reading the
+    cycle's account ids: it finds the ids and its part itself (second_part), so every one of
+    its slices is the one expected and none is priced here; a small cycle it leaves alone."""
+    monkeypatch.setattr(billing_parts, "TAKE_LAST_SLICES", False)
+    monkeypatch.setattr(billing_parts, "SLICE_ACCOUNTS", 4)
+    from db.connection import database_file
+
+    db_file = database_file(conn)
+    assert db_file is not None
+    kept = second_process.kept_process(db_file, billing_parts.WARM)
+    events: list[str] = []
+    tickets: list[second_process.Ticket] = []
+
+    class Watched:
+        def ask(self, job: str, message: object) -> second_process.Ticket:
+            events.append("asked")
+            tickets.append(kept.ask(job, message))
+            return tickets[-1]
+
+    monkeypatch.setattr(billing_parts, "running_kept_process", lambda _: Watched())
+    conn.set_trace_callback(
+        lambda sql: events.append("ids") if sql.strip().startswith("SELECT a.id FROM routes")
+        else None)
+
+    def not_here(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a slice was priced here")
+
+    monkeypatch.setattr(billing_parts, "_price_slice", not_here)
+    try:
+        alone, parts = priced_alone_and_in_parts(conn)
+    finally:
+        conn.set_trace_callback(None)
+    assert events[:2] == ["asked", "ids"]
+    assert draft_rows(parts.rows) == draft_rows(alone.rows)
+    small = billing_parts.SECOND_PROCESS_MIN_ACCOUNTS
+    assert len(alone.bills) < small  # the default threshold: priced here, the process idle
+    book = load_rate_book(conn)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        draft = billing_parts.compute_draft_in_parts(conn, cycle_month(conn, 3, NOV), book)
+    finally:
+        conn.execute("ROLLBACK")
+    assert draft_rows(draft.rows) == draft_rows(alone.rows)
+    assert len(tickets) == 2 and list(tickets[1].parts()) == [] and tickets[1].complete
