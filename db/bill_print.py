@@ -17,6 +17,8 @@ from pathlib import Path
 from queue import Queue
 from typing import Any, BinaryIO
 
+import zstandard
+
 from core.bill_print import (
     LAYOUT_VERSION,
     RECORD_TYPES,
@@ -164,13 +166,23 @@ def _lines(texts: Iterable[str]) -> list[bytes]:
     return [text.encode("utf-8") + b"\n" for text in texts]
 
 
-def _inflated(body: bytes) -> Iterator[bytes]:
-    """The stored records (one raw DEFLATE stream), a piece at a time as they are written."""
-    inflater = zlib.decompressobj(-15)
+def _inflated(body: bytes, codec: str) -> Iterator[bytes]:
+    """The stored records, a piece at a time as they are written, by the row's codec
+    (migration 0017): zstd frames one after another, or one raw DEFLATE stream."""
+    unpack: Callable[[memoryview], bytes]
+    end: Callable[[], bytes]
+    if codec == "zstd":
+        # A decompressobj stops at the end of its first frame unless told to read across
+        # frames: a body the freeze rendered in two parts is two frames.
+        frames = zstandard.ZstdDecompressor().decompressobj(read_across_frames=True)
+        unpack, end = frames.decompress, frames.flush
+    else:  # 'deflate': a run frozen before migration 0017
+        stream = zlib.decompressobj(-15)
+        unpack, end = stream.decompress, stream.flush
     view = memoryview(body)
     for start in range(0, len(body), INFLATE_PIECE):
-        yield inflater.decompress(view[start:start + INFLATE_PIECE])
-    yield inflater.flush()
+        yield unpack(view[start:start + INFLATE_PIECE])
+    yield end()
 
 
 def stored_records(conn: sqlite3.Connection, body: PrintBody) -> Iterator[bytes]:
@@ -183,9 +195,9 @@ def stored_records(conn: sqlite3.Connection, body: PrintBody) -> Iterator[bytes]
 def _inflated_records(body: PrintBody, charges: Callable[[], dict[bytes, bytes]]
                       ) -> Iterator[bytes]:
     """The stored records with their charge lines (`charges()`, asked once the body is
-    inflated: zlib works without the interpreter lock, so its reading goes on meanwhile).
-    About 12 MB for a 24,000-bill cycle, held until written."""
-    pieces = list(_inflated(body.body))
+    inflated: zstd and zlib work without the interpreter lock, so its reading goes on
+    meanwhile). About 12 MB for a 24,000-bill cycle, held until written."""
+    pieces = list(_inflated(body.body, body.codec))
     return _with_charges(pieces, charges())
 
 
@@ -532,11 +544,15 @@ class PrintBody:
     trailer."""
 
     run_id: int
-    body: bytes  # the records in UTF-8, each line ending in a line break, raw DEFLATE
+    body: bytes  # the records in UTF-8, each line ending in a line break, compressed
     counts: dict[str, int]  # records of each type: B, R, C, U, M
     bills: int
     current_cents: int
     total_due_cents: int
+    # How body is compressed (migration 0017): 'zstd', a level-1 frame for each part the
+    # freeze rendered, one after another; 'deflate', one raw DEFLATE stream (runs frozen
+    # before 0017).
+    codec: str = "zstd"
 
     def records(self) -> BillRecords:
         """The body's counts and sums, without its text."""
@@ -544,19 +560,21 @@ class PrintBody:
                            self.total_due_cents)
 
     def then(self, later: PrintBody) -> PrintBody:
-        """This part of the run followed by a later one (this part's DEFLATE stream left
-        open, db/print_bodies.py)."""
+        """This part of the run followed by a later one (db/print_bodies.py): their zstd
+        frames one after another."""
+        if (self.codec, later.codec) != ("zstd", "zstd"):
+            raise ValueError("only zstd parts are joined: a DEFLATE body is one stream")
         return PrintBody(self.run_id, self.body + later.body,
                          {rec: self.counts.get(rec, 0) + later.counts.get(rec, 0)
                           for rec in {**self.counts, **later.counts}},
                          self.bills + later.bills, self.current_cents + later.current_cents,
-                         self.total_due_cents + later.total_due_cents)
+                         self.total_due_cents + later.total_due_cents, "zstd")
 
 
 def stored_body(conn: sqlite3.Connection, run_id: int) -> PrintBody | None:
     """The bills the run's freeze rendered; None for a run frozen before migration 0014."""
-    row = conn.execute("SELECT body, counts, bills, current_cents, total_due_cents"
+    row = conn.execute("SELECT body, counts, bills, current_cents, total_due_cents, codec"
                        " FROM print_bodies WHERE run_id = ?", (run_id,)).fetchone()
     if row is None:
         return None
-    return PrintBody(run_id, row[0], json.loads(row[1]), row[2], row[3], row[4])
+    return PrintBody(run_id, row[0], json.loads(row[1]), row[2], row[3], row[4], row[5])

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import date
 from typing import Any, TypeVar
+
+import zstandard
 
 from core.bill_print import RECORD_TYPES
 from db import billing_parts
@@ -69,7 +70,7 @@ class Rendering:
         if self.ticket is None or len(numbers) < 2:
             return render_body(conn, run, first, (numbers[0], numbers[-1])), post()
         split = second_part_start(len(numbers), SECOND_SHARE)
-        mine = render_body(conn, run, first, (numbers[0], numbers[split - 1]), last_part=False)
+        mine = render_body(conn, run, first, (numbers[0], numbers[split - 1]))
         posted = post()
         answer = self.ticket.result()
         if isinstance(answer, tuple) and len(answer) == 2 and isinstance(answer[1], PrintBody) \
@@ -87,27 +88,22 @@ def second_part_start(bills: int, share: float) -> int:
     return bills - min(max(round(bills * share), 1), bills - 1)
 
 
-def render_body(conn: sqlite3.Connection, run: Run, first: int, numbers: tuple[str, str], *,
-                last_part: bool = True) -> PrintBody:
+def render_body(conn: sqlite3.Connection, run: Run, first: int, numbers: tuple[str, str]
+                ) -> PrintBody:
     """The run's bill records (BILLS_SQL, the ledger's entries before `first`) of the
     account numbers from numbers[0] to numbers[1], both included, each bill's charge lines
     as its line set's mark (db.bill_print.SET_MARK: the print file writes them out), then
-    compressed; a part not the `last_part` leaves its DEFLATE stream open, to be followed by
-    the next part's."""
+    compressed as one complete zstd frame, which the next part's frame may follow."""
     plain = conn.cursor()
     plain.row_factory = None
     rows = plain.execute(BILLS_SQL, bills_of(run.id, first, bound=first,
                                              numbers=numbers)).fetchall()
     records = bill_records(rows, bill_terms(conn, run, load_settings(conn), marked=True))
-    packer = zlib.compressobj(1, zlib.DEFLATED, -15)  # level 1: about 6 to 1, and fast
-    body = packer.compress(records.text.encode("utf-8"))
-    if records.text:
-        body += packer.compress(b"\n")
-    # A stream ends with a final block; a part followed by another ends on a byte boundary
-    # without one (a sync flush), so the parts joined are one stream.
-    body += packer.flush(zlib.Z_FINISH if last_part else zlib.Z_SYNC_FLUSH)
+    text = records.text + "\n" if records.text else ""
+    # Level 1: about 5.5 to 1, and three times as fast as DEFLATE level 1 (migration 0017).
+    body = zstandard.ZstdCompressor(level=1).compress(text.encode("utf-8"))
     return PrintBody(run.id, body, {rec: records.counts[rec] for rec in RECORD_TYPES[1:-1]},
-                     records.bills, records.current_cents, records.total_due_cents)
+                     records.bills, records.current_cents, records.total_due_cents, "zstd")
 
 
 def render_body_job(conn: sqlite3.Connection, messages: Iterator[Any]
@@ -130,8 +126,8 @@ def render_body_job(conn: sqlite3.Connection, messages: Iterator[Any]
 
 def store_body(conn: sqlite3.Connection, body: PrintBody) -> None:
     conn.execute("INSERT INTO print_bodies (run_id, body, bills, current_cents,"
-                 " total_due_cents, counts) VALUES (?, ?, ?, ?, ?, ?)",
+                 " total_due_cents, counts, codec) VALUES (?, ?, ?, ?, ?, ?, ?)",
                  (body.run_id, body.body, body.bills, body.current_cents,
-                  body.total_due_cents, json.dumps(body.counts)))
+                  body.total_due_cents, json.dumps(body.counts), body.codec))
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import zstandard
 
 import db.bill_print as bill_print
 import db.billing_parts as billing_parts
@@ -38,6 +39,9 @@ from db.rates import load_rate_book
 from db.settings import load_settings
 from db.transaction import write_transaction
 from tests.billing_support import AT, NOV, SUPER, approved_november, opened_copy
+
+# A body as Meterline kept it before migration 0017: one raw DEFLATE stream, level 1.
+DEFLATE_LEVEL_1 = (1, zlib.DEFLATED, -15)
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +71,11 @@ def freeze(conn: sqlite3.Connection) -> Run:
 def body_text(conn: sqlite3.Connection, body: PrintBody) -> str:
     """The stored bills as the print file writes them (their charge lines written out)."""
     return b"".join(stored_records(conn, body)).decode("utf-8")
+
+
+def marked_text(body: PrintBody) -> bytes:
+    """The stored bills as kept, each bill's charge lines its line set's mark."""
+    return b"".join(bill_print._inflated(body.body, body.codec))
 
 
 def rendered_now(conn: sqlite3.Connection, run: Run) -> str:
@@ -105,7 +114,7 @@ def test_the_stored_bills_keep_each_bills_charge_lines_as_its_line_sets_mark(
     run = freeze(conn)
     body = stored_body(conn, run.id)
     assert body is not None
-    kept = zlib.decompress(body.body, -15).decode("utf-8").splitlines()
+    kept = marked_text(body).decode("utf-8").splitlines()
     marks = [line for line in kept if line.startswith(bill_print.SET_MARK)]
     assert not any(line.startswith("C|") for line in kept)
     assert len(marks) == sum(line.startswith("B|") for line in kept) == run.billed
@@ -119,10 +128,9 @@ def test_a_stored_body_naming_a_line_set_the_run_has_not_is_refused(
     run = freeze(conn)
     kept = stored_body(conn, run.id)
     assert kept is not None
-    text = zlib.decompress(kept.body, -15).replace(b"\n@", b"\n@9999", 1)
-    packer = zlib.compressobj(1, zlib.DEFLATED, -15)
-    damaged = PrintBody(run.id, packer.compress(text) + packer.flush(), kept.counts,
-                        kept.bills, kept.current_cents, kept.total_due_cents)
+    text = marked_text(kept).replace(b"\n@", b"\n@9999", 1)
+    damaged = PrintBody(run.id, zstandard.ZstdCompressor(level=1).compress(text), kept.counts,
+                        kept.bills, kept.current_cents, kept.total_due_cents, "zstd")
     monkeypatch.setattr(bill_print, "stored_body", lambda conn, run_id: damaged)
     with pytest.raises(InputError, match="line set 9999"):
         write_print_file(conn, 3, NOV, tmp_path / "bills.txt", generated_at=AT)
@@ -139,7 +147,7 @@ def test_a_body_kept_with_its_charge_lines_written_out_prints_the_same(
     packer = zlib.compressobj(1, zlib.DEFLATED, -15)
     whole = packer.compress(body_text(conn, kept).encode("utf-8")) + packer.flush()
     older = PrintBody(run.id, whole, kept.counts, kept.bills, kept.current_cents,
-                      kept.total_due_cents)
+                      kept.total_due_cents, "deflate")
     monkeypatch.setattr(bill_print, "stored_body", lambda conn, run_id: older)
     monkeypatch.setattr(bill_print, "INFLATE_PIECE", 5)
     write_print_file(conn, 3, NOV, tmp_path / "bills.txt", generated_at=AT)
@@ -154,6 +162,66 @@ def test_the_stored_bills_are_written_a_piece_at_a_time(
     out = tmp_path / "bills.txt"
     write_print_file(conn, 3, NOV, out, generated_at=AT)
     assert out.read_text(encoding="utf-8") == build_print_file(conn, run, AT).text()
+
+
+def kept_as_before_0017(conn: sqlite3.Connection, body: PrintBody) -> None:
+    """store_body as it was before migration 0017: the records one raw DEFLATE stream, the
+    row written without a codec (its default, 'deflate')."""
+    packer = zlib.compressobj(*DEFLATE_LEVEL_1)
+    deflated = packer.compress(marked_text(body)) + packer.flush()
+    conn.execute("INSERT INTO print_bodies (run_id, body, bills, current_cents,"
+                 " total_due_cents, counts) VALUES (?, ?, ?, ?, ?, ?)",
+                 (body.run_id, deflated, body.bills, body.current_cents,
+                  body.total_due_cents, json.dumps(body.counts)))
+
+
+def test_a_body_kept_as_deflate_before_0017_prints_as_its_zstd_body_does(
+        conn: sqlite3.Connection, approved_source: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same run frozen now (zstd) and as before migration 0017 (DEFLATE): the print files
+    and manifests are the same byte for byte, each row read by its own codec."""
+    monkeypatch.setattr(bill_print, "INFLATE_PIECE", 7)
+    run = freeze(conn)
+    body = stored_body(conn, run.id)
+    assert body is not None and body.codec == "zstd"
+    new = write_print_file(conn, 3, NOV, tmp_path / "new.txt", generated_at=AT)
+    monkeypatch.setattr(print_bodies, "store_body", kept_as_before_0017)
+    (tmp_path / "before").mkdir()
+    with opened_copy(approved_source, tmp_path / "before") as before:
+        old_run = freeze(before)
+        old_body = stored_body(before, old_run.id)
+        assert old_body is not None and old_body.codec == "deflate" and old_run.id == run.id
+        assert zlib.decompress(old_body.body, -15) == marked_text(body)
+        with pytest.raises(ValueError, match="only zstd parts"):
+            old_body.then(old_body)
+        old = write_print_file(before, 3, NOV, tmp_path / "old.txt", generated_at=AT)
+    assert (tmp_path / "old.txt").read_bytes() == (tmp_path / "new.txt").read_bytes() \
+        == build_print_file(conn, run, AT).text().encode("utf-8")
+    manifests = [json.loads(w.manifest.read_text(encoding="utf-8")) for w in (new, old)]
+    assert manifests[0].pop("file") == "new.txt" and manifests[1].pop("file") == "old.txt"
+    assert manifests[0] == manifests[1] and manifests[0]["bill_count"] == run.billed
+
+
+def test_a_body_in_two_parts_is_two_zstd_frames_and_prints_every_bill(
+        conn: sqlite3.Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(billing_parts, "SECOND_PROCESS_MIN_ACCOUNTS", 1)
+    run = freeze(conn)
+    body = stored_body(conn, run.id)
+    assert body is not None and body.codec == "zstd" and body.bills == run.billed
+    whole = marked_text(body)
+    first = zstandard.ZstdDecompressor().decompressobj()  # stops at the end of one frame
+    ours = first.decompress(body.body)
+    assert first.eof and first.unused_data  # this process's part, then a second frame
+    theirs = zstandard.ZstdDecompressor().decompress(first.unused_data)
+    assert ours + theirs == whole
+    assert ours.count(b"B|") > 0 and theirs.count(b"B|") > 0
+    assert ours.count(b"B|") + theirs.count(b"B|") == run.billed
+    monkeypatch.setattr(bill_print, "INFLATE_PIECE", 7)  # pieces across the frames' border
+    out = tmp_path / "bills.txt"
+    written = write_print_file(conn, 3, NOV, out, generated_at=AT)
+    text = out.read_text(encoding="utf-8")
+    assert text == build_print_file(conn, run, AT).text()
+    assert written.bills == run.billed == text.count("\nB|")
 
 
 def test_a_payment_between_approval_and_freeze_shows_the_same_in_both(
@@ -212,7 +280,7 @@ def test_the_second_process_renders_what_this_one_renders(
     body = stored_body(conn, run.id)
     assert body is not None and body.bills == run.billed
     assert body_text(conn, body) == rendered_now(conn, run)
-    assert [list(k) for k in here] == [["last_part"]]  # the later accounts: the other process
+    assert len(here) == 1  # ours; the later accounts: the other process
 
 
 def test_a_second_part_that_does_not_begin_where_ours_ends_is_rendered_here(
@@ -342,6 +410,36 @@ def test_migration_0014_adds_the_table_to_a_database_at_schema_13(tmp_path: Path
     conn.close()
 
 
+def test_migration_0017_keeps_a_schema_16_body_as_deflate_and_printable(
+        tmp_path: Path) -> None:
+    from db.connection import _statements, migrations
+
+    path = tmp_path / "old.db"
+    raw = sqlite3.connect(path, isolation_level=None)
+    for _, _, sql in [m for m in migrations() if m[0] <= 16]:
+        for statement in _statements(sql):
+            raw.execute(statement)
+    raw.execute("PRAGMA user_version = 16")
+    packer = zlib.compressobj(*DEFLATE_LEVEL_1)
+    records = b"B|1\n@7\nU|x\n"
+    raw.execute("INSERT INTO print_bodies (run_id, body, bills, current_cents,"  # no run: FKs off
+                " total_due_cents, counts) VALUES (41, ?, 1, 100, 100, '{\"B\": 1}')",
+                (packer.compress(records) + packer.flush(),))
+    raw.close()
+    conn = open_database(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] >= 17
+    kept = stored_body(conn, 41)
+    assert kept is not None and kept.codec == "deflate" and marked_text(kept) == records
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        conn.execute("UPDATE print_bodies SET codec = 'zstd'")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        conn.execute("DELETE FROM print_bodies")
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+        conn.execute("INSERT INTO print_bodies (run_id, body, bills, current_cents,"
+                     " total_due_cents, counts, codec) VALUES (42, x'', 0, 0, 0, '{}', 'gzip')")
+    conn.close()
+
+
 def test_a_print_file_whose_totals_differ_from_the_ledger_is_not_left_behind(
         conn: sqlite3.Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     run = freeze(conn)
@@ -360,7 +458,7 @@ def test_a_print_file_that_cannot_be_written_whole_is_not_left_behind(
         conn: sqlite3.Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     freeze(conn)
 
-    def broken(body: bytes) -> Iterator[bytes]:
+    def broken(body: bytes, codec: str) -> Iterator[bytes]:
         yield b"part of the bills\n"
         raise zlib.error("the stored bills are damaged")
 
