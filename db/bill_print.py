@@ -52,7 +52,8 @@ from db.settings import load_settings
 # inside its transaction with :bound = :first, the next id, before or just after posting: the
 # same rows. A run kept from before schema 14 passes NULL: its entries were not one block.
 BILLS_SQL = """
-SELECT b.id, b.period_start, b.period_end, b.estimated, b.total_cents, a.number,
+SELECT b.id, ifnull(b.period_start, ''), ifnull(b.period_end, ''), b.estimated, b.total_cents,
+       a.number,
        b.usage_history, b.meter_reads, b.line_set_id, c.email,
        EXISTS (SELECT 1 FROM account_flags f WHERE f.account_id = a.id AND f.flag = 'AUTOPAY'
                AND f.cleared_on IS NULL) AS autopay,
@@ -490,7 +491,9 @@ def bill_records(rows: Sequence[Sequence[Any]], terms: BillTerms) -> BillRecords
     flat_fee = terms.late_fee_flat_cents
     fee_numerator, fee_denominator = terms.late_fee_percent[0], 100 * terms.late_fee_percent[1]
     percent_fees: dict[int, int] = {}  # bills priced alike share their late fee
-    period_days: dict[tuple[str, str], int] = {}  # and their period
+    # and their period: its days, blank for a bill stored with none (the flat-rate bills of
+    # a demo district built before the demo gave them their cycle's period)
+    period_days: dict[tuple[str, str], int | str] = {}
     parse = date.fromisoformat
     for (_, period_start, period_end, estimated, current, number, history, reads, line_set,
          email, autopay, balance, payments, adjustments, *customer) in rows:
@@ -510,7 +513,7 @@ def bill_records(rows: Sequence[Sequence[Any]], terms: BillTerms) -> BillRecords
         days = period_days.get((period_start, period_end))
         if days is None:
             days = period_days[period_start, period_end] = (
-                parse(period_end) - parse(period_start)).days
+                parse(period_end) - parse(period_start)).days if period_start else ""
         scan = scan_line(number, due, 0, total if total > 0 else 0,
                          after_due if after_due > 0 else 0)
         # B_FIELDS, in order: customer text cleaned, numbers and dates as they are.

@@ -170,3 +170,41 @@ def test_bills_written_in_slices_join_to_the_whole_run(conn: sqlite3.Connection)
         assert sum(p.bills for p in parts) == whole.bills
         assert sum(p.current_cents for p in parts) == whole.current_cents
         assert sum(p.total_due_cents for p in parts) == whole.total_due_cents
+
+
+def test_a_demo_flat_bill_recorded_without_a_period_prints_it_blank(
+        conn: sqlite3.Connection, tmp_path: Path) -> None:
+    """The demo records each cycle's last month as a frozen run; its flat-rate bills carry
+    the cycle's period, as a draft gives them. A demo district built before that has them
+    with none: the print file leaves their period and days blank instead of failing."""
+    from db.bill_print import write_print_file
+
+    flat = ("SELECT b.id, b.account_id, r.cycle_id, r.month FROM bill_rows b"
+            " JOIN billing_runs r ON r.id = b.run_id WHERE r.status = 'frozen'"
+            " AND b.rate_class = 'demo' AND b.meter_reads = '' AND b.outcome = 'billed'")
+    recorded = conn.execute(flat).fetchall()
+    assert recorded and all(conn.execute(
+        "SELECT period_start IS NOT NULL AND period_end IS NOT NULL FROM bill_rows"
+        " WHERE id = ?", (row[0],)).fetchone()[0] for row in recorded)
+    bill_id, account_id, cycle_id, month = recorded[0]
+    with conn:  # as a demo district built before kept it (bills are never edited otherwise)
+        conn.execute("DROP TRIGGER bill_rows_never_edited")
+        conn.execute("DROP TRIGGER bill_rows_frozen_no_update")
+        conn.execute("UPDATE bill_rows SET period_start = NULL, period_end = NULL"
+                     " WHERE id = ?", (bill_id,))
+    number = conn.execute("SELECT number FROM accounts WHERE id = ?",
+                          (account_id,)).fetchone()[0]
+    out = tmp_path / "recorded.txt"
+    written = write_print_file(conn, cycle_id, date.fromisoformat(month + "-01"), out,
+                               generated_at=AT)
+    assert written.bills == len(conn.execute(
+        "SELECT id FROM bill_rows WHERE run_id = (SELECT run_id FROM bill_rows WHERE id = ?)"
+        " AND outcome = 'billed'", (bill_id,)).fetchall())
+    b_records = [line.split("|") for line in out.read_text(encoding="utf-8").splitlines()
+                 if line.startswith("B|")]
+    fields = {name: at + 1 for at, name in enumerate(B_FIELDS)}
+    blank = next(r for r in b_records if r[fields["account"]] == number)
+    assert [blank[fields[f]] for f in ("period_from", "period_to", "days")] == ["", "", ""]
+    others = [r for r in b_records if r[fields["account"]] != number]
+    assert others and all(r[fields["period_from"]] and int(r[fields["days"]]) > 0
+                          for r in others)
