@@ -153,15 +153,19 @@ def freeze_run(conn: sqlite3.Connection, cycle_id: int, month: date, book: RateB
         due_on = use_schedule_date(conn, month=dates.month, cycle_id=cycle_id,
                                    event=EventKind.DUE, used_by=used_by, actor=user.login, at=at)
         rendering = Rendering(conn, run, bill_on, due_on) if unmoved else None
-        if run_fingerprint(conn, run.id) != approved or (
-                not unmoved and draft_rows(compute_draft_in_parts(conn, dates, book, run.id).rows)
-                != stored_rows(conn, run.id)):
-            raise InputError(InputProblem(
-                "the bills changed since the draft was approved (reads, holds, accounts or "
-                "rates moved): draft again and approve again", field="--cycle"))
-        rendering = rendering or Rendering(conn, run, bill_on, due_on)
-        body, (posted, cents) = rendering.while_posting(lambda: post_bills(
-            conn, run.id, bill_on=bill_on, due_on=due_on, actor=user.login, at=at))
+        try:
+            if run_fingerprint(conn, run.id) != approved or (
+                    not unmoved and draft_rows(compute_draft_in_parts(
+                        conn, dates, book, run.id).rows) != stored_rows(conn, run.id)):
+                raise InputError(InputProblem(
+                    "the bills changed since the draft was approved (reads, holds, accounts or "
+                    "rates moved): draft again and approve again", field="--cycle"))
+            rendering = rendering or Rendering(conn, run, bill_on, due_on)
+            body, (posted, cents) = rendering.while_posting(lambda: post_bills(
+                conn, run.id, bill_on=bill_on, due_on=due_on, actor=user.login, at=at))
+        finally:  # refused: the second process stops rendering after its chunk
+            if rendering is not None:
+                rendering.close()
         if (posted, cents) != (run.billed, run.total_cents):
             raise InputError(InputProblem(
                 f"the stored bills ({posted}, {cents} cents) do not match the approved run "

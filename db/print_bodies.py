@@ -16,6 +16,7 @@ from core.bill_print import RECORD_TYPES
 from db import billing_parts
 from db.bill_print import (
     BILLS_SQL,
+    BillTerms,
     PrintBody,
     bill_records,
     bill_terms,
@@ -24,7 +25,7 @@ from db.bill_print import (
 )
 from db.billing_run import Run
 from db.connection import database_file
-from db.second_process import Ticket, kept_process
+from db.second_process import PartLimit, Ticket, kept_process, parts_allowed
 from db.settings import load_settings
 from db.transaction import collector_paused
 
@@ -32,15 +33,25 @@ from db.transaction import collector_paused
 # rendered on the other core while this process checks the run, renders the earlier ones and
 # posts it.
 BODY_JOB = "db.print_bodies:render_body_job"
-SECOND_SHARE = 0.7  # this process also checks the run and posts it (about 0.25 s a cycle)
+# The second process's share: this process also checks the run and posts it (0.2-0.35 s a
+# cycle), and renders the second's last chunks when it lags (a cold first cycle, a core shared
+# with the draft's checkpoint), so a share above the balance (about 0.78) costs little.
+SECOND_SHARE = 0.85
+# The second process sends its part this many bills at a time, each a zstd frame of its own:
+# once this process has posted, it renders the second's last chunks not yet begun itself
+# (a PartLimit stops the second before them), so both finish together however their speeds
+# differ (the first cycle's cold caches, the other core shared with a checkpoint).
+CHUNK_BILLS = 2_000
 Posted = TypeVar("Posted")
+Chunk = tuple[str, str, int]  # its first and last account numbers, and its bills
 
 
 class Rendering:
     """The run's bills being rendered for its freeze, from the snapshot before the posting (the
     caller holds the write lock): for a large run the later accounts by the kept second
     process, which starts as soon as this is made, while the freeze checks the run and this
-    process renders the earlier accounts and posts (`while_posting`)."""
+    process renders the earlier accounts and posts (`while_posting`). `close` when done, or
+    when the freeze is refused: the second process then stops after the chunk it is on."""
 
     def __init__(self, conn: sqlite3.Connection, run: Run, bill_on: date, due_on: date) -> None:
         self.conn = conn
@@ -51,35 +62,62 @@ class Rendering:
         self.first = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM ledger_entries"
                                   ).fetchone()[0]
         self.ticket: Ticket | None = None
+        self.limit: PartLimit | None = None
         db_file = database_file(conn)
         if db_file is not None and run.billed >= max(
                 billing_parts.SECOND_PROCESS_MIN_ACCOUNTS, 2):
             # The second process finds the run's account numbers and its part itself (the
             # same snapshot gives it the same numbers), so it starts at once.
+            self.limit = PartLimit(billing_parts.NO_LIMIT)
             self.ticket = kept_process(db_file, billing_parts.WARM).ask(
-                BODY_JOB, (self.run, self.first, SECOND_SHARE))
+                BODY_JOB, (self.run, self.first, SECOND_SHARE, CHUNK_BILLS, self.limit.path))
 
     def while_posting(self, post: Callable[[], Posted]) -> tuple[PrintBody, Posted]:
         """The run's bills rendered and `post` called: the earlier accounts here, then the
-        posting, then the second process's part (rendered here, after the posting, by the
-        same query, when it has none or not exactly the accounts after ours)."""
+        posting, then the second process's chunks as they come, its last ones not yet begun
+        rendered here (and the rest, after a chunk that is not exactly the one expected or
+        none at all, rendered here by the same query)."""
         conn, run, first = self.conn, self.run, self.first
         numbers = billed_numbers(conn, run.id)
+        terms = bill_terms(conn, run, load_settings(conn), marked=True)
         if not numbers:
-            return render_body(conn, run, first, ("", "")), post()
-        if self.ticket is None or len(numbers) < 2:
-            return render_body(conn, run, first, (numbers[0], numbers[-1])), post()
+            return render_body(conn, run, first, ("", ""), terms), post()
+        if self.ticket is None or self.limit is None or len(numbers) < 2:
+            return render_body(conn, run, first, (numbers[0], numbers[-1]), terms), post()
         split = second_part_start(len(numbers), SECOND_SHARE)
-        mine = render_body(conn, run, first, (numbers[0], numbers[split - 1]))
+        chunks = part_chunks(numbers, split, CHUNK_BILLS)
+        self.limit.lower(len(chunks))
+        body = render_body(conn, run, first, (numbers[0], numbers[split - 1]), terms)
         posted = post()
-        answer = self.ticket.result()
-        if isinstance(answer, tuple) and len(answer) == 2 and isinstance(answer[1], PrintBody) \
-                and answer[0] == numbers[split] and answer[1].run_id == run.id \
-                and answer[1].bills == len(numbers) - split:
-            theirs: PrintBody = answer[1]
-        else:
-            theirs = render_body(conn, run, first, (numbers[split], numbers[-1]))
-        return mine.then(theirs), posted
+        came = 0  # the second process's chunks taken, in order
+        taken: list[PrintBody] = []  # its last chunks, rendered here
+        parts = self.ticket.parts()
+        while came + len(taken) < len(chunks):
+            last = len(chunks) - len(taken) - 1
+            if not self.ticket.ready() and last > came and self.limit.lower(last):
+                taken.append(render_body(conn, run, first, chunks[last][:2], terms))
+                continue
+            part = next(parts, None)
+            if not (isinstance(part, tuple) and len(part) == 2
+                    and isinstance(part[1], PrintBody) and part[0] == chunks[came][0]
+                    and part[1].run_id == run.id and part[1].bills == chunks[came][2]):
+                break  # it stopped, or sent what was not expected: the rest is rendered here
+            body = body.then(part[1])
+            came += 1
+        if came + len(taken) < len(chunks):
+            body = body.then(render_body(
+                conn, run, first, (chunks[came][0], chunks[len(chunks) - len(taken) - 1][1]),
+                terms))
+        for later in reversed(taken):
+            body = body.then(later)
+        return body, posted
+
+    def close(self) -> None:
+        """The second process stops after the chunk it is on (when the freeze was refused, or
+        it already sent every chunk); its limit's file is removed."""
+        if self.limit is not None:
+            self.limit.lower(0)
+            self.limit.close()
 
 
 def second_part_start(bills: int, share: float) -> int:
@@ -88,17 +126,25 @@ def second_part_start(bills: int, share: float) -> int:
     return bills - min(max(round(bills * share), 1), bills - 1)
 
 
-def render_body(conn: sqlite3.Connection, run: Run, first: int, numbers: tuple[str, str]
-                ) -> PrintBody:
+def part_chunks(numbers: list[str], split: int, size: int) -> list[Chunk]:
+    """The second process's part (the account numbers from `split` on) in chunks of `size`
+    bills: both processes work them out alike."""
+    return [(numbers[at], numbers[min(at + size, len(numbers)) - 1],
+             min(at + size, len(numbers)) - at) for at in range(split, len(numbers), size)]
+
+
+def render_body(conn: sqlite3.Connection, run: Run, first: int, numbers: tuple[str, str],
+                terms: BillTerms) -> PrintBody:
     """The run's bill records (BILLS_SQL, the ledger's entries before `first`) of the
     account numbers from numbers[0] to numbers[1], both included, each bill's charge lines
-    as its line set's mark (db.bill_print.SET_MARK: the print file writes them out), then
-    compressed as one complete zstd frame, which the next part's frame may follow."""
+    as its line set's mark (`terms` from bill_terms(marked=True): the print file writes them
+    out), then compressed as one complete zstd frame, which the next part's frame may
+    follow."""
     plain = conn.cursor()
     plain.row_factory = None
     rows = plain.execute(BILLS_SQL, bills_of(run.id, first, bound=first,
                                              numbers=numbers)).fetchall()
-    records = bill_records(rows, bill_terms(conn, run, load_settings(conn), marked=True))
+    records = bill_records(rows, terms)
     text = records.text + "\n" if records.text else ""
     # Level 1: about 5.5 to 1, and three times as fast as DEFLATE level 1 (migration 0017).
     body = zstandard.ZstdCompressor(level=1).compress(text.encode("utf-8"))
@@ -107,19 +153,25 @@ def render_body(conn: sqlite3.Connection, run: Run, first: int, numbers: tuple[s
 
 
 def render_body_job(conn: sqlite3.Connection, messages: Iterator[Any]
-                    ) -> tuple[str, PrintBody] | None:
+                    ) -> Iterator[tuple[str, PrintBody]]:
     """The second process's job: the run's last account numbers (its `share` of them,
     second_part_start) rendered in one read transaction, which begun while the freeze holds
-    the write lock sees its snapshot; with the first account number of the part."""
-    run, first, share = next(messages)
+    the write lock sees its snapshot; sent a chunk at a time (part_chunks), each with its
+    first account number, until the caller's limit says it renders the rest itself."""
+    run, first, share, size, limit = next(messages)
     with collector_paused():
         conn.execute("BEGIN")
         try:
             numbers = billed_numbers(conn, run.id)
             if len(numbers) < 2:
-                return None
-            start = numbers[second_part_start(len(numbers), share)]
-            return start, render_body(conn, run, first, (start, numbers[-1]))
+                return
+            terms = bill_terms(conn, run, load_settings(conn), marked=True)
+            chunks = part_chunks(numbers, second_part_start(len(numbers), share), size)
+            for sent, (start, last, _) in enumerate(chunks):
+                allowed = parts_allowed(limit)
+                if allowed is not None and sent >= allowed:
+                    return
+                yield start, render_body(conn, run, first, (start, last), terms)
         finally:
             conn.execute("COMMIT")
 

@@ -408,12 +408,17 @@ class PartLimit:
 
 def parts_allowed(path: str | None) -> int | None:
     """The job's side of a PartLimit: how many parts it may send (None: no limit, or the
-    file cannot be read, when it sends them all)."""
+    file cannot be read, when it sends them all); none once the file is gone, as the caller
+    removes it when it wants no more (PartLimit.close)."""
     if path is None:
         return None
-    with contextlib.suppress(OSError, struct.error), open(path, "rb") as file:
-        return int(LENGTH.unpack(file.read(LENGTH.size))[0])
-    return None
+    try:
+        with open(path, "rb") as file:
+            return int(LENGTH.unpack(file.read(LENGTH.size))[0])
+    except FileNotFoundError:
+        return 0
+    except (OSError, struct.error):
+        return None
 
 
 def _read_frames(stream: IO[bytes], frames: SimpleQueue[bytes | None]) -> None:

@@ -73,3 +73,13 @@ def slow_slices(conn: sqlite3.Connection, messages: Iterator[Any]) -> Iterator[A
     for part in billing_parts.price_part(conn, messages):
         time.sleep(1)
         yield part
+
+
+def slow_chunks(conn: sqlite3.Connection, messages: Iterator[Any]) -> Iterator[Any]:
+    """The freeze's rendering job, a second a chunk: the caller renders the last chunks itself,
+    or, refused, stops it."""
+    import db.print_bodies as print_bodies
+
+    for part in print_bodies.render_body_job(conn, messages):
+        time.sleep(1)
+        yield part

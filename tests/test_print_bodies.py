@@ -27,6 +27,7 @@ from db.bill_print import (
     bill_records,
     bill_rows,
     bill_terms,
+    billed_numbers,
     build_print_file,
     stored_body,
     stored_records,
@@ -467,3 +468,67 @@ def test_a_print_file_that_cannot_be_written_whole_is_not_left_behind(
     with pytest.raises(zlib.error):
         write_print_file(conn, 3, NOV, out, generated_at=AT)
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("bills")) == []
+
+
+def test_the_second_processs_last_chunks_are_rendered_here_once_posted(
+        conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second process renders its part a chunk at a time, each a frame of its own; this
+    process, once it has posted and no chunk is waiting, renders the last ones not begun, so
+    a slow second process does not hold the freeze. Every bill is printed once, in order."""
+    monkeypatch.setattr(billing_parts, "SECOND_PROCESS_MIN_ACCOUNTS", 1)
+    monkeypatch.setattr(print_bodies, "CHUNK_BILLS", 3)
+    monkeypatch.setattr(print_bodies, "BODY_JOB", "tests.second_process_jobs:slow_chunks")
+    here: list[tuple[str, str]] = []
+    real = print_bodies.render_body
+
+    def rendered_here(*args: Any, **kwargs: Any) -> PrintBody:
+        here.append(args[3])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(print_bodies, "render_body", rendered_here)
+    run = freeze(conn)
+    body = stored_body(conn, run.id)
+    assert body is not None and body.bills == run.billed
+    assert body_text(conn, body) == rendered_now(conn, run)
+    numbers = billed_numbers(conn, run.id)
+    chunks = print_bodies.part_chunks(
+        numbers, print_bodies.second_part_start(len(numbers), print_bodies.SECOND_SHARE), 3)
+    assert len(chunks) > 3
+    assert here[0] == (numbers[0], numbers[numbers.index(chunks[0][0]) - 1])  # ours
+    taken = here[1:]  # the last chunks, from the last back; the first ones came from there
+    assert taken and taken == [c[:2] for c in reversed(chunks[-len(taken):])]
+    assert len(taken) < len(chunks)
+    frames, rest = 0, body.body
+    while rest:
+        reader = zstandard.ZstdDecompressor().decompressobj()
+        reader.decompress(rest)
+        frames, rest = frames + 1, reader.unused_data
+    assert frames == 1 + len(chunks)
+
+
+def test_a_refused_freeze_stops_the_second_processs_rendering(
+        conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(billing_parts, "SECOND_PROCESS_MIN_ACCOUNTS", 1)
+    monkeypatch.setattr(print_bodies, "CHUNK_BILLS", 3)
+    monkeypatch.setattr(print_bodies, "BODY_JOB", "tests.second_process_jobs:slow_chunks")
+    made: list[print_bodies.Rendering] = []
+    real_init = print_bodies.Rendering.__init__
+
+    def init(self: print_bodies.Rendering, *args: Any) -> None:
+        real_init(self, *args)
+        made.append(self)
+
+    monkeypatch.setattr(print_bodies.Rendering, "__init__", init)
+    with write_transaction(conn):  # a stored line removed: the approved fingerprint differs
+        conn.execute("DELETE FROM bill_set_lines WHERE (set_id, seq) = (SELECT l.set_id,"
+                     " l.seq FROM bill_set_lines l JOIN bill_line_sets s ON s.id = l.set_id"
+                     " JOIN billing_runs r ON r.id = s.run_id WHERE r.status = 'approved'"
+                     " ORDER BY l.set_id, l.seq LIMIT 1)")
+    with pytest.raises(InputError, match="changed since the draft was approved"):
+        freeze(conn)
+    assert len(made) == 1 and made[0].ticket is not None
+    sent = list(made[0].ticket.parts())  # what it rendered before it stopped
+    numbers = billed_numbers(conn, require_run(conn, 3, NOV).id)
+    chunks = print_bodies.part_chunks(
+        numbers, print_bodies.second_part_start(len(numbers), print_bodies.SECOND_SHARE), 3)
+    assert made[0].ticket.complete and len(sent) <= 1 < len(chunks)

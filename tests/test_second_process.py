@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 
 from db.connection import database_file
-from db.second_process import PIPE_BYTES, SecondProcess, close_kept_processes, kept_process
+from db.second_process import (
+    PIPE_BYTES,
+    PartLimit,
+    SecondProcess,
+    close_kept_processes,
+    kept_process,
+    parts_allowed,
+)
 
 JOBS = "tests.second_process_jobs"
 
@@ -159,3 +166,14 @@ def test_the_kept_process_pipes_hold_a_slice_of_bills_at_once(district: Path) ->
     big = "x" * (PIPE_BYTES // 2)
     assert kept.ask(f"{JOBS}:echo_job", big).result() == [big]
     close_kept_processes()
+
+
+def test_a_part_limit_read_by_the_job_and_gone_once_the_caller_is_done() -> None:
+    """The job reads the limit before each part: as lowered; none left once the caller has
+    removed it (a refused freeze, a draft done); every part when no file could be made."""
+    limit = PartLimit(5)
+    assert parts_allowed(limit.path) == 5
+    assert limit.lower(2) and parts_allowed(limit.path) == 2
+    limit.close()
+    assert parts_allowed(limit.path) == 0
+    assert parts_allowed(None) is None
