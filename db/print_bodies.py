@@ -16,6 +16,7 @@ from core.bill_print import RECORD_TYPES
 from db import billing_parts
 from db.bill_print import (
     BILLS_SQL,
+    PREFETCH_JOB,
     BillTerms,
     PrintBody,
     bill_records,
@@ -25,7 +26,7 @@ from db.bill_print import (
 )
 from db.billing_run import Run
 from db.connection import database_file
-from db.second_process import PartLimit, Ticket, kept_process, parts_allowed
+from db.second_process import KeptProcess, PartLimit, Ticket, kept_process, parts_allowed
 from db.settings import load_settings
 from db.transaction import collector_paused
 
@@ -61,6 +62,7 @@ class Rendering:
         # the posting.
         self.first = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM ledger_entries"
                                   ).fetchone()[0]
+        self.kept: KeptProcess | None = None
         self.ticket: Ticket | None = None
         self.limit: PartLimit | None = None
         db_file = database_file(conn)
@@ -69,7 +71,8 @@ class Rendering:
             # The second process finds the run's account numbers and its part itself (the
             # same snapshot gives it the same numbers), so it starts at once.
             self.limit = PartLimit(billing_parts.NO_LIMIT)
-            self.ticket = kept_process(db_file, billing_parts.WARM).ask(
+            self.kept = kept_process(db_file, billing_parts.WARM)
+            self.ticket = self.kept.ask(
                 BODY_JOB, (self.run, self.first, SECOND_SHARE, CHUNK_BILLS, self.limit.path))
 
     def while_posting(self, post: Callable[[], Posted]) -> tuple[PrintBody, Posted]:
@@ -110,6 +113,11 @@ class Rendering:
                 terms))
         for later in reversed(taken):
             body = body.then(later)
+        if self.kept is not None and self.ticket.ready():
+            # Its job has ended (asking waits for nothing): while this process stores the
+            # bills and commits, it reads the print file's charge lines ahead
+            # (db.bill_print.read_charges_ahead).
+            self.kept.ask(PREFETCH_JOB, self.run.id)
         return body, posted
 
     def close(self) -> None:

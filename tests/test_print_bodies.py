@@ -532,3 +532,53 @@ def test_a_refused_freeze_stops_the_second_processs_rendering(
     chunks = print_bodies.part_chunks(
         numbers, print_bodies.second_part_start(len(numbers), print_bodies.SECOND_SHARE), 3)
     assert made[0].ticket.complete and len(sent) <= 1 < len(chunks)
+
+
+def test_the_charge_lines_read_ahead_are_the_print_files_for_that_run_only(
+        conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kept process reads a frozen run's charge lines ahead (the freeze asks it once its
+    rendering is done): the print file's reads then send those, once, and read any other
+    run's (or the same run's again) as before."""
+    from db.connection import database_file, read_only_connection
+
+    run = freeze(conn)
+    expected = bill_print.charge_texts(conn, run.id)
+    db_file = database_file(conn)
+    assert db_file is not None
+    conn = read_only_connection(db_file)  # as the kept process has it: autocommit
+    assert bill_print.read_charges_ahead(conn, iter([run.id])) is None
+    monkeypatch.setattr(bill_print, "charge_texts", lambda *args: {b"not": b"read ahead"})
+    reads = bill_print.print_reads_job(conn, iter([(run.id, 3, NOV, True)]))
+    assert next(reads) == expected  # kept, not read again
+    reconciled = next(reads)
+    assert isinstance(reconciled, bill_print.Reconciliation) and reconciled.ok
+    assert list(reads) == []
+    again = bill_print.print_reads_job(conn, iter([(run.id, 3, NOV, True)]))
+    assert next(again) == {b"not": b"read ahead"}  # taken once: read again next time
+    list(again)
+    bill_print.read_charges_ahead(conn, iter([run.id]))
+    other = bill_print.print_reads_job(conn, iter([(run.id + 1, 3, NOV, True)]))
+    assert next(other) == {b"not": b"read ahead"}
+    list(other)
+    assert list(bill_print._read_ahead) == [run.id]  # another run's print leaves it kept
+    bill_print._read_ahead.clear()
+    conn.close()
+
+
+def test_a_large_runs_freeze_has_the_print_files_charge_lines_read_ahead(
+        conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(billing_parts, "SECOND_PROCESS_MIN_ACCOUNTS", 1)
+    asked: list[str] = []
+    real_ask = second_process.KeptProcess.ask
+
+    def ask(self: second_process.KeptProcess, job: str, message: Any) -> second_process.Ticket:
+        asked.append(job)
+        return real_ask(self, job, message)
+
+    monkeypatch.setattr(second_process.KeptProcess, "ask", ask)
+    run = freeze(conn)
+    assert asked == [print_bodies.BODY_JOB, bill_print.PREFETCH_JOB]
+    written = write_print_file(conn, 3, NOV, tmp_path / "bills.txt", generated_at=AT)
+    assert asked[2:] == [bill_print.PRINT_READS_JOB]
+    assert (tmp_path / "bills.txt").read_text(encoding="utf-8") \
+        == build_print_file(conn, run, AT).text() and written.bills == run.billed
