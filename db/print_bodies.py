@@ -113,10 +113,12 @@ class Rendering:
                 terms))
         for later in reversed(taken):
             body = body.then(later)
-        if self.kept is not None and self.ticket.ready():
-            # Its job has ended (asking waits for nothing): while this process stores the
-            # bills and commits, it reads the print file's charge lines ahead
-            # (db.bill_print.read_charges_ahead).
+        if self.kept is not None and came == len(chunks) - len(taken) \
+                and (not taken or self.ticket.ready()):
+            # Its job has ended, or ends with the chunk it sent last (asking waits for that;
+            # after a chunk taken here it may still be rendering one no longer wanted, so
+            # only if it is done): while this process stores the bills and commits, it reads
+            # the print file's charge lines ahead (db.bill_print.read_charges_ahead).
             self.kept.ask(PREFETCH_JOB, self.run.id)
         return body, posted
 
