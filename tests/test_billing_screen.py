@@ -19,12 +19,17 @@ from tests.console_support import build_small_district, session_for
 SIZE = (80, 24)
 
 
-def test_a_supervisor_runs_cycle_three_from_draft_to_print_file(tmp_path: Path) -> None:
+def supervisor_with_cycle_three_read(tmp_path: Path) -> tuple[Path, MeterlineApp]:
+    """The small demo district with cycle 3's November reads in, and a supervisor's console."""
     db = build_small_district(tmp_path)
     conn = open_database(db)
     read_cycle(conn, 3, date(2026, 11, 17))
     conn.close()
-    app = MeterlineApp(session_for(db, Role.SUPERVISOR, "super1"), ConsoleConfig())
+    return db, MeterlineApp(session_for(db, Role.SUPERVISOR, "super1"), ConsoleConfig())
+
+
+def test_a_supervisor_runs_cycle_three_from_draft_to_print_file(tmp_path: Path) -> None:
+    db, app = supervisor_with_cycle_three_read(tmp_path)
 
     async def run() -> None:
         async with app.run_test(size=SIZE) as pilot:
@@ -109,11 +114,7 @@ def test_a_step_key_pressed_while_a_draft_runs_starts_nothing(tmp_path: Path,
 
     from db import billing_run
 
-    db = build_small_district(tmp_path)
-    conn = open_database(db)
-    read_cycle(conn, 3, date(2026, 11, 17))
-    conn.close()
-    app = MeterlineApp(session_for(db, Role.SUPERVISOR, "super1"), ConsoleConfig())
+    _, app = supervisor_with_cycle_three_read(tmp_path)
     release, started = threading.Event(), threading.Event()
     real_draft, approvals = billing_run.draft_run, []
     real_approve = billing_run.approve_run

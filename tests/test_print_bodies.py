@@ -64,6 +64,20 @@ def conn(approved_source: Path, tmp_path: Path) -> Iterator[sqlite3.Connection]:
         yield connection
 
 
+@pytest.fixture
+def asked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The jobs handed to kept second processes, in order, as the test goes on."""
+    jobs: list[str] = []
+    real_ask = second_process.KeptProcess.ask
+
+    def ask(self: second_process.KeptProcess, job: str, message: Any) -> second_process.Ticket:
+        jobs.append(job)
+        return real_ask(self, job, message)
+
+    monkeypatch.setattr(second_process.KeptProcess, "ask", ask)
+    return jobs
+
+
 def freeze(conn: sqlite3.Connection) -> Run:
     freeze_run(conn, 3, NOV, load_rate_book(conn), user=SUPER, at=AT)
     return require_run(conn, 3, NOV)
@@ -319,21 +333,14 @@ def test_a_failing_second_process_still_freezes_with_the_right_bills(
 
 
 def test_a_large_runs_print_file_reads_beside_it_in_the_second_process(
-        conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+        conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        asked: list[str]) -> None:
     # A large run leaves the charge lines and the reconciliation to the session's kept second
     # process when one is running (db.bill_print.PrintReads): a print file alone does not
     # start one. The file and its manifest are the same as read here, and when the process
     # gives no answer they are read here.
     run = freeze(conn)
     monkeypatch.setattr(billing_parts, "SECOND_PROCESS_MIN_ACCOUNTS", 1)
-    asked: list[str] = []
-    real_ask = second_process.KeptProcess.ask
-
-    def ask(self: second_process.KeptProcess, job: str, message: Any) -> second_process.Ticket:
-        asked.append(job)
-        return real_ask(self, job, message)
-
-    monkeypatch.setattr(second_process.KeptProcess, "ask", ask)
     here = write_print_file(conn, 3, NOV, tmp_path / "here.txt", generated_at=AT)
     assert asked == [] and not second_process._kept  # none was running: none started
     assert billing_parts.warm_second_process(conn)  # as the Billing screen does
@@ -566,16 +573,9 @@ def test_the_charge_lines_read_ahead_are_the_print_files_for_that_run_only(
 
 
 def test_a_large_runs_freeze_has_the_print_files_charge_lines_read_ahead(
-        conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+        conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        asked: list[str]) -> None:
     monkeypatch.setattr(billing_parts, "SECOND_PROCESS_MIN_ACCOUNTS", 1)
-    asked: list[str] = []
-    real_ask = second_process.KeptProcess.ask
-
-    def ask(self: second_process.KeptProcess, job: str, message: Any) -> second_process.Ticket:
-        asked.append(job)
-        return real_ask(self, job, message)
-
-    monkeypatch.setattr(second_process.KeptProcess, "ask", ask)
     run = freeze(conn)
     assert asked == [print_bodies.BODY_JOB, bill_print.PREFETCH_JOB]
     written = write_print_file(conn, 3, NOV, tmp_path / "bills.txt", generated_at=AT)
