@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from textual.widgets import Label, Static
 
@@ -28,15 +29,21 @@ def supervisor_with_cycle_three_read(tmp_path: Path) -> tuple[Path, MeterlineApp
     return db, MeterlineApp(session_for(db, Role.SUPERVISOR, "super1"), ConsoleConfig())
 
 
+async def open_billing(pilot: Any, app: MeterlineApp) -> BillingScreen:
+    """F6 pressed and its first load done: the Billing screen."""
+    await pilot.press("f6")
+    await app.workers.wait_for_complete()
+    screen = app.screen
+    assert isinstance(screen, BillingScreen)
+    return screen
+
+
 def test_a_supervisor_runs_cycle_three_from_draft_to_print_file(tmp_path: Path) -> None:
     db, app = supervisor_with_cycle_three_read(tmp_path)
 
     async def run() -> None:
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.press("f6")
-            await app.workers.wait_for_complete()
-            screen = app.screen
-            assert isinstance(screen, BillingScreen)
+            screen = await open_billing(pilot, app)
 
             def title() -> str:
                 return str(screen.query_one("#billing-title", Label).content)
@@ -133,10 +140,7 @@ def test_a_step_key_pressed_while_a_draft_runs_starts_nothing(tmp_path: Path,
 
     async def run() -> None:
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.press("f6")
-            await app.workers.wait_for_complete()
-            screen = app.screen
-            assert isinstance(screen, BillingScreen)
+            screen = await open_billing(pilot, app)
             await pilot.press("right_square_bracket", "right_square_bracket")
             await app.workers.wait_for_complete()
             await pilot.press("d")

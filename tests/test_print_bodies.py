@@ -78,6 +78,20 @@ def asked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return jobs
 
 
+@pytest.fixture
+def rendered_here(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """The account-number ranges this process renders, in order, as the test goes on."""
+    ranges: list[tuple[str, str]] = []
+    real = print_bodies.render_body
+
+    def render(*args: Any, **kwargs: Any) -> PrintBody:
+        ranges.append(args[3])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(print_bodies, "render_body", render)
+    return ranges
+
+
 def freeze(conn: sqlite3.Connection) -> Run:
     freeze_run(conn, 3, NOV, load_rate_book(conn), user=SUPER, at=AT)
     return require_run(conn, 3, NOV)
@@ -281,16 +295,10 @@ def test_later_changes_leave_the_frozen_bills_as_they_were(conn: sqlite3.Connect
 
 
 def test_the_second_process_renders_what_this_one_renders(
-        conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+        conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch,
+        rendered_here: list[tuple[str, str]]) -> None:
     monkeypatch.setattr(billing_parts, "SECOND_PROCESS_MIN_ACCOUNTS", 1)
-    here: list[dict[str, object]] = []
-    real = print_bodies.render_body
-
-    def rendered_here(*args: Any, **kwargs: Any) -> PrintBody:
-        here.append(kwargs)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(print_bodies, "render_body", rendered_here)
+    here = rendered_here
     run = freeze(conn)
     body = stored_body(conn, run.id)
     assert body is not None and body.bills == run.billed
@@ -299,21 +307,15 @@ def test_the_second_process_renders_what_this_one_renders(
 
 
 def test_a_second_part_that_does_not_begin_where_ours_ends_is_rendered_here(
-        conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+        conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch,
+        rendered_here: list[tuple[str, str]]) -> None:
     # The second process finds its own part (the same snapshot gives it the same numbers);
     # should it ever disagree with this process about where the part begins, its bills are
     # not taken, so no bill is printed twice or left out.
     monkeypatch.setattr(billing_parts, "SECOND_PROCESS_MIN_ACCOUNTS", 1)
-    real_split, real_render = print_bodies.second_part_start, print_bodies.render_body
-    here: list[tuple[str, str]] = []
-
-    def rendered_here(*args: Any, **kwargs: Any) -> PrintBody:
-        here.append(args[3])
-        return real_render(*args, **kwargs)
-
+    real_split, here = print_bodies.second_part_start, rendered_here
     monkeypatch.setattr(print_bodies, "second_part_start",
                         lambda bills, share: real_split(bills, share) - 1)
-    monkeypatch.setattr(print_bodies, "render_body", rendered_here)
     run = freeze(conn)
     body = stored_body(conn, run.id)
     assert body is not None and body.bills == run.billed
@@ -478,21 +480,15 @@ def test_a_print_file_that_cannot_be_written_whole_is_not_left_behind(
 
 
 def test_the_second_processs_last_chunks_are_rendered_here_once_posted(
-        conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+        conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch,
+        rendered_here: list[tuple[str, str]]) -> None:
     """The second process renders its part a chunk at a time, each a frame of its own; this
     process, once it has posted and no chunk is waiting, renders the last ones not begun, so
     a slow second process does not hold the freeze. Every bill is printed once, in order."""
     monkeypatch.setattr(billing_parts, "SECOND_PROCESS_MIN_ACCOUNTS", 1)
     monkeypatch.setattr(print_bodies, "CHUNK_BILLS", 3)
     monkeypatch.setattr(print_bodies, "BODY_JOB", "tests.second_process_jobs:slow_chunks")
-    here: list[tuple[str, str]] = []
-    real = print_bodies.render_body
-
-    def rendered_here(*args: Any, **kwargs: Any) -> PrintBody:
-        here.append(args[3])
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(print_bodies, "render_body", rendered_here)
+    here = rendered_here
     run = freeze(conn)
     body = stored_body(conn, run.id)
     assert body is not None and body.bills == run.billed
