@@ -25,7 +25,13 @@ from db.billing_draft import (
     cycle_accounts,
 )
 from db.connection import database_file
-from db.second_process import PartLimit, kept_process, parts_allowed, running_kept_process
+from db.second_process import (
+    PartLimit,
+    kept_process,
+    parts_allowed,
+    running_kept_process,
+    take_parts,
+)
 from db.transaction import collector_paused
 
 # A cycle this large is worth a second process (its first start-up costs about 0.3 s of the
@@ -125,28 +131,16 @@ def compute_draft_in_parts(conn: sqlite3.Connection, dates: CycleMonth, book: Ra
                                {r["id"]: r["premise_id"] for r in mine.accounts}, on_part)
         if on_part is not None:
             on_part(bills)
-        came = 0  # the second process's slices taken, in order
-        kept: list[tuple[tuple[StoredBill, ...], tuple[int, ...], dict[int, int]]] = []
-        parts = ticket.parts()
-        while came + len(kept) < len(slices):
-            # The second process is on slice `came` (or its part is waiting); a slice after
-            # that one it has not begun is priced here, from the last.
-            last = len(slices) - len(kept) - 1
-            if TAKE_LAST_SLICES and not ticket.ready() and last > came \
-                    and limit.lower(last):
-                kept.append(_price_slice(conn, mine, dates, slices[last]))
-                continue
-            part = next(parts, None)
-            if part is None or part[0] != slices[came]:
-                break  # it stopped, or sent what was not expected: the rest is priced here
-            collected.take(part[1], part[2], part[3])
-            came += 1
-        if came + len(kept) < len(slices):  # no second process, or it stopped
-            rest = [account for piece in slices[came:len(slices) - len(kept)]
-                    for account in piece]
-            collected.take(*_price_slice(conn, mine, dates, tuple(rest)))
-        for part_bills, part_wide, part_premises in reversed(kept):
-            collected.take(part_bills, part_wide, part_premises)
+        def sent(part: Any, expected: tuple[int, ...]) -> Part | None:
+            return part if part is not None and part[0] == expected else None
+
+        def here(pieces: Sequence[tuple[int, ...]]) -> Part:
+            accounts = tuple(account for piece in pieces for account in piece)
+            return (accounts, *_price_slice(conn, mine, dates, accounts))
+
+        take_parts(ticket, limit, slices, sent=sent, here=here,
+                   take=lambda part: collected.take(part[1], part[2], part[3]),
+                   take_last=TAKE_LAST_SLICES)
     return Draft(dates, tuple(collected.bills), collected.premises,
                  tuple(sorted(collected.wide)))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import date
 from typing import Any, TypeVar
@@ -26,7 +26,14 @@ from db.bill_print import (
 )
 from db.billing_run import Run
 from db.connection import database_file
-from db.second_process import KeptProcess, PartLimit, Ticket, kept_process, parts_allowed
+from db.second_process import (
+    KeptProcess,
+    PartLimit,
+    Ticket,
+    kept_process,
+    parts_allowed,
+    take_parts,
+)
 from db.settings import load_settings
 from db.transaction import collector_paused
 
@@ -90,30 +97,24 @@ class Rendering:
         split = second_part_start(len(numbers), SECOND_SHARE)
         chunks = part_chunks(numbers, split, CHUNK_BILLS)
         self.limit.lower(len(chunks))
-        body = render_body(conn, run, first, (numbers[0], numbers[split - 1]), terms)
+        parts = [render_body(conn, run, first, (numbers[0], numbers[split - 1]), terms)]
         posted = post()
-        came = 0  # the second process's chunks taken, in order
-        taken: list[PrintBody] = []  # its last chunks, rendered here
-        parts = self.ticket.parts()
-        while came + len(taken) < len(chunks):
-            last = len(chunks) - len(taken) - 1
-            if not self.ticket.ready() and last > came and self.limit.lower(last):
-                taken.append(render_body(conn, run, first, chunks[last][:2], terms))
-                continue
-            part = next(parts, None)
-            if not (isinstance(part, tuple) and len(part) == 2
-                    and isinstance(part[1], PrintBody) and part[0] == chunks[came][0]
-                    and part[1].run_id == run.id and part[1].bills == chunks[came][2]):
-                break  # it stopped, or sent what was not expected: the rest is rendered here
-            body = body.then(part[1])
-            came += 1
-        if came + len(taken) < len(chunks):
-            body = body.then(render_body(
-                conn, run, first, (chunks[came][0], chunks[len(chunks) - len(taken) - 1][1]),
-                terms))
-        for later in reversed(taken):
+
+        def sent(part: Any, expected: Chunk) -> PrintBody | None:
+            fits = isinstance(part, tuple) and len(part) == 2 \
+                and isinstance(part[1], PrintBody) and part[0] == expected[0] \
+                and part[1].run_id == run.id and part[1].bills == expected[2]
+            return part[1] if fits else None
+
+        def here(pieces: Sequence[Chunk]) -> PrintBody:
+            return render_body(conn, run, first, (pieces[0][0], pieces[-1][1]), terms)
+
+        came, taken = take_parts(self.ticket, self.limit, chunks, sent=sent, here=here,
+                                 take=parts.append)
+        body = parts[0]
+        for later in parts[1:]:
             body = body.then(later)
-        if self.kept is not None and came == len(chunks) - len(taken) \
+        if self.kept is not None and came == len(chunks) - taken \
                 and (not taken or self.ticket.ready()):
             # Its job has ended, or ends with the chunk it sent last (asking waits for that;
             # after a chunk taken here it may still be rendering one no longer wanted, so

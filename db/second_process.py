@@ -28,11 +28,11 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Sequence
 from pathlib import Path
 from queue import SimpleQueue
 from types import TracebackType
-from typing import IO, Any, Self
+from typing import IO, Any, Self, TypeVar
 
 from db.connection import read_only_connection
 
@@ -404,6 +404,41 @@ class PartLimit:
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
         self.close()
+
+
+Expected = TypeVar("Expected")
+Done = TypeVar("Done")
+
+
+def take_parts(ticket: Ticket, limit: PartLimit, expected: Sequence[Expected], *,
+               sent: Callable[[Any, Expected], Done | None],
+               here: Callable[[Sequence[Expected]], Done], take: Callable[[Done], None],
+               take_last: bool = True) -> tuple[int, int]:
+    """A job answering in parts, `expected` in order, each handed to `take` in that order as
+    it is done: by the job (`sent` gives a part's value, None when it is not the one
+    expected), or here (`here` does a run of them). Once no part is waiting, the last ones
+    the job has not begun are done here, from the last back (the limit lowered before them),
+    so both sides finish together; after a part not expected, or none, the rest is done here.
+    Returns how many parts the job sent and how many were taken over at the end."""
+    came = 0  # the job's parts taken, in order
+    taken: list[Done] = []  # its last ones, done here
+    parts = ticket.parts()
+    while came + len(taken) < len(expected):
+        # The job is on part `came` (or it is waiting); one after it not begun is done here.
+        last = len(expected) - len(taken) - 1
+        if take_last and not ticket.ready() and last > came and limit.lower(last):
+            taken.append(here(expected[last:last + 1]))
+            continue
+        value = sent(next(parts, None), expected[came])
+        if value is None:
+            break  # it stopped, or sent what was not expected: the rest is done here
+        take(value)
+        came += 1
+    if came + len(taken) < len(expected):
+        take(here(expected[came:len(expected) - len(taken)]))
+    for value in reversed(taken):
+        take(value)
+    return came, len(taken)
 
 
 def parts_allowed(path: str | None) -> int | None:
