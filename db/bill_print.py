@@ -47,10 +47,12 @@ from db.settings import load_settings
 # :first is the id of the run's first ledger entry (post_bills gives the run one block of ids
 # from the ledger's next one on, in one statement): the balance before a bill is the account's
 # kept balance (account_balances) less the entries from :first on, and its payments and
-# adjustments are the entries after the period's start day (the ledger_account index) before
-# :bound, each bill's own entry when :bound is NULL. The freeze (db/print_bodies.py) reads it
-# inside its transaction with :bound = :first, the next id, before or just after posting: the
-# same rows. A run kept from before schema 14 passes NULL: its entries were not one block.
+# adjustments are the entries after the period's start day before :bound, each bill's own
+# entry when :bound is NULL, both summed from the partial index ledger_credits (migration
+# 0018), whose WHERE terms they repeat word for word so that SQLite may use it. The freeze
+# (db/print_bodies.py) reads it inside its transaction with :bound = :first, the next id,
+# before or just after posting: the same rows. A run kept from before schema 14 passes NULL:
+# its entries were not one block.
 BILLS_SQL = """
 SELECT b.id, ifnull(b.period_start, ''), ifnull(b.period_end, ''), b.estimated, b.total_cents,
        a.number,
@@ -61,11 +63,12 @@ SELECT b.id, ifnull(b.period_start, ''), ifnull(b.period_end, ''), b.estimated, 
        (SELECT COALESCE(SUM(e.amount_cents), 0) FROM ledger_entries e
          WHERE e.account_id = b.account_id AND e.effective_on > b.period_start
            AND e.id < COALESCE(:bound, b.ledger_entry_id) AND e.book = 'receivable'
-           AND e.entry_type IN ('payment', 'returned_payment')),
+           AND e.entry_type <> 'bill' AND e.entry_type IN ('payment', 'returned_payment')),
        (SELECT COALESCE(SUM(e.amount_cents), 0) FROM ledger_entries e
          WHERE e.account_id = b.account_id AND e.effective_on > b.period_start
            AND e.id < COALESCE(:bound, b.ledger_entry_id) AND e.book = 'receivable'
-           AND e.entry_type NOT IN ('payment', 'returned_payment', 'bill')),
+           AND e.entry_type <> 'bill'
+           AND e.entry_type NOT IN ('payment', 'returned_payment')),
        a.number, CAST(b.id AS TEXT), c.name, a.mail_line1, a.mail_line2, a.mail_city,
        a.mail_state, a.mail_zip, substr(iif(p.line1 <> '', ', ' || p.line1, '')
                                         || iif(p.line2 <> '', ', ' || p.line2, '')

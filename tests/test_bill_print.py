@@ -208,3 +208,13 @@ def test_a_demo_flat_bill_recorded_without_a_period_prints_it_blank(
     others = [r for r in b_records if r[fields["account"]] != number]
     assert others and all(r[fields["period_from"]] and int(r[fields["days"]]) > 0
                           for r in others)
+
+
+def test_the_payments_and_adjustments_since_the_period_are_summed_from_ledger_credits(
+        conn: sqlite3.Connection) -> None:
+    """Migration 0018's partial index covers both sums: BILLS_SQL repeats its WHERE terms, so
+    no ledger entry is read from the table for them (issue 5, speed)."""
+    run = require_run(conn, 3, NOV)
+    plan = [row[3] for row in conn.execute(
+        "EXPLAIN QUERY PLAN " + BILLS_SQL, bills_of(run.id, 1, bound=None, numbers=("", "~")))]
+    assert sum("COVERING INDEX ledger_credits" in step for step in plan) == 2
