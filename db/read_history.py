@@ -47,11 +47,12 @@ def load_chains(conn: sqlite3.Connection, since: date, until: date
         (since.isoformat(), until.isoformat())).fetchall()
     points: dict[int, list[ReadPoint]] = {m[1]: [] for m in meters}
     # Driven from the premises, each meter's reads arrive together in the order of the index
-    # meter_reads_meter (meter, read day, id): no sort is needed.
+    # meter_reads_chain (meter, read day, id), which holds the reading and its kind too
+    # (migration 0019): no sort is needed, and no read is looked up in the table.
     rows = plain.execute(
         "SELECT r.meter_id, r.read_on, r.reading, r.kind = 'estimated'"
         " FROM temp.audit_premises t CROSS JOIN meters m ON m.premise_id = t.premise_id"
-        " CROSS JOIN meter_reads r INDEXED BY meter_reads_meter"
+        " CROSS JOIN meter_reads r INDEXED BY meter_reads_chain"
         " ON r.meter_id = m.id AND r.read_on >= ? AND r.read_on < ?",
         (since.isoformat(), until.isoformat()))
     parse, make, no = date.fromisoformat, tuple.__new__, False  # tuple.__new__: 2x faster

@@ -291,3 +291,28 @@ def test_bills_and_their_ledger_links_survive_migration_0013(tmp_path: Path) -> 
     assert conn.execute("SELECT balance_cents FROM account_balances WHERE account_id = ?",
                         (accounts[0],)).fetchone() == (4000,)
     conn.close()
+
+
+def test_a_premises_reads_are_loaded_from_the_chain_index_in_day_then_id_order(
+        conn: sqlite3.Connection) -> None:
+    """Migration 0019: load_chains reads each meter's reads from meter_reads_chain alone (no
+    table lookup), a day's reads still in the order they were stored."""
+    from datetime import date
+
+    from db.read_history import fill_premises, load_chains
+    from tests.payments_support import add_meter_reads
+
+    account = add_account(conn)
+    meter = add_meter_reads(conn, account, [5, 7], date(2026, 1, 10))
+    conn.execute("INSERT INTO meter_reads (meter_id, read_on, reading, kind, created_by,"
+                 " created_at) VALUES (?, '2026-03-10', 9, 'estimated', 'test', 'x')", (meter,))
+    premise = conn.execute("SELECT premise_id FROM accounts WHERE id = ?", (account,)).fetchone()
+    fill_premises(conn, [premise[0]])
+    (chain,) = load_chains(conn, date(2026, 1, 1), date(2026, 4, 1))[premise[0]]
+    assert [(p.day.isoformat(), p.reading, p.estimated) for p in chain.points] == [
+        ("2026-01-10", 0, False), ("2026-02-10", 5, False), ("2026-03-10", 12, False),
+        ("2026-03-10", 9, True)]
+    plan = [row[3] for row in conn.execute(
+        "EXPLAIN QUERY PLAN SELECT r.reading, r.kind FROM meter_reads r"
+        " INDEXED BY meter_reads_chain WHERE r.meter_id = 1 AND r.read_on >= ''")]
+    assert plan == ["SEARCH r USING COVERING INDEX meter_reads_chain (meter_id=? AND read_on>?)"]
