@@ -9,7 +9,15 @@ from pathlib import Path
 import pytest
 from conftest import add_account
 
-from db.connection import BUSY_TIMEOUT_MS, DatabaseError, migrations, open_database, schema_version
+from db.connection import (
+    BUSY_TIMEOUT_MS,
+    PAGE_BYTES,
+    DatabaseError,
+    _statements,
+    migrations,
+    open_database,
+    schema_version,
+)
 
 
 def make_foreign_sqlite_file(path: Path, user_version: int = 0) -> None:
@@ -121,6 +129,24 @@ def test_connection_pragmas(conn: sqlite3.Connection) -> None:
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == BUSY_TIMEOUT_MS > 0
     assert conn.isolation_level is None  # transactions are explicit (BEGIN IMMEDIATE)
+
+
+def test_a_new_database_has_8_kib_pages_and_an_old_one_keeps_its_own(tmp_path: Path) -> None:
+    new = open_database(tmp_path / "new.db", create=True)
+    assert new.execute("PRAGMA page_size").fetchone()[0] == PAGE_BYTES == 8192
+    new.close()
+    old_path = tmp_path / "old.db"
+    raw = sqlite3.connect(old_path, isolation_level=None)
+    raw.execute("PRAGMA page_size = 4096")
+    for _, _, sql in migrations()[:1]:
+        for statement in _statements(sql):
+            raw.execute(statement)
+    raw.execute("PRAGMA user_version = 1")
+    raw.close()
+    old = open_database(old_path)
+    assert old.execute("PRAGMA page_size").fetchone()[0] == 4096
+    assert old.execute("PRAGMA user_version").fetchone()[0] == schema_version()
+    old.close()
 
 
 def test_foreign_keys_are_enforced(conn: sqlite3.Connection) -> None:
