@@ -129,15 +129,20 @@ def _protections(conn: sqlite3.Connection, ids: Sequence[int], on: date
     return found
 
 
+# Driven from the cycle's routes (CROSS JOIN keeps that order), so the ledger is read for the
+# cycle's accounts only. Left to itself, with the statistics ANALYZE gives a newly built
+# 100,000-account district, the planner walked every active account of the district and read
+# its ledger before the cycle's filter: 0.33 s for one cycle's candidates, 0.065 s this way.
+# In account order, as the fee and notice steps post and log them.
 _CANDIDATES = """
 SELECT a.id, a.number, c.name, p.line1, p.city, p.service_class, p.kind, p.dwelling_units,
        COALESCE(p.owner_customer_id = a.customer_id, 0) AS owner,
        (upper(trim(a.mail_line1)) <> upper(trim(p.line1))
         OR upper(trim(a.mail_city)) <> upper(trim(p.city))) AS mail_differs
-  FROM account_balances b
-  JOIN accounts a ON a.id = b.account_id
-  JOIN premises p ON p.id = a.premise_id
-  JOIN routes r ON r.id = p.route_id
+  FROM routes r
+ CROSS JOIN premises p ON p.route_id = r.id
+ CROSS JOIN accounts a ON a.premise_id = p.id
+ CROSS JOIN account_balances b ON b.account_id = a.id
   JOIN customers c ON c.id = a.customer_id
  WHERE a.status = 'active' AND r.cycle_id = :cycle AND p.service_class IN ({classes})
    AND b.balance_cents - COALESCE((
@@ -145,6 +150,7 @@ SELECT a.id, a.number, c.name, p.line1, p.city, p.service_class, p.kind, p.dwell
           WHERE e.account_id = a.id AND e.effective_on > :issued AND e.entry_type = 'bill'
             AND e.due_on >= :on), 0) > 0
    AND (:only IS NULL OR a.id = :only)
+ ORDER BY a.id
 """
 
 

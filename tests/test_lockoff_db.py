@@ -351,3 +351,21 @@ def test_a_list_made_again_opens_no_second_order_from_the_cli(
         in printed
     assert district.execute("SELECT COUNT(*) FROM lockoff_orders WHERE status = 'open'"
                             ).fetchone()[0] == 2
+
+
+def test_the_candidates_are_read_from_the_cycles_routes_in_account_order(
+        district: sqlite3.Connection) -> None:
+    """The ledger is read for the cycle's accounts only, whatever the statistics say (at
+    100,000 accounts the planner had walked the whole district first: 0.33 s against 0.065 s),
+    and the candidates come in account order."""
+    from db.delinquency import _CANDIDATES, candidates
+
+    plan = [row[3] for row in district.execute(
+        "EXPLAIN QUERY PLAN " + _CANDIDATES.format(classes="'residential'"),
+        {"cycle": 1, "on": "2026-10-01", "only": None, "issued": "2026-07-01"})]
+    assert plan[0].startswith("SEARCH r USING COVERING INDEX routes_cycle")
+    assert plan.index("CORRELATED SCALAR SUBQUERY 1") > plan.index(
+        "SEARCH a USING INDEX accounts_premise (premise_id=?)")
+    found = candidates(district, date(2026, 12, 1), 1, True)
+    assert len(found) >= 2
+    assert [c.account_id for c in found] == sorted(c.account_id for c in found)
