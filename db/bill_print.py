@@ -268,40 +268,44 @@ class PrintReads:
 
 
 def print_reads_job(conn: sqlite3.Connection, messages: Iterator[Any]) -> Iterator[Any]:
-    """The kept second process's job: the run's charge lines (when asked; read ahead by the
-    freeze when it kept them, PREFETCH_JOB), then its reconciliation, each sent as soon as it
-    is read, in one read transaction."""
+    """The kept second process's job: the run's charge lines (when asked; read ahead by its
+    freeze's rendering when it kept them for the run as it stands, read_ahead), then its
+    reconciliation, each sent as soon as it is read, in one read transaction."""
     run_id, cycle_id, month, charges = next(messages)
     conn.execute("BEGIN")
     try:
         if charges:
             kept = _read_ahead.pop(run_id, None)
-            yield kept if kept is not None else charge_texts(conn, run_id)
+            fresh = kept is not None and kept[0] == _lineage(conn, run_id)
+            yield kept[1] if kept is not None and fresh else charge_texts(conn, run_id)
         yield reconcile(conn, cycle_id, month)
     finally:
         conn.execute("COMMIT")
 
 
-# A large run's freeze, once the kept second process has rendered its part, has it read the
-# run's charge lines ahead for the print file (db.print_bodies) while the freeze stores its
-# bills and commits: the print file then finds them read (its first 0.03-0.04 s a cycle
-# otherwise). A run's line sets are the draft's, never changed once it is frozen (migration
-# 0011's triggers); one run's are kept at a time, for the next print file of that run.
-PREFETCH_JOB = "db.bill_print:read_charges_ahead"
-_read_ahead: dict[int, dict[bytes, bytes]] = {}
+# A large run's freeze has the kept second process render most of its print-file bills
+# (db.print_bodies); once it has sent its last chunk, it reads the run's charge lines ahead
+# for the print file while the freeze posts, stores and commits: the print file then finds
+# them read (its first 0.03-0.04 s a cycle otherwise). One run's are kept at a time, with the
+# draft and approval they belong to (_lineage): a run's line sets never change once frozen
+# (migration 0011's triggers), but a refused freeze's run may be drafted again, its sets
+# numbered alike, and lines kept for the earlier draft are then read again instead.
+_read_ahead: dict[int, tuple[str, dict[bytes, bytes]]] = {}
 
 
-def read_charges_ahead(conn: sqlite3.Connection, messages: Iterator[Any]) -> None:
-    """The kept second process's job: the run's charge lines read and kept for its print
-    file's reads (print_reads_job)."""
-    (run_id,) = messages
-    conn.execute("BEGIN")
-    try:
-        texts = charge_texts(conn, run_id)
-    finally:
-        conn.execute("COMMIT")
+def _lineage(conn: sqlite3.Connection, run_id: int) -> str:
+    """Which draft and approval of the run its line sets are: a new draft clears the
+    approval, and is approved again later."""
+    row = conn.execute("SELECT drafted_at, approved_at, fingerprint FROM billing_runs"
+                       " WHERE id = ?", (run_id,)).fetchone()
+    return "" if row is None else "|".join(str(value) for value in row)
+
+
+def read_ahead(conn: sqlite3.Connection, run_id: int) -> None:
+    """The run's charge lines read, inside the caller's read transaction, and kept for its
+    print file's reads (print_reads_job) in this process."""
     _read_ahead.clear()
-    _read_ahead[run_id] = texts
+    _read_ahead[run_id] = (_lineage(conn, run_id), charge_texts(conn, run_id))
 
 
 def _with_charges(pieces: Iterable[bytes], charges: dict[bytes, bytes]) -> Iterator[bytes]:

@@ -16,13 +16,13 @@ from core.bill_print import RECORD_TYPES
 from db import billing_parts
 from db.bill_print import (
     BILLS_SQL,
-    PREFETCH_JOB,
     BillTerms,
     PrintBody,
     bill_records,
     bill_terms,
     billed_numbers,
     bills_of,
+    read_ahead,
 )
 from db.billing_run import Run
 from db.connection import database_file
@@ -109,18 +109,10 @@ class Rendering:
         def here(pieces: Sequence[Chunk]) -> PrintBody:
             return render_body(conn, run, first, (pieces[0][0], pieces[-1][1]), terms)
 
-        came, taken = take_parts(self.ticket, self.limit, chunks, sent=sent, here=here,
-                                 take=parts.append)
+        take_parts(self.ticket, self.limit, chunks, sent=sent, here=here, take=parts.append)
         body = parts[0]
         for later in parts[1:]:
             body = body.then(later)
-        if self.kept is not None and came == len(chunks) - taken \
-                and (not taken or self.ticket.ready()):
-            # Its job has ended, or ends with the chunk it sent last (asking waits for that;
-            # after a chunk taken here it may still be rendering one no longer wanted, so
-            # only if it is done): while this process stores the bills and commits, it reads
-            # the print file's charge lines ahead (db.bill_print.read_charges_ahead).
-            self.kept.ask(PREFETCH_JOB, self.run.id)
         return body, posted
 
     def close(self) -> None:
@@ -168,7 +160,9 @@ def render_body_job(conn: sqlite3.Connection, messages: Iterator[Any]
     """The second process's job: the run's last account numbers (its `share` of them,
     second_part_start) rendered in one read transaction, which begun while the freeze holds
     the write lock sees its snapshot; sent a chunk at a time (part_chunks), each with its
-    first account number, until the caller's limit says it renders the rest itself."""
+    first account number, until the caller's limit says it renders the rest itself. Then,
+    unless the caller closed the limit (a refused freeze), the run's charge lines are read
+    ahead for its print file (db.bill_print.read_ahead) while the freeze posts and commits."""
     run, first, share, size, limit = next(messages)
     with collector_paused():
         conn.execute("BEGIN")
@@ -181,8 +175,10 @@ def render_body_job(conn: sqlite3.Connection, messages: Iterator[Any]
             for sent, (start, last, _) in enumerate(chunks):
                 allowed = parts_allowed(limit)
                 if allowed is not None and sent >= allowed:
-                    return
+                    break
                 yield start, render_body(conn, run, first, (start, last), terms)
+            if parts_allowed(limit) != 0:
+                read_ahead(conn, run.id)
         finally:
             conn.execute("COMMIT")
 

@@ -539,9 +539,10 @@ def test_a_refused_freeze_stops_the_second_processs_rendering(
 
 def test_the_charge_lines_read_ahead_are_the_print_files_for_that_run_only(
         conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The kept process reads a frozen run's charge lines ahead (the freeze asks it once its
-    rendering is done): the print file's reads then send those, once, and read any other
-    run's (or the same run's again) as before."""
+    """The kept process reads a frozen run's charge lines ahead (its freeze's rendering does,
+    once it has sent its last chunk): the print file's reads then send those, once, and read
+    any other run's (or the same run's again, or lines kept for another draft of it) as
+    before."""
     from db.connection import database_file, read_only_connection
 
     run = freeze(conn)
@@ -549,7 +550,7 @@ def test_the_charge_lines_read_ahead_are_the_print_files_for_that_run_only(
     db_file = database_file(conn)
     assert db_file is not None
     conn = read_only_connection(db_file)  # as the kept process has it: autocommit
-    assert bill_print.read_charges_ahead(conn, iter([run.id])) is None
+    bill_print.read_ahead(conn, run.id)
     monkeypatch.setattr(bill_print, "charge_texts", lambda *args: {b"not": b"read ahead"})
     reads = bill_print.print_reads_job(conn, iter([(run.id, 3, NOV, True)]))
     assert next(reads) == expected  # kept, not read again
@@ -559,13 +560,52 @@ def test_the_charge_lines_read_ahead_are_the_print_files_for_that_run_only(
     again = bill_print.print_reads_job(conn, iter([(run.id, 3, NOV, True)]))
     assert next(again) == {b"not": b"read ahead"}  # taken once: read again next time
     list(again)
-    bill_print.read_charges_ahead(conn, iter([run.id]))
+    bill_print._read_ahead[run.id] = ("an earlier draft|of the run|", expected)
+    redrafted = bill_print.print_reads_job(conn, iter([(run.id, 3, NOV, True)]))
+    assert next(redrafted) == {b"not": b"read ahead"}  # kept for another draft: read again
+    list(redrafted)
+    monkeypatch.undo()
+    bill_print.read_ahead(conn, run.id)
     other = bill_print.print_reads_job(conn, iter([(run.id + 1, 3, NOV, True)]))
-    assert next(other) == {b"not": b"read ahead"}
+    assert next(other) == bill_print.charge_texts(conn, run.id + 1)
     list(other)
     assert list(bill_print._read_ahead) == [run.id]  # another run's print leaves it kept
     bill_print._read_ahead.clear()
     conn.close()
+
+
+def test_the_rendering_job_reads_the_charge_lines_ahead_unless_the_freeze_stopped_it(
+        conn: sqlite3.Connection) -> None:
+    """After its last chunk the second process's rendering reads the run's charge lines for
+    its print file, as the freeze's snapshot has them; a freeze that closed its limit (it was
+    refused) has none read."""
+    from db.connection import database_file, read_only_connection
+
+    run = freeze(conn)
+    expected = bill_print.charge_texts(conn, run.id)
+    db_file = database_file(conn)
+    assert db_file is not None
+    kept = read_only_connection(db_file)
+    first = conn.execute("SELECT MIN(ledger_entry_id) FROM bills WHERE run_id = ?",
+                         (run.id,)).fetchone()[0]
+    with second_process.PartLimit(billing_parts.NO_LIMIT) as limit:
+        sent = list(print_bodies.render_body_job(kept, iter([(run, first, 0.85, 3,
+                                                                limit.path)])))
+        assert len(sent) > 1
+        assert bill_print._read_ahead == {run.id: (bill_print._lineage(conn, run.id),
+                                                   expected)}
+        bill_print._read_ahead.clear()
+        limit.lower(1)  # the freeze renders the rest itself: read ahead all the same
+        assert len(list(print_bodies.render_body_job(kept, iter([(run, first, 0.85, 3,
+                                                                     limit.path)])))) == 1
+        assert list(bill_print._read_ahead) == [run.id]
+        bill_print._read_ahead.clear()
+        limit.lower(0)
+        limit.close()  # refused
+        assert list(print_bodies.render_body_job(kept, iter([(run, first, 0.85, 3,
+                                                                limit.path)]))) == []
+        assert bill_print._read_ahead == {}
+    kept.close()
 
 
 def test_a_large_runs_freeze_has_the_print_files_charge_lines_read_ahead(
@@ -573,8 +613,8 @@ def test_a_large_runs_freeze_has_the_print_files_charge_lines_read_ahead(
         asked: list[str]) -> None:
     monkeypatch.setattr(billing_parts, "SECOND_PROCESS_MIN_ACCOUNTS", 1)
     run = freeze(conn)
-    assert asked == [print_bodies.BODY_JOB, bill_print.PREFETCH_JOB]
+    assert asked == [print_bodies.BODY_JOB]  # its rendering reads them ahead after its part
     written = write_print_file(conn, 3, NOV, tmp_path / "bills.txt", generated_at=AT)
-    assert asked[2:] == [bill_print.PRINT_READS_JOB]
+    assert asked[1:] == [bill_print.PRINT_READS_JOB]
     assert (tmp_path / "bills.txt").read_text(encoding="utf-8") \
         == build_print_file(conn, run, AT).text() and written.bills == run.billed
