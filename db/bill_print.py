@@ -276,8 +276,10 @@ def print_reads_job(conn: sqlite3.Connection, messages: Iterator[Any]) -> Iterat
     try:
         if charges:
             kept = _read_ahead.pop(run_id, None)
-            fresh = kept is not None and kept[0] == _lineage(conn, run_id)
-            yield kept[1] if kept is not None and fresh else charge_texts(conn, run_id)
+            if kept is not None and kept[0] == _lineage(conn, run_id):
+                yield kept[1]
+            else:
+                yield charge_texts(conn, run_id)
         yield reconcile(conn, cycle_id, month)
     finally:
         conn.execute("COMMIT")
