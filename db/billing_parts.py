@@ -38,11 +38,13 @@ from db.transaction import collector_paused
 # other core); smaller ones, and the test districts, are priced here alone.
 SECOND_PROCESS_MIN_ACCOUNTS = 8_000
 # The second process's share: this process also stores every bill (the second process's
-# slices as they come), yet takes the second's last slices once free, which costs it less
-# than the second process's own slices (sent, and their inputs loaded a slice at a time):
-# 0.55 drafted faster than 0.6 in 5 of 5 paired runs of a 100,000-account district, and
-# than 0.5 in 5 of 5.
-SECOND_SHARE = 0.55
+# slices as they come, about 0.016 s each, after its own part), yet takes the second's last
+# slices once free. With the covering read index and 8 KiB pages (migration 0019, PAGE_BYTES)
+# the second process sat idle for the last 0.2 s of a warm cycle's draft at 0.55 (timed in
+# both processes): at 0.62 the 100,000-account district's cycles 2-4 drafted in 1.75-1.91 s
+# against 1.87-2.03 s, faster in 5 of 5 alternating runs, and the whole run in 4 of 5;
+# 0.66 and 0.70 were no faster than 0.62.
+SECOND_SHARE = 0.62
 SLICE_ACCOUNTS = 2_000  # the second process sends its bills this many accounts at a time
 TAKE_LAST_SLICES = True  # this process prices the second's last slices once it is free
 JOB = "db.billing_parts:price_part"
