@@ -23,7 +23,9 @@ from tests.billing_support import AT, NOV, SUPER, opened_copy
 
 @pytest.fixture
 def conn(november_source: Path, tmp_path: Path) -> Iterator[sqlite3.Connection]:
-    with opened_copy(november_source, tmp_path) as connection:
+    # A second process a test started ends with it: a later test, in this file or another,
+    # may count on none running.
+    with opened_copy(november_source, tmp_path, end_kept_processes=True) as connection:
         yield connection
 
 
