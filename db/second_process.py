@@ -483,7 +483,6 @@ def kept_process(db_file: Path, warm: tuple[str, ...] = ()) -> KeptProcess:
     if running is not None:
         return running
     close_kept_processes()  # one that stopped, or is for another file
-    atexit.register(close_kept_processes)
     kept = KeptProcess(db_file, warm)
     _kept.append(kept)
     return kept
@@ -503,6 +502,9 @@ def close_kept_processes() -> None:
     """Stop every kept process (at exit, and when a test is done with one)."""
     while _kept:
         _kept.pop().close()
+
+
+atexit.register(close_kept_processes)  # once: each new kept process used to add it again
 
 
 def _file_identity(db_file: Path) -> tuple[int, int] | None:
